@@ -1,0 +1,3 @@
+from hopsfs_tools.cli.main import main
+
+main(prog_name="hopsfs-tools")

@@ -1,0 +1,24 @@
+"""Entry point: `hopsfs-tools <group> <command>`; user errors print one line and exit non-zero."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from hopsfs_tools import __version__
+from hopsfs_tools.cli.cluster import cluster
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="hopsfs-tools")
+@click.option("-v", "--verbose", is_flag=True, help="Log what happens (INFO level) to stderr.")
+def main(verbose: bool) -> None:
+    """Use HDFS / HopsFS like a local disk, and run a real local HDFS cluster."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+main.add_command(cluster)

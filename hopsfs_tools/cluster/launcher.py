@@ -1,0 +1,455 @@
+"""A real local HDFS cluster: 1 NameNode + N DataNodes as separate `java` processes on 127.0.0.1.
+
+The jars come from Maven Central (`hopsfs_tools.hadoop.jars`); nothing is simulated. A state
+file (`cluster.json`) in the cluster directory lets other processes query, stop or kill the
+daemons; the NameNode's JMX servlet is the source of truth for liveness and capacity.
+"""
+
+from __future__ import annotations
+
+import errno
+import getpass
+import json
+import logging
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hopsfs_tools.config import default_cluster_dir, write_site_xml
+from hopsfs_tools.hadoop.jars import HADOOP_VERSION, hadoop_jars
+
+log = logging.getLogger(__name__)
+
+STATE_FILE = "cluster.json"
+NAMENODE = "namenode"
+HOST = "127.0.0.1"
+
+# The module openings Hadoop's build uses to run its daemons and tests on Java 17.
+JAVA17_OPENS = [
+    f"--add-opens=java.base/{pkg}=ALL-UNNAMED"
+    for pkg in (
+        "java.io", "java.lang", "java.lang.reflect", "java.math", "java.net", "java.nio",
+        "java.text", "java.util", "java.util.concurrent", "java.util.zip", "sun.nio.ch",
+        "sun.security.util", "sun.security.x509",
+    )
+]
+
+LOG4J = """\
+log4j.rootLogger=INFO,console
+log4j.appender.console=org.apache.log4j.ConsoleAppender
+log4j.appender.console.target=System.err
+log4j.appender.console.layout=org.apache.log4j.PatternLayout
+log4j.appender.console.layout.ConversionPattern=%d{ISO8601} %p %c{2}: %m%n
+"""
+
+MAIN_CLASS = {
+    NAMENODE: "org.apache.hadoop.hdfs.server.namenode.NameNode",
+    "datanode": "org.apache.hadoop.hdfs.server.datanode.DataNode",
+}
+
+
+class ClusterError(RuntimeError):
+    """The local cluster could not be started, reached or controlled; the message says why."""
+
+
+@dataclass
+class ClusterState:
+    """What `cluster.json` holds: enough for any process to find and control the cluster."""
+
+    directory: str
+    datanodes: int
+    hadoop_version: str = HADOOP_VERSION
+    user: str = field(default_factory=getpass.getuser)
+    ports: dict[str, dict[str, int]] = field(default_factory=dict)
+    pids: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, directory: Path) -> ClusterState:
+        data = json.loads((directory / STATE_FILE).read_text())
+        return cls(**data)
+
+    def write(self) -> None:
+        path = Path(self.directory) / STATE_FILE
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=2))
+        tmp.replace(path)
+
+
+def check_prerequisites() -> None:
+    """Raise ClusterError naming exactly what is missing: Java >= 17 and Maven."""
+    problems = []
+    java = shutil.which("java")
+    if java is None:
+        problems.append("`java` (Java >= 17) is not on PATH: install a JDK 17, e.g. `apt-get install openjdk-17-jdk-headless`")
+    else:
+        out = subprocess.run([java, "-version"], capture_output=True, text=True).stderr
+        match = re.search(r'version "(\d+)', out)
+        if not match or int(match.group(1)) < 17:
+            problems.append(f"Java >= 17 is needed to run Hadoop 3.5 daemons; `java -version` says: {out.splitlines()[0] if out else '?'}")
+    if shutil.which("mvn") is None and not (hadoop_jars_dir_ready()):
+        problems.append("Maven (`mvn`) is not on PATH; it downloads the Hadoop jars once: `apt-get install maven`")
+    if problems:
+        raise ClusterError("cannot start the local HDFS cluster:\n  - " + "\n  - ".join(problems))
+
+
+def hadoop_jars_dir_ready() -> bool:
+    try:
+        hadoop_jars(resolve=False)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child (killed but not reaped) still answers kill(0).
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+class LocalCluster:
+    """Start, query and stop a local HDFS cluster kept in `directory`."""
+
+    def __init__(self, directory: str | os.PathLike | None = None, datanodes: int = 3) -> None:
+        if datanodes < 1:
+            raise ValueError(f"a cluster needs at least 1 DataNode, got datanodes={datanodes}")
+        self.directory = Path(directory) if directory else default_cluster_dir()
+        self.directory = self.directory.expanduser().resolve()
+        self.state = (
+            ClusterState.read(self.directory)
+            if (self.directory / STATE_FILE).exists()
+            else ClusterState(directory=str(self.directory), datanodes=datanodes)
+        )
+
+    # ----------------------------------------------------------------- addresses
+    @property
+    def conf_dir(self) -> Path:
+        return self.directory / "conf"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.directory / "logs"
+
+    @property
+    def namenode_uri(self) -> str:
+        return f"hdfs://{HOST}:{self.state.ports[NAMENODE]['rpc']}"
+
+    @property
+    def webhdfs_url(self) -> str:
+        return f"http://{HOST}:{self.state.ports[NAMENODE]['http']}"
+
+    @property
+    def datanode_names(self) -> list[str]:
+        return [f"datanode-{i}" for i in range(1, self.state.datanodes + 1)]
+
+    def env(self) -> dict[str, str]:
+        """The environment a client needs to use this cluster."""
+        return {
+            "HADOOP_CONF_DIR": str(self.conf_dir),
+            "HOPSFS_NAMENODE_URI": self.namenode_uri,
+            "HOPSFS_WEBHDFS_URL": self.webhdfs_url,
+        }
+
+    def log_path(self, name: str) -> Path:
+        return self.logs_dir / f"{name}.log"
+
+    # ----------------------------------------------------------------- lifecycle
+    def is_running(self) -> bool:
+        return _pid_alive(self.state.pids.get(NAMENODE))
+
+    def up(self, timeout: float = 240.0) -> LocalCluster:
+        """Start every daemon not running yet (formatting on first start); wait until usable."""
+        check_prerequisites()
+        jars = hadoop_jars(self.state.hadoop_version)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        if not self.state.ports:
+            self._allocate_ports()
+        if not (self.conf_dir / "hdfs-site.xml").exists():
+            self._write_config()
+        if not (self.directory / "name" / "current").exists():
+            self._format(jars)
+        for name in [NAMENODE, *self.datanode_names]:
+            if not _pid_alive(self.state.pids.get(name)):
+                self._spawn(name, jars)
+        self.wait_ready(timeout)
+        return self
+
+    def down(self, keep: bool = False, timeout: float = 30.0) -> None:
+        """Stop every daemon; remove the cluster directory unless `keep`."""
+        for name in reversed([NAMENODE, *self.datanode_names]):
+            self.stop(name, timeout=timeout)
+        if not keep:
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+    def stop(self, name: str, timeout: float = 30.0) -> None:
+        """Stop one daemon gracefully (SIGTERM, then SIGKILL after `timeout`)."""
+        self._signal(name, signal.SIGTERM, timeout)
+
+    def kill(self, name: str) -> None:
+        """kill -9 one daemon, as a crash would."""
+        self._signal(name, signal.SIGKILL, 10.0)
+
+    def start(self, name: str, timeout: float = 120.0) -> None:
+        """(Re)start one stopped or killed daemon and wait until the cluster is usable again."""
+        self._check_name(name)
+        if not _pid_alive(self.state.pids.get(name)):
+            self._spawn(name, hadoop_jars(self.state.hadoop_version))
+        self.wait_ready(timeout)
+
+    # ----------------------------------------------------------------- status
+    def jmx(self, bean: str, timeout: float = 5.0) -> dict[str, Any]:
+        """One NameNode JMX bean (e.g. 'FSNamesystemState', 'NameNodeInfo') as a dict."""
+        url = f"{self.webhdfs_url}/jmx?qry=Hadoop:service=NameNode,name={bean}"
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            beans = json.load(resp)["beans"]
+        if not beans:
+            raise ClusterError(f"NameNode JMX bean {bean} not available at {url}")
+        return beans[0]
+
+    def status(self) -> dict[str, Any]:
+        """Live/dead datanodes, capacity, safe mode, addresses and pids (JSON-friendly)."""
+        processes = {
+            name: {"pid": self.state.pids.get(name), "running": _pid_alive(self.state.pids.get(name)),
+                   "log": str(self.log_path(name))}
+            for name in [NAMENODE, *self.datanode_names]
+        }
+        result: dict[str, Any] = {
+            "directory": str(self.directory),
+            "hadoop_version": self.state.hadoop_version,
+            "fs_uri": self.namenode_uri if self.state.ports else None,
+            "webhdfs_url": self.webhdfs_url if self.state.ports else None,
+            "conf_dir": str(self.conf_dir),
+            "superuser": self.state.user,
+            "processes": processes,
+            "namenode_reachable": False,
+        }
+        if not self.state.ports or not processes[NAMENODE]["running"]:
+            return result
+        try:
+            fsn = self.jmx("FSNamesystemState")
+            info = self.jmx("NameNodeInfo")
+        except (OSError, ClusterError, ValueError):
+            return result
+        live = json.loads(info.get("LiveNodes") or "{}")
+        dead = json.loads(info.get("DeadNodes") or "{}")
+        result.update(
+            namenode_reachable=True,
+            safemode=bool(info.get("Safemode")),
+            live_datanodes=sorted(v.get("xferaddr", k) for k, v in live.items()),
+            dead_datanodes=sorted(v.get("xferaddr", k) for k, v in dead.items()),
+            num_live_datanodes=fsn["NumLiveDataNodes"],
+            num_dead_datanodes=fsn["NumDeadDataNodes"],
+            capacity_total=fsn["CapacityTotal"],
+            capacity_used=fsn["CapacityUsed"],
+            capacity_remaining=fsn["CapacityRemaining"],
+            files_total=fsn["FilesTotal"],
+            blocks_total=fsn["BlocksTotal"],
+        )
+        return result
+
+    def wait_ready(self, timeout: float = 240.0) -> None:
+        """Wait until every running DataNode is live and safe mode is off."""
+        deadline = time.monotonic() + timeout
+        expected = sum(_pid_alive(self.state.pids.get(n)) for n in self.datanode_names)
+        last = "NameNode HTTP server not answering yet"
+        while time.monotonic() < deadline:
+            self._check_processes()
+            try:
+                info = self.jmx("NameNodeInfo", timeout=2)
+                safemode = info.get("Safemode")
+                # A DataNode takes blocks only once its storage report has arrived.
+                live = [n for n in json.loads(info.get("LiveNodes") or "{}").values()
+                        if n.get("remaining", 0) > 0]
+                if len(live) >= expected and not safemode:
+                    return
+                last = f"{len(live)}/{expected} DataNodes live with storage, safe mode: {safemode or 'off'}"
+            except (OSError, ClusterError, ValueError, KeyError):
+                pass
+            time.sleep(0.5)
+        raise ClusterError(
+            f"HDFS cluster in {self.directory} not ready after {timeout:.0f}s ({last}).\n"
+            + self._log_tail(NAMENODE)
+        )
+
+    def wait_dead(self, name: str, timeout: float = 60.0) -> None:
+        """Wait until the NameNode declares DataNode `name` dead."""
+        addr = f"{HOST}:{self.state.ports[name]['xfer']}"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            dead = json.loads(self.jmx("NameNodeInfo").get("DeadNodes") or "{}")
+            if any(v.get("xferaddr") == addr for v in dead.values()):
+                return
+            time.sleep(1)
+        raise ClusterError(f"{name} ({addr}) not declared dead within {timeout:.0f}s")
+
+    # ----------------------------------------------------------------- internals
+    def _check_name(self, name: str) -> None:
+        if name != NAMENODE and name not in self.datanode_names:
+            raise ValueError(
+                f"unknown daemon {name!r}: expected one of {', '.join([NAMENODE, *self.datanode_names])}"
+            )
+
+    def _allocate_ports(self) -> None:
+        ports = {NAMENODE: {"rpc": _free_port(), "http": _free_port()}}
+        for name in self.datanode_names:
+            ports[name] = {"xfer": _free_port(), "http": _free_port(), "ipc": _free_port()}
+        self.state.ports = ports
+        self.state.write()
+
+    def _write_config(self) -> None:
+        """core-site.xml / hdfs-site.xml shared by daemons and clients (HADOOP_CONF_DIR)."""
+        self.conf_dir.mkdir(parents=True, exist_ok=True)
+        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        nn = self.state.ports[NAMENODE]
+        write_site_xml(self.conf_dir / "core-site.xml", {
+            "fs.defaultFS": self.namenode_uri,
+            "hadoop.tmp.dir": self.directory / "tmp",
+            "hadoop.security.authentication": "simple",
+            # Clients fail fast against a stopped NameNode instead of retrying for minutes.
+            "ipc.client.connect.max.retries": 3,
+            "ipc.client.connect.retry.interval": 500,
+            "ipc.client.connect.timeout": 5000,
+        })
+        write_site_xml(self.conf_dir / "hdfs-site.xml", {
+            "dfs.namenode.name.dir": self.directory / "name",
+            "dfs.namenode.rpc-address": f"{HOST}:{nn['rpc']}",
+            "dfs.namenode.http-address": f"{HOST}:{nn['http']}",
+            "dfs.replication": min(3, self.state.datanodes),
+            "dfs.namenode.safemode.extension": 0,
+            "dfs.namenode.safemode.min.datanodes": 0,
+            "dfs.permissions.enabled": "true",
+            "dfs.permissions.superusergroup": "supergroup",
+            "dfs.namenode.acls.enabled": "true",
+            "dfs.webhdfs.enabled": "true",
+            # A killed DataNode is declared dead after 2*recheck + 10*heartbeat = 20 s.
+            "dfs.heartbeat.interval": 1,
+            "dfs.namenode.heartbeat.recheck-interval": 5000,
+            "dfs.namenode.stale.datanode.interval": 5000,
+            "dfs.client.use.datanode.hostname": "false",
+            "dfs.datanode.hostname": HOST,
+            "dfs.namenode.datanode.registration.ip-hostname-check": "false",
+            "dfs.blocksize": 128 * 1024 * 1024,
+            "dfs.namenode.fs-limits.min-block-size": 1024,
+        })
+        (self.conf_dir / "log4j.properties").write_text(LOG4J)
+
+    def _java(self, main: str, jars: Path, heap: str, args: list[str]) -> list[str]:
+        classpath = os.pathsep.join([str(self.conf_dir), str(jars / "*")])
+        return [
+            "java", f"-Xmx{heap}", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+            "-Djava.net.preferIPv4Stack=true", f"-Dhadoop.log.dir={self.logs_dir}",
+            *JAVA17_OPENS, "-cp", classpath, main, *args,
+        ]
+
+    def _format(self, jars: Path) -> None:
+        cmd = self._java(MAIN_CLASS[NAMENODE], jars, "256m", ["-format", "-force", "-nonInteractive"])
+        log_file = self.log_path("format")
+        with log_file.open("wb") as out:
+            proc = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, env=self._daemon_env())
+        if proc.returncode != 0:
+            raise ClusterError(f"formatting the NameNode failed (exit {proc.returncode}).\n" + self._log_tail("format"))
+
+    def _daemon_env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.pop("HADOOP_USER_NAME", None)  # daemons run as the superuser who starts the cluster
+        env["HADOOP_CONF_DIR"] = str(self.conf_dir)
+        return env
+
+    def _spawn(self, name: str, jars: Path) -> None:
+        self._check_name(name)
+        if name == NAMENODE:
+            cmd = self._java(MAIN_CLASS[NAMENODE], jars, "512m", [])
+        else:
+            ports = self.state.ports[name]
+            data = self.directory / name
+            data.mkdir(parents=True, exist_ok=True)
+            overrides = {
+                "dfs.datanode.data.dir": data,
+                "dfs.datanode.address": f"{HOST}:{ports['xfer']}",
+                "dfs.datanode.http.address": f"{HOST}:{ports['http']}",
+                "dfs.datanode.ipc.address": f"{HOST}:{ports['ipc']}",
+            }
+            args = [a for k, v in overrides.items() for a in ("-D", f"{k}={v}")]
+            cmd = self._java(MAIN_CLASS["datanode"], jars, "256m", args)
+        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        with self.log_path(name).open("ab") as out:
+            proc = subprocess.Popen(
+                cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env=self._daemon_env(), start_new_session=True,
+            )
+        log.info("started %s (pid %d)", name, proc.pid)
+        self.state.pids[name] = proc.pid
+        self.state.write()
+
+    def _signal(self, name: str, sig: signal.Signals, timeout: float) -> None:
+        self._check_name(name)
+        pid = self.state.pids.get(name)
+        if _pid_alive(pid):
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+            deadline = time.monotonic() + timeout
+            while _pid_alive(pid) and time.monotonic() < deadline:
+                _reap(pid)
+                time.sleep(0.1)
+            if _pid_alive(pid):
+                os.kill(pid, signal.SIGKILL)
+                while _pid_alive(pid):
+                    _reap(pid)
+                    time.sleep(0.1)
+        self.state.pids.pop(name, None)
+        if self.directory.exists():
+            self.state.write()
+
+    def _check_processes(self) -> None:
+        for name in [NAMENODE, *self.datanode_names]:
+            pid = self.state.pids.get(name)
+            if pid and not _pid_alive(pid):
+                raise ClusterError(f"{name} (pid {pid}) exited during start-up.\n" + self._log_tail(name))
+
+    def _log_tail(self, name: str, lines: int = 30) -> str:
+        path = self.log_path(name)
+        try:
+            tail = path.read_text(errors="replace").splitlines()[-lines:]
+        except OSError:
+            return f"(no log at {path})"
+        return f"--- last {len(tail)} lines of {path} ---\n" + "\n".join(tail)
+
+
+def _reap(pid: int | None) -> None:
+    """Collect a child we started ourselves so it does not linger as a zombie."""
+    if not pid:
+        return
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+    except OSError as exc:  # pragma: no cover - defensive
+        if exc.errno != errno.ECHILD:
+            raise

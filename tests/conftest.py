@@ -1,0 +1,77 @@
+"""Session fixtures: one real HDFS cluster for the whole run, and a fresh directory per test."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hdfs_native import Client
+
+from hopsfs_tools.cluster import LocalCluster
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[LocalCluster]:
+    """A running 3-DataNode cluster: the one in $HOPSFS_TEST_CLUSTER, else a new one for this session."""
+    reuse = os.environ.get("HOPSFS_TEST_CLUSTER")
+    if reuse:
+        local = LocalCluster(reuse)
+        if not local.is_running():
+            pytest.fail(f"HOPSFS_TEST_CLUSTER={reuse} names no running cluster: "
+                        f"start it with `hopsfs-tools cluster up --dir {reuse}` or unset it")
+        local.wait_ready(60)
+        yield local
+        return
+    directory = Path(tempfile.mkdtemp(prefix="hopsfs-test-cluster-"))
+    local = LocalCluster(directory, datanodes=3)
+    try:
+        local.up(timeout=300)
+        yield local
+    finally:
+        local.down()
+
+
+@pytest.fixture(scope="session")
+def superuser_client(cluster: LocalCluster) -> Client:
+    """An hdfs-native client acting as the superuser who started the cluster."""
+    return client_as(cluster.namenode_uri, cluster.state.user)
+
+
+def client_as(uri: str, user: str) -> Client:
+    """An hdfs-native client bound to `user` (it reads HADOOP_USER_NAME at its first RPC)."""
+    previous = os.environ.get("HADOOP_USER_NAME")
+    os.environ["HADOOP_USER_NAME"] = user
+    try:
+        client = Client(uri)
+        client.get_file_info("/")
+        return client
+    finally:
+        if previous is None:
+            os.environ.pop("HADOOP_USER_NAME", None)
+        else:
+            os.environ["HADOOP_USER_NAME"] = previous
+
+
+@pytest.fixture
+def hdfs_dir(request: pytest.FixtureRequest, superuser_client: Client) -> str:
+    """A fresh, unique, world-writable absolute HDFS directory for this test."""
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name)[:80]
+    path = f"/tests/{name}-{uuid.uuid4().hex[:8]}"
+    superuser_client.mkdirs("/tests", permission=0o777, create_parent=True)
+    superuser_client.mkdirs(path, permission=0o777, create_parent=True)
+    superuser_client.set_permission(path, 0o777)
+    return path
+
+
+@pytest.fixture
+def cluster_env(cluster: LocalCluster, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Point environment-driven configuration (HADOOP_CONF_DIR, HOPSFS_*) at the test cluster."""
+    env = cluster.env()
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return env
