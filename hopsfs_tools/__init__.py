@@ -1,3 +1,22 @@
-"""hopsfs-tools: HDFS / HopsFS as a local disk for pandas, pyarrow, TensorFlow, PyTorch and Spark."""
+"""hopsfs-tools: HDFS / HopsFS as a local disk for pandas, pyarrow, TensorFlow, PyTorch and Spark.
+
+`from hopsfs_tools import hdfs` for the Hopsworks-style API; `HopsFileSystem` (fsspec protocol
+"hopsfs") for everything fsspec-aware. Importing this package imports no framework.
+"""
+
+from hopsfs_tools import hdfs
+from hopsfs_tools.config import ClusterConfig, load_config
+from hopsfs_tools.fs import HopsFileSystem
+from hopsfs_tools.project import Project, current_project
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "ClusterConfig",
+    "HopsFileSystem",
+    "Project",
+    "__version__",
+    "current_project",
+    "hdfs",
+    "load_config",
+]

@@ -37,6 +37,21 @@ def cluster() -> Iterator[LocalCluster]:
 
 
 @pytest.fixture(scope="session")
+def fault_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    """A separate 1-DataNode cluster for tests that stop or restart the NameNode.
+
+    Restarting the shared cluster's NameNode would break the DataNodes' cached client
+    connections that later tests' WebHDFS calls go through.
+    """
+    local = LocalCluster(tmp_path_factory.mktemp("fault-cluster"), datanodes=1)
+    try:
+        local.up(timeout=300)
+        yield local
+    finally:
+        local.down()
+
+
+@pytest.fixture(scope="session")
 def superuser_client(cluster: LocalCluster) -> Client:
     """An hdfs-native client acting as the superuser who started the cluster."""
     return client_as(cluster.namenode_uri, cluster.state.user)

@@ -8,6 +8,7 @@ import click
 
 from hopsfs_tools import __version__
 from hopsfs_tools.cli.cluster import cluster
+from hopsfs_tools.cli.libhdfs import libhdfs
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -22,3 +23,4 @@ def main(verbose: bool) -> None:
 
 
 main.add_command(cluster)
+main.add_command(libhdfs)

@@ -22,10 +22,21 @@ JAVA_EXCEPTIONS: dict[str, type[OSError]] = {
     "UnknownHostException": ConnectionError,
 }
 
+# Messages that say more than their Java class (checked first: generic IOExceptions, and
+# AccessControlException / FileNotFoundException carrying a more precise cause).
+JAVA_MESSAGES: dict[str, type[OSError]] = {
+    "(is not a directory)": NotADirectoryError,  # a parent of the path is a file
+    "Path is not a file": IsADirectoryError,  # open/read of a directory
+    "Cannot append to directory": IsADirectoryError,
+    "must both be directories": FileExistsError,  # rename onto an existing path of another type
+    "directory is not empty": OSError,  # rename over a non-empty directory
+}
+
 _ERRNO: dict[str, int] = {
     "PathIsNotEmptyDirectoryException": errno.ENOTEMPTY,
     "DSQuotaExceededException": errno.EDQUOT,
     "NSQuotaExceededException": errno.EDQUOT,
+    "directory is not empty": errno.ENOTEMPTY,
 }
 
 _HINTS: dict[type[BaseException], str] = {
@@ -45,11 +56,13 @@ def java_class_name(text: str) -> str | None:
     return None
 
 
-def translate(java_class: str | None, message: str, path: str) -> OSError:
+def translate(
+    java_class: str | None, message: str, path: str, default: type[OSError] = OSError
+) -> OSError:
     """Build the Python exception for a Java exception `java_class` raised on `path`."""
-    exc_type = JAVA_EXCEPTIONS.get(java_class or "", OSError)
-    code = _ERRNO.get(java_class or "")
-    return make(exc_type, path, message, code=code)
+    key = next((m for m in JAVA_MESSAGES if m in message), java_class or "")
+    exc_type = JAVA_MESSAGES.get(key) or JAVA_EXCEPTIONS.get(key) or default
+    return make(exc_type, path, message, code=_ERRNO.get(key))
 
 
 def make(exc_type: type[OSError], path: str, detail: str = "", *, code: int | None = None) -> OSError:

@@ -1,0 +1,361 @@
+"""The `native` backend (the default): hdfs-native, a Rust client of HDFS's RPC protocol, no JVM."""
+
+from __future__ import annotations
+
+import getpass
+import io
+import logging
+import os
+import re
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
+
+from hdfs_native import Client, WriteOptions
+
+from hopsfs_tools.fs import errors
+from hopsfs_tools.fs.backends.base import Backend, BlockLocation, ContentSummary, FileInfo
+
+if TYPE_CHECKING:
+    from hdfs_native import FileStatus
+
+    from hopsfs_tools.config import ClusterConfig
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_RPC_ERROR = re.compile(r'RPCError\("([^"]+)", "(.*)', re.S)
+_NETWORK = re.compile(r"Connection (refused|reset)|timed out|os error (104|110|111|113)\b")
+_RETRY_KEYS = (
+    "dfs.client.failover.max.attempts",
+    "dfs.client.failover.sleep.base.millis",
+    "dfs.client.failover.sleep.max.millis",
+)
+
+# hdfs-native reads HADOOP_USER_NAME whenever it (re)connects to a namenode, so the HDFS user is
+# per process: live native backends of this process count by user, and only one user may be live.
+_users: dict[str, int] = {}
+_users_lock = threading.Lock()
+
+
+def connect(config: ClusterConfig) -> NativeBackend:
+    """A native backend for the cluster described by `config` (checks the namenode is reachable)."""
+    return NativeBackend(config)
+
+
+def retry_properties(timeout: float) -> dict[str, str]:
+    """hdfs-native failover/retry settings whose exponential backoff gives up within `timeout`."""
+    base = max(50, min(500, int(timeout * 1000 / 10)))
+    cap = max(base, min(15000, int(timeout * 1000 / 4)))
+    attempts, waited = 0, 0.0
+    while True:  # Hadoop-style backoff: base * 2**n capped, times a random factor up to 1.5
+        step = 1.5 * min(cap, base * 2**attempts) / 1000
+        if waited + step > timeout:
+            break
+        waited, attempts = waited + step, attempts + 1
+    return dict(zip(_RETRY_KEYS, (str(attempts), str(base), str(cap)), strict=True))
+
+
+class NativeBackend:
+    """The Backend protocol over `hdfs_native.Client` (its calls release the GIL)."""
+
+    name = "native"
+
+    def __init__(self, config: ClusterConfig) -> None:
+        self.config = config
+        self.user = _bind_user(config.user)
+        props = {**retry_properties(config.timeout), **config.properties}
+        if "dfs.client.socket-timeout" not in props:
+            props["dfs.client.socket-timeout"] = str(int(config.timeout * 1000))
+        self._webhdfs: Backend | None = None
+        self._closed = False
+        try:
+            self._check_reachable()
+            self.client = Client(config.namenode_uri, config=props)
+        except BaseException:
+            _release_user(self.user)
+            raise
+
+    # -- connection and errors -----------------------------------------------------------------
+
+    def _namenode_addresses(self) -> list[tuple[str, int]]:
+        """The RPC host:port of each namenode (all of them for an HA nameservice)."""
+        parts = urlsplit(self.config.namenode_uri)
+        host = parts.hostname or ""
+        if parts.port:
+            return [(host, parts.port)]
+        props = self.config.properties
+        names = [
+            n.strip() for n in props.get(f"dfs.ha.namenodes.{host}", "").split(",") if n.strip()
+        ]
+        addresses = [props.get(f"dfs.namenode.rpc-address.{host}.{n}", "") for n in names]
+        found = [(a.rpartition(":")[0], int(a.rpartition(":")[2])) for a in addresses if ":" in a]
+        return found or [(host, 8020)]
+
+    def _check_reachable(self) -> None:
+        """ConnectionError within config.timeout unless some namenode accepts TCP connections."""
+        problems = []
+        for host, port in self._namenode_addresses():
+            try:
+                with socket.create_connection((host, port), timeout=self.config.timeout):
+                    return
+            except OSError as e:
+                problems.append(f"{host}:{port}: {e.strerror or e}")
+        raise ConnectionError(self._unreachable("; ".join(problems)))
+
+    def _unreachable(self, why: str) -> str:
+        return (
+            f"cannot reach the HDFS namenode {self.config.namenode_uri} ({why}); check that the "
+            "namenode is up and the address is right (namenode= / HOPSFS_NAMENODE_URI / "
+            "HADOOP_CONF_DIR), or start a local cluster with `hopsfs-tools cluster up`"
+        )
+
+    def _error(self, exc: BaseException, path: str) -> OSError:
+        """Our typed, path-naming error for an exception raised by hdfs-native on `path`."""
+        text = str(exc)
+        rpc = _RPC_ERROR.match(text)
+        if rpc:  # RuntimeError('RPCError("org.apache...Exception", "message\\n\\tat ...")')
+            java, text = rpc.group(1), rpc.group(2).split("\\n")[0].removesuffix('")')
+            text = text.replace('\\"', '"')
+            return errors.translate(errors.java_class_name(java) or java, text, path)
+        if isinstance(exc, (FileNotFoundError, FileExistsError)):
+            return errors.translate(errors.java_class_name(text), text, path, default=type(exc))
+        if isinstance(exc, ConnectionError) or (isinstance(exc, OSError) and _NETWORK.search(text)):
+            return errors.make(ConnectionError, path, self._unreachable(text))
+        if isinstance(exc, OSError) and exc.errno:
+            return errors.make(type(exc), path, text, code=exc.errno)
+        return errors.translate(errors.java_class_name(text), f"{type(exc).__name__}: {text}", path)
+
+    @contextmanager
+    def _errors(self, path: str) -> Iterator[None]:
+        """Translate hdfs-native exceptions raised inside the block (for `path`)."""
+        try:
+            yield
+        except (OSError, RuntimeError, ValueError) as e:
+            raise self._error(e, path) from e
+
+    def _call(self, path: str, func: Callable[..., T], *args: Any) -> T:
+        """`func(path, *args)` with errors translated."""
+        with self._errors(path):
+            return func(path, *args)
+
+    # -- metadata ------------------------------------------------------------------------------
+
+    def info(self, path: str) -> FileInfo:
+        return _file_info(self._call(path, self.client.get_file_info), path)
+
+    def exists(self, path: str) -> bool:
+        try:
+            self.info(path)
+        except FileNotFoundError:
+            return False
+        return True
+
+    def ls(self, path: str) -> list[FileInfo]:
+        with self._errors(path):
+            return [_file_info(st) for st in self.client.list_status(path)]
+
+    def mkdir(self, path: str, *, parents: bool = True, permission: int | None = None) -> None:
+        self._call(path, self.client.mkdirs, 0o755 if permission is None else permission, parents)
+
+    def rm(self, path: str, *, recursive: bool = False) -> None:
+        if not self._call(path, self.client.delete, recursive):
+            raise errors.make(
+                FileNotFoundError, path, f"cannot delete {path}: no such file or directory"
+            )
+
+    def rename(self, src: str, dst: str, *, overwrite: bool = False) -> None:
+        try:
+            self.client.rename(src, dst, overwrite)
+        except FileExistsError as e:
+            raise self._error(e, dst) from e
+        except (OSError, RuntimeError, ValueError) as e:
+            raise self._error(e, src) from e
+
+    def set_permission(self, path: str, mode: int) -> None:
+        self._call(path, self.client.set_permission, mode)
+
+    def set_owner(self, path: str, owner: str | None = None, group: str | None = None) -> None:
+        self._call(path, self.client.set_owner, owner, group)
+
+    def set_replication(self, path: str, replication: int) -> None:
+        if not self._call(path, self.client.set_replication, replication):
+            kind = self.info(path)["type"]  # FileNotFoundError when missing
+            raise errors.make(
+                IsADirectoryError, path, f"cannot set the replication of {kind} {path}"
+            )
+
+    def set_times(self, path: str, mtime: float | None = None, atime: float | None = None) -> None:
+        if mtime is None or atime is None:
+            current = self.info(path)
+            mtime = current["mtime"] if mtime is None else mtime
+            atime = current.get("atime", mtime) if atime is None else atime
+        self._call(path, self.client.set_times, int(mtime * 1000), int(atime * 1000))
+
+    def content_summary(self, path: str) -> ContentSummary:
+        cs = self._call(path, self.client.get_content_summary)
+        return ContentSummary(
+            length=cs.length,
+            file_count=cs.file_count,
+            directory_count=cs.directory_count,
+            space_consumed=cs.space_consumed,
+            quota=_quota(cs.quota),
+            space_quota=_quota(cs.space_quota),
+        )
+
+    def checksum(self, path: str) -> str:
+        return self._web("checksum").checksum(path)
+
+    def block_locations(
+        self, path: str, start: int = 0, length: int | None = None
+    ) -> list[BlockLocation]:
+        return self._web("block_locations").block_locations(path, start, length)
+
+    def _web(self, what: str) -> Backend:
+        """The WebHDFS backend for the calls hdfs-native cannot make (created on first use)."""
+        if not self.config.webhdfs_url:
+            raise NotImplementedError(
+                f"the native backend (hdfs-native) cannot compute {what}; configure a WebHDFS URL "
+                "(webhdfs_url= / HOPSFS_WEBHDFS_URL / dfs.namenode.http-address in hdfs-site.xml) "
+                "so it is delegated to WebHDFS"
+            )
+        if self._webhdfs is None:
+            from hopsfs_tools.fs.backends import webhdfs
+
+            self._webhdfs = webhdfs.connect(self.config)
+        return self._webhdfs
+
+    # -- data ----------------------------------------------------------------------------------
+
+    def open_read(self, path: str) -> NativeReader:
+        with self._errors(path):
+            return NativeReader(self, path, self.client.read(path))
+
+    def open_write(
+        self,
+        path: str,
+        *,
+        overwrite: bool = False,
+        replication: int | None = None,
+        blocksize: int | None = None,
+        permission: int | None = None,
+    ) -> NativeWriter:
+        options = WriteOptions(
+            block_size=blocksize,
+            replication=replication,
+            permission=permission,
+            overwrite=overwrite,
+            create_parent=True,
+        )
+        with self._errors(path):
+            return NativeWriter(self, path, self.client.create(path, options))
+
+    def append(self, path: str) -> NativeWriter:
+        """A writer appending to the existing file `path` (not part of the Backend protocol)."""
+        with self._errors(path):
+            return NativeWriter(self, path, self.client.append(path))
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            _release_user(self.user)
+            if self._webhdfs is not None:
+                self._webhdfs.close()
+
+
+class NativeReader:
+    """Random access to one file; reads past the end are clamped (hdfs-native panics on them)."""
+
+    def __init__(self, backend: NativeBackend, path: str, reader: Any) -> None:
+        self._backend, self.path, self._reader = backend, path, reader
+        self.size: int = len(reader)
+
+    def read_range(self, offset: int, length: int) -> bytes:
+        length = min(length, self.size - offset)
+        if length <= 0:
+            return b""
+        with self._backend._errors(self.path):
+            return self._reader.read_range(offset, length)
+
+    def close(self) -> None:
+        self._reader.close()
+
+
+class NativeWriter(io.RawIOBase):
+    """A raw write stream; its data is complete on the cluster once close() returns."""
+
+    def __init__(self, backend: NativeBackend, path: str, writer: Any) -> None:
+        super().__init__()
+        self._backend, self.path, self._writer = backend, path, writer
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        with self._backend._errors(self.path):
+            self._writer.write(data)
+        return memoryview(data).nbytes
+
+    def close(self) -> None:
+        if not self.closed:
+            try:
+                with self._backend._errors(self.path):
+                    self._writer.close()
+            finally:
+                super().close()
+
+
+def _file_info(st: FileStatus, path: str | None = None) -> FileInfo:
+    """An fsspec info dict from an hdfs-native FileStatus."""
+    return FileInfo(
+        name=path or st.path or "/",
+        size=0 if st.isdir else st.length,
+        type="directory" if st.isdir else "file",
+        mtime=st.modification_time / 1000,
+        atime=st.access_time / 1000,
+        permission=st.permission,
+        owner=st.owner,
+        group=st.group,
+        replication=st.replication or 0,
+        blocksize=st.blocksize or 0,
+    )
+
+
+def _quota(value: int) -> int:
+    """-1 for an unset quota (HDFS sends -1, which hdfs-native reads as unsigned 2**64-1)."""
+    return -1 if value >= 2**63 else value
+
+
+def _bind_user(user: str | None) -> str:
+    """The HDFS user hdfs-native will act as: `user`, set as HADOOP_USER_NAME if it differs.
+
+    Changing HADOOP_USER_NAME would silently switch other live native clients to `user` when
+    they reconnect, so that is refused while any of them acts as someone else.
+    """
+    current = os.environ.get("HADOOP_USER_NAME")
+    effective = user or current or getpass.getuser()
+    with _users_lock:
+        if user and current != user:
+            others = sorted(u for u, n in _users.items() if n and u != user)
+            if others:
+                raise ValueError(
+                    f"HDFS user {user!r} requested, but this process already talks to HDFS as "
+                    f"{others[0]!r} through hdfs-native, which takes its user from "
+                    "HADOOP_USER_NAME "
+                    "process-wide: use backend='webhdfs' (or 'arrow') for a second user, close() "
+                    "the other filesystem first, or use a separate process"
+                )
+            if current:
+                log.warning("setting HADOOP_USER_NAME=%s (was %s) for hdfs-native", user, current)
+            os.environ["HADOOP_USER_NAME"] = user
+        _users[effective] = _users.get(effective, 0) + 1
+    return effective
+
+
+def _release_user(user: str) -> None:
+    """Forget one live backend of `user`."""
+    with _users_lock:
+        _users[user] = max(0, _users.get(user, 0) - 1)

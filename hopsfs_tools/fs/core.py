@@ -1,0 +1,709 @@
+"""HopsFileSystem: the fsspec filesystem (protocol "hopsfs") over a pluggable HDFS backend.
+
+Paths are resolved once, here, through `hopsfs_tools.project`: "hopsfs://rel" and plain
+relative paths are project-relative, "hopsfs:///abs", "/abs" and "hdfs://host:port/abs" absolute.
+Names in info dicts are absolute HDFS paths without scheme. Writes go to a hidden temporary file
+next to the target and are renamed over it on close, so readers never see partial files.
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+import logging
+import os
+import posixpath
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager, nullcontext
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from fsspec.callbacks import DEFAULT_CALLBACK
+from fsspec.spec import AbstractBufferedFile, AbstractFileSystem, _Cached
+
+from hopsfs_tools.config import ClusterConfig, load_config
+from hopsfs_tools.fs import errors
+from hopsfs_tools.fs.backends.base import Backend, BlockLocation, ContentSummary, RangeReader
+from hopsfs_tools.project import Project, current_project, resolve
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+DEFAULT_BLOCK_SIZE = 8 * 2**20  # readahead / write buffer: 8 MiB, as HopsFS's TF readers use
+DEFAULT_BATCH_SIZE = 64  # concurrent operations in cat/pipe/put/get/copy of many files
+TEMP_MARKER = ".hopsfs-tmp-"
+# Environment read at construction: instances built under different values must differ.
+_ENV_KEYS = (
+    "HOPSFS_NAMENODE_URI",
+    "HOPSFS_WEBHDFS_URL",
+    "HOPSFS_BACKEND",
+    "HOPSFS_PROJECT",
+    "HOPSWORKS_PROJECT_NAME",
+    "HOPSFS_TIMEOUT",
+    "HADOOP_CONF_DIR",
+    "HADOOP_USER_NAME",
+)
+
+
+class _EnvCached(_Cached):
+    """fsspec's instance cache, also keyed by the environment that configures a filesystem."""
+
+    @property
+    def _env_token(cls) -> tuple[str | None, ...]:
+        return tuple(os.environ.get(k) for k in _ENV_KEYS)
+
+
+class _ClassOrInstanceMethod:
+    """Bind to the instance when called on one, else to the class (fsspec calls both ways)."""
+
+    def __init__(self, func: Callable[..., Any]) -> None:
+        self.func = func
+
+    def __get__(self, obj: object, cls: type) -> Callable[..., Any]:
+        return self.func.__get__(cls if obj is None else obj)
+
+
+def _strip_protocol(self_or_cls: HopsFileSystem | type[HopsFileSystem], path: Any) -> Any:
+    """The absolute HDFS path of `path`: against the instance's project, or on the class (as
+    fsspec.open / pandas URLs are parsed) against the environment's project.
+
+    So a relative "hopsfs://rel" URL with storage_options={"project": other} resolves against
+    the environment's project: give such URLs absolute ("hopsfs:///Projects/other/rel").
+    """
+    if isinstance(path, (list, tuple)):
+        return [_strip_protocol(self_or_cls, p) for p in path]
+    text = os.fspath(path)
+    if isinstance(self_or_cls, HopsFileSystem):
+        return self_or_cls.resolve(text)
+    project = current_project()
+    return project.resolve(text) if project else resolve(text)
+
+
+class HopsFileSystem(AbstractFileSystem, metaclass=_EnvCached):
+    """fsspec filesystem for HDFS/HopsFS: `fsspec.filesystem("hopsfs")`, "hopsfs://..." URLs."""
+
+    protocol = ("hopsfs",)
+    root_marker = "/"
+    blocksize = DEFAULT_BLOCK_SIZE
+    _extra_tokenize_attributes = ("_env_token",)
+    _strip_protocol = _ClassOrInstanceMethod(_strip_protocol)  # type: ignore[assignment]
+
+    def __init__(
+        self,
+        backend: str | None = None,
+        project: str | Project | None = None,
+        user: str | None = None,
+        namenode: str | None = None,
+        webhdfs_url: str | None = None,
+        conf_dir: str | None = None,
+        timeout: float | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        **kwargs: Any,
+    ) -> None:
+        """`backend`: "native" (default, or $HOPSFS_BACKEND), "arrow" or "webhdfs"."""
+        super().__init__(**kwargs)
+        self.config: ClusterConfig = load_config(
+            namenode=namenode,
+            webhdfs_url=webhdfs_url,
+            backend=backend,
+            conf_dir=conf_dir,
+            user=user,
+            timeout=timeout,
+        )
+        self.project: Project | None = (
+            project if isinstance(project, Project) else current_project(project, user)
+        )
+        self.batch_size = batch_size
+        self._backend: Backend | None = None
+        self._lock = threading.Lock()
+        self._local = threading.local()
+
+    @classmethod
+    def _get_kwargs_from_urls(cls, path: str) -> dict[str, Any]:
+        return {}  # "hopsfs://" URLs carry no authority: the cluster comes from the configuration
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    @property
+    def backend(self) -> Backend:
+        """The connected backend (connects on first use: ConnectionError if unreachable)."""
+        if self._backend is None:
+            with self._lock:
+                if self._backend is None:
+                    from hopsfs_tools.fs.backends import connect
+
+                    self._backend = connect(self.config)
+        return self._backend
+
+    def close(self) -> None:
+        """Release the backend's connections (a later call reconnects)."""
+        with self._lock:
+            backend, self._backend = self._backend, None
+        if backend is not None:
+            backend.close()
+
+    def to_pyarrow(self) -> Any:
+        """A pyarrow.fs.FileSystem over this one that also resolves project-relative paths.
+
+        (pyarrow's own wrapper of an fsspec filesystem, used for `filesystem=fs`, leaves paths
+        as given, so its dataset discovery needs absolute paths.)
+        """
+        from pyarrow.fs import FSSpecHandler, PyFileSystem
+
+        class _Handler(FSSpecHandler):  # type: ignore[misc]
+            def normalize_path(self, path: str) -> str:
+                return self.fs.resolve(path)
+
+        return PyFileSystem(_Handler(self))
+
+    def resolve(self, path: str) -> str:
+        """The absolute HDFS path of a project-relative path, absolute path or URI."""
+        return self.project.resolve(path) if self.project else resolve(path)
+
+    def _pool_map(
+        self, func: Callable[[T], Any], items: Iterable[T], batch_size: int | None = None
+    ) -> list[tuple[T, Any, BaseException | None]]:
+        """(item, result, error) for func over items, run `batch_size` at a time in threads."""
+        items = list(items)
+        workers = max(1, min(batch_size or self.batch_size, len(items)))
+        if workers == 1:
+            return [_attempt(func, item) for item in items]
+        with ThreadPoolExecutor(workers, thread_name_prefix="hopsfs") as pool:
+            return list(pool.map(lambda item: _attempt(func, item), items))
+
+    @contextmanager
+    def _deferred(self, batch_size: int | None = None) -> Iterator[None]:
+        """Within the block, this thread's put/get/cp/pipe_file calls run in a thread pool."""
+        if getattr(self._local, "pool", None) is not None:  # nested: the outer block waits
+            yield
+            return
+        pending: list[Future[Any]] = []
+        with ThreadPoolExecutor(batch_size or self.batch_size, thread_name_prefix="hopsfs") as pool:
+            self._local.pool, self._local.pending = pool, pending
+            try:
+                yield
+            finally:
+                self._local.pool = self._local.pending = None
+                for future in pending:  # wait for all, then raise the first failure
+                    future.exception()
+        for future in pending:
+            future.result()
+
+    def _maybe_defer(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run func now, or queue it in the current _deferred() pool."""
+        pool = getattr(self._local, "pool", None)
+        if pool is None:
+            return func(*args, **kwargs)
+        self._local.pending.append(pool.submit(func, *args, **kwargs))
+        return None
+
+    # -- metadata ------------------------------------------------------------------------------
+
+    def info(self, path: str, **kwargs: Any) -> dict[str, Any]:
+        return dict(self.backend.info(self._strip_protocol(path)))
+
+    def ls(self, path: str, detail: bool = True, **kwargs: Any) -> list[Any]:
+        entries = self.backend.ls(self._strip_protocol(path))
+        return [dict(e) for e in entries] if detail else [e["name"] for e in entries]
+
+    def exists(self, path: str, **kwargs: Any) -> bool:
+        try:
+            self.info(path)
+        except FileNotFoundError:
+            return False
+        return True
+
+    def modified(self, path: str) -> datetime:
+        return datetime.fromtimestamp(self.info(path)["mtime"], tz=UTC)
+
+    def checksum(self, path: str) -> str:  # type: ignore[override]
+        """HDFS's MD5-of-MD5-of-CRC32C file checksum (hex): equal files give equal checksums."""
+        return self.backend.checksum(self._strip_protocol(path))
+
+    def content_summary(self, path: str) -> ContentSummary:
+        """Length, file/directory counts, space consumed and quotas of a directory tree."""
+        return self.backend.content_summary(self._strip_protocol(path))
+
+    def du(
+        self,
+        path: str,
+        total: bool = True,
+        maxdepth: int | None = None,
+        withdirs: bool = False,
+        **kwargs: Any,
+    ) -> Any:
+        if total and maxdepth is None:  # one namenode call instead of a walk
+            return self.content_summary(path)["length"]
+        return super().du(path, total=total, maxdepth=maxdepth, withdirs=withdirs, **kwargs)
+
+    def block_locations(
+        self, path: str, start: int = 0, length: int | None = None
+    ) -> list[BlockLocation]:
+        """The blocks of a file: [{offset, length, hosts}] (for placing work near the data)."""
+        return self.backend.block_locations(self._strip_protocol(path), start, length)
+
+    def chmod(self, path: str, mode: int) -> None:
+        """Set the permission bits of `path` (e.g. 0o750)."""
+        self.backend.set_permission(self._strip_protocol(path), mode)
+
+    def chown(self, path: str, owner: str | None = None, group: str | None = None) -> None:
+        """Set the owner and/or group of `path` (changing the owner needs the HDFS superuser)."""
+        self.backend.set_owner(self._strip_protocol(path), owner, group)
+
+    def set_replication(self, path: str, replication: int) -> None:
+        """Set the replication factor of a file."""
+        self.backend.set_replication(self._strip_protocol(path), replication)
+
+    # -- namespace -----------------------------------------------------------------------------
+
+    def mkdir(self, path: str, create_parents: bool = True, **kwargs: Any) -> None:
+        path = self._strip_protocol(path)
+        if self.exists(path):
+            raise errors.make(FileExistsError, path, f"cannot create directory {path}: it exists")
+        self.backend.mkdir(path, parents=create_parents, permission=kwargs.get("permission"))
+
+    def makedirs(self, path: str, exist_ok: bool = False) -> None:
+        path = self._strip_protocol(path)
+        if not exist_ok and self.exists(path):
+            raise errors.make(FileExistsError, path, f"cannot create directory {path}: it exists")
+        self.backend.mkdir(path, parents=True)
+
+    mkdirs = makedirs  # type: ignore[assignment]
+
+    def rm_file(self, path: str) -> None:
+        path = self._strip_protocol(path)
+        if self.info(path)["type"] == "directory":
+            raise errors.make(
+                IsADirectoryError, path, f"rm_file: {path} is a directory (use rmdir or rm)"
+            )
+        self.backend.rm(path)
+
+    _rm = rm_file  # type: ignore[assignment]
+
+    def rmdir(self, path: str) -> None:
+        path = self._strip_protocol(path)
+        if self.info(path)["type"] != "directory":
+            raise errors.make(NotADirectoryError, path, f"rmdir: {path} is not a directory")
+        self._delete(path, recursive=False)
+
+    def rm(self, path: Any, recursive: bool = False, maxdepth: int | None = None) -> None:
+        if maxdepth is None:  # whole trees: one namenode call per top-level path
+            for p in self.expand_path(path, recursive=False):
+                self._delete(p, recursive)
+            return
+        for p in reversed(self.expand_path(path, recursive=recursive, maxdepth=maxdepth)):
+            try:
+                self.backend.rm(p)
+            except OSError as e:  # a directory below maxdepth keeps its deeper content
+                if e.errno != errno.ENOTEMPTY:
+                    raise
+
+    def _delete(self, path: str, recursive: bool) -> None:
+        """Delete one path; a non-empty directory without `recursive` says to pass it."""
+        try:
+            self.backend.rm(path, recursive=recursive)
+        except OSError as e:
+            if e.errno == errno.ENOTEMPTY:
+                raise OSError(
+                    e.errno,
+                    f"directory {path} is not empty (pass recursive=True to delete it)",
+                    path,
+                ) from e
+            raise
+
+    def mv(
+        self,
+        path1: Any,
+        path2: Any,
+        recursive: bool = False,
+        maxdepth: int | None = None,
+        overwrite: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        """Rename on the namenode (atomic per path); into `path2` when it is a directory."""
+        if (
+            isinstance(path1, str)
+            and not isinstance(path2, (list, tuple))
+            and not _has_magic(path1)
+        ):
+            src, dst = self._strip_protocol(path1), self._strip_protocol(path2)
+            if src == dst:
+                return
+            if self.isdir(dst) and not dst.startswith(src.rstrip("/") + "/"):
+                dst = posixpath.join(dst, posixpath.basename(src))
+            self.backend.rename(src, dst, overwrite=overwrite and not self.isdir(dst))
+            return
+        sources = self.expand_path(path1, recursive=False)
+        if isinstance(path2, (list, tuple)):
+            targets = [self._strip_protocol(p) for p in path2]
+        else:
+            self.makedirs(path2, exist_ok=True)
+            targets = [
+                posixpath.join(self._strip_protocol(path2), posixpath.basename(s)) for s in sources
+            ]
+        for src, dst in zip(sources, targets, strict=True):
+            self.mv(src, dst, overwrite=overwrite)
+
+    def touch(self, path: str, truncate: bool = True, **kwargs: Any) -> None:
+        path = self._strip_protocol(path)
+        if truncate or not self.exists(path):
+            self.pipe_file(path, b"", **kwargs)
+        else:
+            now = time.time()
+            self.backend.set_times(path, mtime=now, atime=now)
+
+    # -- data ----------------------------------------------------------------------------------
+
+    def _open(
+        self,
+        path: str,
+        mode: str = "rb",
+        block_size: int | None = None,
+        autocommit: bool = True,
+        cache_options: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> HopsFile:
+        return HopsFile(
+            self,
+            self._strip_protocol(path),
+            mode,
+            block_size=block_size or self.blocksize,
+            autocommit=autocommit,
+            cache_options=cache_options,
+            **kwargs,
+        )
+
+    def open(self, path: str, mode: str = "rb", **kwargs: Any) -> Any:  # type: ignore[override]
+        if "b" in mode or "r" in mode:
+            return super().open(path, mode, **kwargs)
+        text = {k: kwargs.pop(k) for k in ("encoding", "errors", "newline") if k in kwargs}
+        binary = super().open(path, mode.replace("t", "") + "b", **kwargs)
+        return _AtomicTextWrapper(binary, **text)  # an exception inside `with` discards the file
+
+    def open_file(self, path: str, mode: str = "r", **kwargs: Any) -> Any:
+        """pydoop-style open, as in Hopsworks notebooks (`h.open_file(path, "r")`): modes
+        "r"/"w"/"a" are binary unless "t" is given (pandas reads either)."""
+        return self.open(path, mode if "b" in mode or "t" in mode else mode + "b", **kwargs)
+
+    def cat_file(
+        self, path: str, start: int | None = None, end: int | None = None, **kwargs: Any
+    ) -> bytes:
+        path = self._strip_protocol(path)
+        reader = self.backend.open_read(path)
+        try:
+            start, end = _span(start, end, reader.size)
+            return _read(reader, start, end - start)
+        finally:
+            reader.close()
+
+    def cat(
+        self, path: Any, recursive: bool = False, on_error: str = "raise", **kwargs: Any
+    ) -> Any:
+        batch_size = kwargs.pop("batch_size", None)
+        paths = self.expand_path(path, recursive=recursive)
+        if (
+            len(paths) == 1
+            and not isinstance(path, list)
+            and paths[0] == self._strip_protocol(path)
+        ):
+            return self.cat_file(paths[0], **kwargs)
+        results = self._pool_map(lambda p: self.cat_file(p, **kwargs), paths, batch_size)
+        out: dict[str, Any] = {}
+        for p, data, error in results:
+            if recursive and isinstance(error, IsADirectoryError):
+                continue  # directories of a recursive expansion have no content
+            if error is None:
+                out[p] = data
+            elif on_error == "raise":
+                raise error
+            elif on_error == "return":
+                out[p] = error
+        return out
+
+    def cat_ranges(
+        self,
+        paths: list[str],
+        starts: Any,
+        ends: Any,
+        max_gap: Any = None,
+        on_error: str = "return",
+        **kwargs: Any,
+    ) -> list[Any]:
+        starts = [starts] * len(paths) if isinstance(starts, int) or starts is None else starts
+        ends = [ends] * len(paths) if isinstance(ends, int) or ends is None else ends
+        if not len(paths) == len(starts) == len(ends):
+            raise ValueError("cat_ranges: paths, starts and ends must have the same length")
+        jobs = list(zip(paths, starts, ends, strict=True))
+        results = self._pool_map(
+            lambda j: self.cat_file(j[0], j[1], j[2]), jobs, kwargs.get("batch_size")
+        )
+        out = []
+        for _, data, error in results:
+            if error is not None and on_error == "raise":
+                raise error
+            out.append(error if error is not None else data)
+        return out
+
+    def pipe_file(self, path: str, value: bytes, mode: str = "overwrite", **kwargs: Any) -> None:
+        """Write `value` to `path` atomically (mode "create": fail if it exists)."""
+        self._maybe_defer(self._pipe_file, path, value, mode, **kwargs)
+
+    def _pipe_file(self, path: str, value: bytes, mode: str, **kwargs: Any) -> None:
+        with self.open(path, "xb" if mode == "create" else "wb", **kwargs) as f:
+            f.write(value)
+
+    def pipe(self, path: Any, value: bytes | None = None, **kwargs: Any) -> None:
+        with self._deferred(kwargs.pop("batch_size", None)):
+            super().pipe(path, value, **kwargs)
+
+    def cp_file(self, path1: str, path2: str, **kwargs: Any) -> None:
+        """Copy one file by streaming it through this client (HDFS has no server-side copy)."""
+        self._maybe_defer(self._cp_file, path1, path2, **kwargs)
+
+    def _cp_file(self, path1: str, path2: str, **kwargs: Any) -> None:
+        src = self._strip_protocol(path1)
+        if self.isdir(src):
+            self.makedirs(path2, exist_ok=True)
+            return
+        reader = self.backend.open_read(src)
+        try:
+            with self.open(path2, "wb", **kwargs) as out:
+                for offset in range(0, reader.size, self.blocksize):
+                    out.write(_read(reader, offset, min(self.blocksize, reader.size - offset)))
+        finally:
+            reader.close()
+
+    def copy(self, path1: Any, path2: Any, recursive: bool = False, **kwargs: Any) -> None:
+        with self._deferred(kwargs.pop("batch_size", None)):
+            super().copy(path1, path2, recursive=recursive, **kwargs)
+
+    def put_file(
+        self,
+        lpath: str,
+        rpath: str,
+        callback: Any = DEFAULT_CALLBACK,
+        mode: str = "overwrite",
+        **kwargs: Any,
+    ) -> None:
+        self._maybe_defer(self._put_file, lpath, rpath, callback, mode, **kwargs)
+
+    def _put_file(self, lpath: str, rpath: str, callback: Any, mode: str, **kwargs: Any) -> None:
+        if os.path.isdir(lpath):
+            self.makedirs(rpath, exist_ok=True)
+            return
+        with (
+            open(lpath, "rb") as src,
+            self.open(rpath, "xb" if mode == "create" else "wb", **kwargs) as out,
+        ):
+            callback.set_size(os.fstat(src.fileno()).st_size)
+            while chunk := src.read(self.blocksize):
+                out.write(chunk)
+                callback.relative_update(len(chunk))
+
+    def put(self, lpath: Any, rpath: Any, recursive: bool = False, **kwargs: Any) -> None:
+        with self._deferred(kwargs.pop("batch_size", None)):
+            super().put(lpath, rpath, recursive=recursive, **kwargs)
+
+    def get_file(
+        self,
+        rpath: str,
+        lpath: Any,
+        callback: Any = DEFAULT_CALLBACK,
+        outfile: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        self._maybe_defer(self._get_file, rpath, lpath, callback, outfile, **kwargs)
+
+    def _get_file(self, rpath: str, lpath: Any, callback: Any, outfile: Any, **kwargs: Any) -> None:
+        rpath = self._strip_protocol(rpath)
+        if outfile is None and hasattr(lpath, "write"):
+            outfile = lpath
+        if outfile is None and self.isdir(rpath):
+            os.makedirs(lpath, exist_ok=True)
+            return
+        reader = self.backend.open_read(rpath)
+        try:
+            callback.set_size(reader.size)
+            if outfile is None:
+                os.makedirs(os.path.dirname(os.path.abspath(lpath)), exist_ok=True)
+            with open(lpath, "wb") if outfile is None else nullcontext(outfile) as out:
+                for offset in range(0, reader.size, self.blocksize):
+                    chunk = _read(reader, offset, min(self.blocksize, reader.size - offset))
+                    out.write(chunk)
+                    callback.relative_update(len(chunk))
+        finally:
+            reader.close()
+
+    def get(self, rpath: Any, lpath: Any, recursive: bool = False, **kwargs: Any) -> None:
+        with self._deferred(kwargs.pop("batch_size", None)):
+            super().get(rpath, lpath, recursive=recursive, **kwargs)
+
+
+class HopsFile(AbstractBufferedFile):
+    """A buffered HDFS file: ranged reads with readahead; writes committed atomically on close.
+
+    Writing goes to "<dir>/.<name>.hopsfs-tmp-<uuid>", renamed over the target on close; an
+    exception inside `with` deletes the temporary file and leaves the target untouched.
+    """
+
+    DEFAULT_BLOCK_SIZE = DEFAULT_BLOCK_SIZE
+    fs: HopsFileSystem
+
+    def __init__(self, fs: HopsFileSystem, path: str, mode: str = "rb", **kwargs: Any) -> None:
+        self._reader: RangeReader | None = None
+        self._raw: Any = None
+        self.temp_path: str | None = None
+        self._write_options = {
+            k: kwargs.pop(k) for k in ("replication", "permission") if k in kwargs
+        }
+        if mode == "rb":
+            self._reader = fs.backend.open_read(path)
+            kwargs.setdefault("size", self._reader.size)
+        elif mode not in ("wb", "xb", "ab"):
+            raise ValueError(f"Unsupported mode {mode!r} for {path}: use rb, wb, xb or ab")
+        super().__init__(fs, path, mode, **kwargs)
+        if mode != "rb":  # open the temporary file now: permission errors show up at open()
+            try:
+                self._initiate_upload()
+            except BaseException:
+                self.closed = True
+                raise
+            self.offset = 0
+
+    def _fetch_range(self, start: int, end: int) -> bytes:
+        assert self._reader is not None
+        return _read(self._reader, start, min(end, self.size) - start)
+
+    def _initiate_upload(self) -> None:
+        backend, path = self.fs.backend, self.path
+        try:
+            current = backend.info(path)
+        except FileNotFoundError:
+            current = None
+        if current and current["type"] == "directory":
+            raise errors.make(IsADirectoryError, path, f"cannot write to {path}: it is a directory")
+        if current and self.mode == "xb":
+            raise errors.make(FileExistsError, path, f"cannot create {path}: it exists (mode 'xb')")
+        if self.mode == "ab" and current:
+            append = getattr(backend, "append", None)
+            if append is None:
+                raise NotImplementedError(
+                    f"the {backend.name} backend cannot append to {path}: use backend='native', or "
+                    "rewrite the file (mode 'wb')"
+                )
+            self._raw = append(path)
+            return
+        parent, name = posixpath.split(path)
+        self.temp_path = posixpath.join(parent, f".{name}{TEMP_MARKER}{uuid.uuid4().hex}")
+        self._raw = backend.open_write(self.temp_path, overwrite=False, **self._write_options)
+
+    def _upload_chunk(self, final: bool = False) -> bool:
+        data = self.buffer.getbuffer()
+        if data.nbytes:
+            self._raw.write(data)
+        del data
+        if final:
+            self._raw.close()
+            if self.autocommit:
+                self.commit()
+        return True
+
+    def commit(self) -> None:
+        """Move the finished temporary file over the target (atomic on the namenode)."""
+        if self.temp_path is None:
+            return
+        try:
+            self.fs.backend.rename(self.temp_path, self.path, overwrite=self.mode != "xb")
+        except BaseException:
+            self.discard()
+            raise
+        self.temp_path = None
+
+    def discard(self) -> None:
+        """Drop what was written: the target stays as it was."""
+        raw, self._raw = self._raw, None
+        if raw is not None and not raw.closed:
+            try:
+                raw.close()
+            except OSError as e:
+                log.debug("closing the abandoned write of %s: %s", self.path, e)
+        if self.temp_path is not None:
+            try:
+                self.fs.backend.rm(self.temp_path)
+            except FileNotFoundError:
+                pass
+            self.temp_path = None
+
+    def abort(self) -> None:
+        """Close without committing (used when the writer's `with` block raised)."""
+        if not self.closed:
+            self.closed = True
+            self.buffer = io.BytesIO()
+            self.discard()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
+
+    def __exit__(self, exc_type: Any, *args: Any) -> None:
+        if exc_type is not None and self.mode != "rb":
+            self.abort()
+        else:
+            self.close()
+
+
+class _AtomicTextWrapper(io.TextIOWrapper):
+    """Text-mode writer whose `with` block discards the file on an exception."""
+
+    def __exit__(self, exc_type: Any, *args: Any) -> None:
+        if exc_type is not None and isinstance(self.buffer, HopsFile):
+            self.buffer.abort()
+        super().__exit__(exc_type, *args)
+
+
+def _span(start: int | None, end: int | None, size: int) -> tuple[int, int]:
+    """Python-slice-like [start, end) clamped to a file of `size` bytes."""
+    start = 0 if start is None else (max(0, size + start) if start < 0 else min(start, size))
+    end = size if end is None else (max(0, size + end) if end < 0 else min(end, size))
+    return start, max(start, end)
+
+
+def _read(reader: RangeReader, offset: int, length: int) -> bytes:
+    """Exactly `length` bytes at `offset` (looping over short reads), fewer only at end of file."""
+    if length <= 0:
+        return b""
+    data = reader.read_range(offset, length)
+    if len(data) >= length or not data:
+        return data
+    parts = [data]
+    got = len(data)
+    while got < length:
+        more = reader.read_range(offset + got, length - got)
+        if not more:
+            break
+        parts.append(more)
+        got += len(more)
+    return b"".join(parts)
+
+
+def _attempt(func: Callable[[T], Any], item: T) -> tuple[T, Any, BaseException | None]:
+    """(item, func(item), None) or (item, None, the exception)."""
+    try:
+        return item, func(item), None
+    except Exception as e:  # noqa: BLE001 - reported to the caller by _pool_map's users
+        return item, None, e
+
+
+def _has_magic(path: str) -> bool:
+    return any(c in path for c in "*?[")
+
+
+__all__ = ["HopsFileSystem", "HopsFile"]

@@ -1,0 +1,279 @@
+"""Find or build libhdfs.so, the JNI library pyarrow.fs.HadoopFileSystem loads.
+
+No registry ships libhdfs.so as a binary. Hadoop's libhdfs C sources are bundled in
+pydoop's source distribution on PyPI; we compile them once with gcc against
+$JAVA_HOME/include into a cache dir. A user with a Hadoop install uses its own
+($HADOOP_HOME/lib/native) and nothing is built.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+from hopsfs_tools.config import cache_dir
+from hopsfs_tools.hadoop.jars import hadoop_classpath
+
+log = logging.getLogger(__name__)
+
+PYDOOP_SDIST = "pydoop==2.0.0"
+LIB_NAME = "libhdfs.so"
+
+# Every libhdfs function pyarrow's HDFS shim (arrow/io/hdfs_internal.cc) looks up with dlsym.
+REQUIRED_SYMBOLS: tuple[str, ...] = (
+    "hdfsAvailable",
+    "hdfsBuilderConfSetStr",
+    "hdfsBuilderConnect",
+    "hdfsBuilderSetForceNewInstance",
+    "hdfsBuilderSetKerbTicketCachePath",
+    "hdfsBuilderSetNameNode",
+    "hdfsBuilderSetNameNodePort",
+    "hdfsBuilderSetUserName",
+    "hdfsChmod",
+    "hdfsChown",
+    "hdfsCloseFile",
+    "hdfsCopy",
+    "hdfsCreateDirectory",
+    "hdfsDelete",
+    "hdfsDisconnect",
+    "hdfsExists",
+    "hdfsFlush",
+    "hdfsFreeFileInfo",
+    "hdfsFreeHosts",
+    "hdfsGetCapacity",
+    "hdfsGetDefaultBlockSize",
+    "hdfsGetHosts",
+    "hdfsGetPathInfo",
+    "hdfsGetUsed",
+    "hdfsGetWorkingDirectory",
+    "hdfsListDirectory",
+    "hdfsMove",
+    "hdfsNewBuilder",
+    "hdfsOpenFile",
+    "hdfsPread",
+    "hdfsRead",
+    "hdfsRename",
+    "hdfsSeek",
+    "hdfsSetReplication",
+    "hdfsSetWorkingDirectory",
+    "hdfsTell",
+    "hdfsUtime",
+    "hdfsWrite",
+)
+
+# Hadoop 3 moved libhdfs's stack-trace helper to commons-lang3 (Hadoop no longer ships
+# commons-lang 2); pydoop's copy predates that, so we apply the same one-line change.
+_SOURCE_PATCHES = {
+    "exception.c": (
+        "org/apache/commons/lang/exception/ExceptionUtils",
+        "org/apache/commons/lang3/exception/ExceptionUtils",
+    ),
+}
+
+
+def build_dir() -> Path:
+    """Where the libhdfs.so built by hopsfs-tools is cached."""
+    return cache_dir() / "libhdfs"
+
+
+def java_home() -> Path:
+    """$JAVA_HOME, else the JDK that `java` on PATH belongs to."""
+    env = os.environ.get("JAVA_HOME")
+    if env:
+        return Path(env)
+    java = shutil.which("java")
+    if java is None:
+        raise RuntimeError(
+            "no Java found: set JAVA_HOME to a JDK (>= 8, e.g. /usr/lib/jvm/java-17-openjdk-amd64) "
+            "or put `java` on PATH (e.g. `apt-get install openjdk-17-jdk-headless`)"
+        )
+    return Path(java).resolve().parent.parent
+
+
+def libjvm_dir(home: Path) -> Path:
+    """The directory holding libjvm.so inside the JDK/JRE at `home`."""
+    for sub in ("lib/server", "jre/lib/amd64/server", "jre/lib/server", "lib/amd64/server"):
+        if (home / sub / "libjvm.so").exists():
+            return home / sub
+    found = next(iter(sorted(home.glob("**/server/libjvm.so"))), None)
+    if found is None:
+        raise RuntimeError(f"no libjvm.so under JAVA_HOME={home}; point JAVA_HOME at a JDK")
+    return found.parent
+
+
+def ensure_libhdfs(*, rebuild: bool = False) -> Path:
+    """The directory of a libhdfs.so: $ARROW_LIBHDFS_DIR, $HADOOP_HOME/lib/native, or our build.
+
+    `rebuild=True` ignores the environment and rebuilds the cached copy.
+    """
+    if not rebuild:
+        for var, sub in (("ARROW_LIBHDFS_DIR", ""), ("HADOOP_HOME", "lib/native")):
+            value = os.environ.get(var)
+            if value and (Path(value, sub) / LIB_NAME).exists():
+                return Path(value, sub)
+        if (build_dir() / LIB_NAME).exists():
+            return build_dir()
+    return build_libhdfs()
+
+
+def build_libhdfs() -> Path:
+    """Download pydoop's sdist, compile its bundled libhdfs with gcc and cache libhdfs.so."""
+    gcc = shutil.which("gcc") or shutil.which("cc")
+    if gcc is None:
+        raise RuntimeError(
+            "building libhdfs.so needs a C compiler: install gcc (e.g. `apt-get install gcc`), "
+            "or set ARROW_LIBHDFS_DIR / HADOOP_HOME to an existing libhdfs.so"
+        )
+    home = java_home()
+    include = home / "include"
+    if not (include / "jni.h").exists() or not (include / "linux" / "jni_md.h").exists():
+        raise RuntimeError(
+            f"JAVA_HOME={home} has no JNI headers ({include}/jni.h, {include}/linux/jni_md.h): "
+            "point JAVA_HOME at a JDK, not a JRE (e.g. `apt-get install openjdk-17-jdk-headless`)"
+        )
+    jvm_dir = libjvm_dir(home)
+    target = build_dir()
+    target.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="libhdfs-build-") as tmp:
+        src = _fetch_sources(Path(tmp))
+        partial = target / f".{LIB_NAME}.{os.getpid()}.partial"
+        sources = sorted(
+            str(p) for pattern in ("*.c", "common/*.c", "os/posix/*.c") for p in src.glob(pattern)
+        )
+        cmd = [
+            gcc,
+            "-shared",
+            "-fPIC",
+            "-O2",
+            "-w",
+            "-o",
+            str(partial),
+            f"-I{src}",
+            f"-I{src / 'include'}",
+            f"-I{src / 'os' / 'posix'}",
+            f"-I{include}",
+            f"-I{include / 'linux'}",
+            *sources,
+            f"-L{jvm_dir}",
+            "-ljvm",
+            f"-Wl,-rpath,{jvm_dir}",
+            "-lpthread",
+        ]
+        log.info("compiling libhdfs.so from %s against JAVA_HOME=%s", src, home)
+        proc = subprocess.run(cmd, check=False, capture_output=True, text=True)
+        if proc.returncode != 0:
+            partial.unlink(missing_ok=True)
+            raise RuntimeError(f"gcc failed to compile libhdfs:\n{_tail(proc.stderr)}")
+        missing = sorted(set(REQUIRED_SYMBOLS) - exported_symbols(partial))
+        if missing:
+            partial.unlink(missing_ok=True)
+            raise RuntimeError(f"the libhdfs.so built from {PYDOOP_SDIST} lacks {missing}")
+        os.replace(partial, target / LIB_NAME)
+    info = {"java_home": str(home), "libjvm_dir": str(jvm_dir), "source": PYDOOP_SDIST}
+    (target / "BUILD_INFO.json").write_text(json.dumps(info, indent=1) + "\n")
+    log.info("built %s", target / LIB_NAME)
+    return target
+
+
+def _fetch_sources(tmp: Path) -> Path:
+    """Download and unpack pydoop's sdist into `tmp`; the patched libhdfs source dir."""
+    constraints = tmp / "constraints.txt"
+    # pydoop's setup.py imports pkg_resources, which setuptools >= 81 no longer has.
+    constraints.write_text("setuptools<81\n")
+    env = {
+        **os.environ,
+        "PIP_CONSTRAINT": str(constraints),
+        "PIP_BUILD_CONSTRAINT": str(constraints),
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--no-binary",
+        ":all:",
+        "--disable-pip-version-check",
+        "-d",
+        str(tmp),
+        PYDOOP_SDIST,
+    ]
+    log.info(
+        "downloading the %s source distribution from PyPI (for Hadoop's libhdfs C sources)",
+        PYDOOP_SDIST,
+    )
+    proc = subprocess.run(cmd, check=False, capture_output=True, text=True, env=env)
+    archives = list(tmp.glob("pydoop-*.tar.gz"))
+    if proc.returncode != 0 or not archives:
+        raise RuntimeError(
+            f"`pip download {PYDOOP_SDIST}` failed (pip and PyPI access are needed once to get "
+            "libhdfs's C sources; alternatively set ARROW_LIBHDFS_DIR to a directory holding "
+            f"libhdfs.so):\n{_tail(proc.stdout + proc.stderr)}"
+        )
+    with tarfile.open(archives[0]) as tar:
+        tar.extractall(tmp, filter="data")
+    src = next(tmp.glob("pydoop-*/src/libhdfs"), None)
+    if src is None:
+        raise RuntimeError(f"{archives[0].name} holds no src/libhdfs directory")
+    for name, (old, new) in _SOURCE_PATCHES.items():
+        path = src / name
+        path.write_text(path.read_text().replace(old, new))
+    return src
+
+
+def exported_symbols(lib: Path) -> set[str]:
+    """The dynamic symbols `lib` defines (`nm -D --defined-only`)."""
+    nm = shutil.which("nm")
+    if nm is None:
+        raise RuntimeError("`nm` (binutils) is needed to check libhdfs.so; install binutils")
+    out = subprocess.run(
+        [nm, "-D", "--defined-only", str(lib)], capture_output=True, text=True, check=True
+    ).stdout
+    return {line.split()[-1] for line in out.splitlines() if line.strip()}
+
+
+def arrow_environment(conf_dir: str | None) -> dict[str, str]:
+    """The env vars libhdfs needs: ARROW_LIBHDFS_DIR, JAVA_HOME, CLASSPATH, LD_LIBRARY_PATH."""
+    home = java_home()
+    jvm_dir = str(libjvm_dir(home))
+    ld_path = os.environ.get("LD_LIBRARY_PATH", "")
+    if jvm_dir not in ld_path.split(os.pathsep):
+        ld_path = os.pathsep.join(p for p in (jvm_dir, ld_path) if p)
+    return {
+        "ARROW_LIBHDFS_DIR": str(ensure_libhdfs()),
+        "JAVA_HOME": str(home),
+        # Explicit jars: the JVM started through JNI does not expand `dir/*` wildcards.
+        "CLASSPATH": hadoop_classpath(conf_dir=conf_dir),
+        "LD_LIBRARY_PATH": ld_path,
+    }
+
+
+def describe(conf_dir: str | None = None) -> str:
+    """A human-readable summary of the libhdfs setup the arrow backend will use."""
+    env = arrow_environment(conf_dir)
+    jars = [p for p in env["CLASSPATH"].split(os.pathsep) if p.endswith(".jar")]
+    return "\n".join(
+        [
+            f"libhdfs.so:  {Path(env['ARROW_LIBHDFS_DIR']) / LIB_NAME}",
+            f"JAVA_HOME:   {env['JAVA_HOME']}",
+            f"CLASSPATH:   {len(jars)} jars" + (f" + {conf_dir}" if conf_dir else ""),
+        ]
+    )
+
+
+def main_libhdfs(rebuild: bool) -> str:
+    """What `hopsfs-tools libhdfs [--rebuild]` prints."""
+    if rebuild:
+        ensure_libhdfs(rebuild=True)
+    return describe(os.environ.get("HADOOP_CONF_DIR"))
+
+
+def _tail(text: str, lines: int = 20) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])
