@@ -98,7 +98,7 @@ def bench_large(cluster: LocalCluster, size: int, repeat: int, base: str) -> dic
                     while chunk := src.read(CHUNK):
                         out.write(chunk)
 
-            def fs_read(fs=fs, target=target) -> None:
+            def fs_read(fs=fs, target=target, backend=backend) -> None:
                 digest = hashlib.sha256()
                 with fs.open(target, "rb", block_size=CHUNK) as src:
                     while chunk := src.read(CHUNK):

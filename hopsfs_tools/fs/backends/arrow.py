@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn, TypeVar, cast
 from urllib.parse import urlsplit
 
 from hopsfs_tools.fs import errors
-from hopsfs_tools.fs.backends.base import Backend, BlockLocation, ContentSummary, FileInfo
+from hopsfs_tools.fs.backends.base import ContentSummary, FileInfo
+from hopsfs_tools.fs.backends.webhdfs import WebHdfsDelegation
 from hopsfs_tools.hadoop.libhdfs import LIB_NAME, arrow_environment
 
 if TYPE_CHECKING:
@@ -112,7 +113,7 @@ def _b(text: str | None) -> bytes | None:
     return None if text is None else text.encode()
 
 
-class ArrowBackend:
+class ArrowBackend(WebHdfsDelegation):
     """The Backend protocol over pyarrow.fs.HadoopFileSystem (+ ctypes into the same libhdfs)."""
 
     name = "arrow"
@@ -135,7 +136,6 @@ class ArrowBackend:
         self._fs_lock = threading.Lock()
         self._lib = _load_libhdfs(env["ARROW_LIBHDFS_DIR"])
         self._handle: int | None = None
-        self._webhdfs: Backend | None = None
         self._within_timeout(self._connect, "connect")
 
     # -- connection ----------------------------------------------------------------------------
@@ -442,7 +442,7 @@ class ArrowBackend:
     def content_summary(self, path: str) -> ContentSummary:
         """Exact (with quotas) through WebHDFS when configured, else summed from listings."""
         if self.config.webhdfs_url:
-            return self._web().content_summary(path)
+            return self._web("content summaries").content_summary(path)
         top = self.info(path)
         summary = ContentSummary(
             length=0, file_count=0, directory_count=0, space_consumed=0, quota=-1, space_quota=-1
@@ -459,27 +459,8 @@ class ArrowBackend:
                 summary["space_consumed"] += entry["size"] * entry.get("replication", 1)
         return summary
 
-    def checksum(self, path: str) -> str:
-        return self._web("checksum").checksum(path)
 
-    def block_locations(
-        self, path: str, start: int = 0, length: int | None = None
-    ) -> list[BlockLocation]:
-        return self._web("block_locations").block_locations(path, start, length)
 
-    def _web(self, what: str = "") -> Backend:
-        """The WebHDFS backend for calls libhdfs cannot make (created on first use)."""
-        if not self.config.webhdfs_url:
-            raise NotImplementedError(
-                f"the arrow backend cannot compute {what or 'this'} through libhdfs; configure a "
-                "WebHDFS URL (webhdfs_url= / HOPSFS_WEBHDFS_URL / dfs.namenode.http-address) so it "
-                "is delegated to WebHDFS, or use backend='native'"
-            )
-        if self._webhdfs is None:
-            from hopsfs_tools.fs.backends import webhdfs
-
-            self._webhdfs = webhdfs.connect(self.config)
-        return self._webhdfs
 
     # -- data ----------------------------------------------------------------------------------
 
@@ -524,8 +505,7 @@ class ArrowBackend:
         handle, self._handle = self._handle, None
         if handle:
             self._lib.hdfsDisconnect(handle)
-        if self._webhdfs is not None:
-            self._webhdfs.close()
+        self._close_web()
         self._filesystems.clear()
 
 

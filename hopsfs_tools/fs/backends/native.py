@@ -17,7 +17,8 @@ from urllib.parse import urlsplit
 from hdfs_native import Client, WriteOptions
 
 from hopsfs_tools.fs import errors
-from hopsfs_tools.fs.backends.base import Backend, BlockLocation, ContentSummary, FileInfo
+from hopsfs_tools.fs.backends.base import ContentSummary, FileInfo
+from hopsfs_tools.fs.backends.webhdfs import WebHdfsDelegation
 
 if TYPE_CHECKING:
     from hdfs_native import FileStatus
@@ -59,7 +60,7 @@ def retry_properties(timeout: float) -> dict[str, str]:
     return dict(zip(_RETRY_KEYS, (str(attempts), str(base), str(cap)), strict=True))
 
 
-class NativeBackend:
+class NativeBackend(WebHdfsDelegation):
     """The Backend protocol over `hdfs_native.Client` (its calls release the GIL)."""
 
     name = "native"
@@ -70,7 +71,6 @@ class NativeBackend:
         props = {**retry_properties(config.timeout), **config.properties}
         if "dfs.client.socket-timeout" not in props:
             props["dfs.client.socket-timeout"] = str(int(config.timeout * 1000))
-        self._webhdfs: Backend | None = None
         self._closed = False
         try:
             self._check_reachable()
@@ -206,27 +206,8 @@ class NativeBackend:
             space_quota=_quota(cs.space_quota),
         )
 
-    def checksum(self, path: str) -> str:
-        return self._web("checksum").checksum(path)
 
-    def block_locations(
-        self, path: str, start: int = 0, length: int | None = None
-    ) -> list[BlockLocation]:
-        return self._web("block_locations").block_locations(path, start, length)
 
-    def _web(self, what: str) -> Backend:
-        """The WebHDFS backend for the calls hdfs-native cannot make (created on first use)."""
-        if not self.config.webhdfs_url:
-            raise NotImplementedError(
-                f"the native backend (hdfs-native) cannot compute {what}; configure a WebHDFS URL "
-                "(webhdfs_url= / HOPSFS_WEBHDFS_URL / dfs.namenode.http-address in hdfs-site.xml) "
-                "so it is delegated to WebHDFS"
-            )
-        if self._webhdfs is None:
-            from hopsfs_tools.fs.backends import webhdfs
-
-            self._webhdfs = webhdfs.connect(self.config)
-        return self._webhdfs
 
     # -- data ----------------------------------------------------------------------------------
 
@@ -262,8 +243,7 @@ class NativeBackend:
         if not self._closed:
             self._closed = True
             _release_user(self.user)
-            if self._webhdfs is not None:
-                self._webhdfs.close()
+            self._close_web()
 
 
 class NativeReader:

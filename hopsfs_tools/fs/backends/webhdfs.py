@@ -473,3 +473,36 @@ def _octal(mode: int | None) -> str | None:
 
 def _millis(seconds: float | None) -> int:
     return -1 if seconds is None else int(round(seconds * 1000))
+
+
+class WebHdfsDelegation:
+    """For RPC backends whose client cannot compute checksums or block locations: both go
+    through WebHDFS (GETFILECHECKSUM, GETFILEBLOCKLOCATIONS), connected on first use."""
+
+    name: str
+    config: ClusterConfig
+    _webhdfs: WebHdfsBackend | None = None
+
+    def _web(self, what: str) -> WebHdfsBackend:
+        if not self.config.webhdfs_url:
+            raise NotImplementedError(
+                f"the {self.name} backend cannot compute {what} itself; configure a WebHDFS URL "
+                "(webhdfs_url= / HOPSFS_WEBHDFS_URL / dfs.namenode.http-address in "
+                "hdfs-site.xml) so it is delegated to WebHDFS"
+            )
+        if self._webhdfs is None:
+            self._webhdfs = connect(self.config)
+        return self._webhdfs
+
+    def _close_web(self) -> None:
+        web, self._webhdfs = self._webhdfs, None
+        if web is not None:
+            web.close()
+
+    def checksum(self, path: str) -> str:
+        return self._web("checksums").checksum(path)
+
+    def block_locations(
+        self, path: str, start: int = 0, length: int | None = None
+    ) -> list[BlockLocation]:
+        return self._web("block locations").block_locations(path, start, length)
