@@ -1,0 +1,600 @@
+"""TensorFlow on HDFS/HopsFS: tf.data TFRecord input, sharded per worker; models, checkpoints and
+TensorBoard logs saved to the cluster. TensorFlow is imported only when these functions run.
+
+TF 2.x has no hdfs:// filesystem ("File system scheme 'hdfs' not implemented"), so records
+reach tf.data in one of two ways (`strategy=`):
+- "cache": background threads copy shards from HDFS into a bounded local cache directory and
+  TF's native TFRecordDataset reads them (C++ parsing); each file is deleted once consumed;
+- "stream": TFRecord framing is parsed in Python from the HDFS stream (8 MiB reads) and fed to
+  `from_generator` one batch of records per call.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import logging
+import os
+import posixpath
+import random
+import shutil
+import tempfile
+import threading
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
+from typing import TYPE_CHECKING, Any
+
+from hopsfs_tools.formats.tfrecord import (
+    READ_CHUNK,
+    TFRecordWriter,
+    compression_of,
+    read_record_batches,
+)
+from hopsfs_tools.fs.core import TEMP_MARKER, HopsFileSystem
+
+if TYPE_CHECKING:
+    import tensorflow as tf
+
+log = logging.getLogger(__name__)
+
+AUTOTUNE = -1  # tf.data.AUTOTUNE
+CYCLE_LENGTH = 32  # files read at once, as HopsFS's TF examples' parallel_interleave
+DEFAULT_STRATEGY = "cache"  # see benchmarks/bench_tfrecord.py
+CACHE_BYTES = 2**30  # local cache bound (beyond the files the interleave holds open)
+DOWNLOAD_THREADS = 4
+MODEL_FILE_SUFFIXES = (".keras", ".h5")
+
+
+def _tf() -> Any:
+    import tensorflow as tf
+
+    return tf
+
+
+def _filesystem(fs: HopsFileSystem | None) -> HopsFileSystem:
+    return fs if fs is not None else HopsFileSystem()
+
+
+# -- files and shards ---------------------------------------------------------------------------
+
+
+def list_files(
+    files_or_glob: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    fs: HopsFileSystem | None = None,
+) -> list[tuple[str, int]]:
+    """(absolute path, size) of each file named, matched by a glob, or in a named directory.
+
+    Directories contribute their files not starting with "." or "_" (temp files, _SUCCESS).
+    """
+    fs = _filesystem(fs)
+    items = [files_or_glob] if isinstance(files_or_glob, (str, os.PathLike)) else files_or_glob
+    found: dict[str, int] = {}
+    for item in items:
+        text = os.fspath(item)
+        if any(c in text for c in "*?["):
+            infos = list(fs.glob(text, detail=True).values())
+        else:
+            info = fs.info(text)
+            infos = [info]
+            if info["type"] == "directory":
+                infos = [
+                    e for e in fs.ls(text)
+                    if not posixpath.basename(e["name"]).startswith((".", "_"))
+                ]
+        matches = sorted((i["name"], i["size"]) for i in infos if i["type"] == "file")
+        if not matches:
+            raise FileNotFoundError(f"no TFRecord files match {text!r} (resolved {fs.resolve(text)})")
+        found.update(matches)
+    return list(found.items())
+
+
+def worker_shard(shard: tuple[int, int] | None = None) -> tuple[int, int] | None:
+    """This worker's (index, count): `shard`, else from TF_CONFIG, else $HOPSFS_SHARD_INDEX/COUNT.
+
+    TF_CONFIG's chief (or master) and workers share the files, chief first; other task types
+    (evaluator, ps) get None: all files.
+    """
+    if shard is None and os.environ.get("TF_CONFIG"):
+        try:
+            config = json.loads(os.environ["TF_CONFIG"])
+            cluster, task = config.get("cluster", {}), config.get("task", {})
+            workers = [(t, i) for t in ("chief", "master", "worker") for i in range(len(cluster.get(t, [])))]
+            me = (task.get("type"), int(task.get("index", 0)))
+        except (ValueError, TypeError, AttributeError) as e:
+            raise ValueError(f"TF_CONFIG is not valid JSON of a TF cluster spec ({e})") from e
+        if me not in workers:
+            return None
+        shard = (workers.index(me), len(workers))
+    elif shard is None and os.environ.get("HOPSFS_SHARD_COUNT"):
+        try:
+            shard = (int(os.environ.get("HOPSFS_SHARD_INDEX", "")), int(os.environ["HOPSFS_SHARD_COUNT"]))
+        except ValueError as e:
+            raise ValueError(
+                "HOPSFS_SHARD_INDEX and HOPSFS_SHARD_COUNT must both be integers "
+                f"({os.environ.get('HOPSFS_SHARD_INDEX')!r}, {os.environ['HOPSFS_SHARD_COUNT']!r})"
+            ) from e
+    if shard is not None:
+        index, count = shard
+        if not 0 <= index < count:
+            raise ValueError(f"shard index {index} is not in [0, {count}): give (index, count)")
+        shard = (index, count)
+    return shard
+
+
+def shard_files(files: Sequence[Any], shard: tuple[int, int] | None) -> list[Any]:
+    """Worker `index` of `count` takes files index, index+count, ... (disjoint, complete)."""
+    if shard is None:
+        return list(files)
+    index, count = shard
+    if count > len(files):
+        raise ValueError(
+            f"{count} workers but only {len(files)} TFRecord files: sharding is by file, so write "
+            f"at least {count} files (write_tfrecords(..., num_shards={count}))"
+        )
+    return list(files[index::count])
+
+
+class _EpochOrder:
+    """The order files are read in each time the dataset is iterated (reshuffled per epoch)."""
+
+    def __init__(self, files: list[tuple[str, int]], shuffle: bool, seed: int | None) -> None:
+        self.files, self.shuffle, self.seed, self.epoch = files, shuffle, seed, 0
+        self._lock = threading.Lock()
+
+    def next(self) -> list[tuple[str, int]]:
+        with self._lock:
+            epoch, self.epoch = self.epoch, self.epoch + 1
+        order = list(self.files)
+        if self.shuffle:
+            random.Random(None if self.seed is None else self.seed * 1_000_003 + epoch).shuffle(order)
+        return order
+
+
+# -- the local cache (strategy "cache") -----------------------------------------------------------
+
+_CACHES: dict[str, _LocalCache] = {}  # cache directory -> the cache (for the release op)
+
+
+class _LocalCache:
+    """Copies files from HDFS in order into a local directory, ahead of their consumer.
+
+    Admission is in file order: at least `min_files` files are always allowed (what the interleave
+    holds open, so it never waits on itself), more while the cache stays under `max_bytes`.
+    """
+
+    def __init__(
+        self,
+        fs: HopsFileSystem,
+        files: list[tuple[str, int]],
+        base_dir: str | None,
+        max_bytes: int,
+        min_files: int,
+        threads: int,
+    ) -> None:
+        self.fs, self.files, self.max_bytes, self.min_files = fs, files, max_bytes, min_files
+        base = base_dir or os.environ.get("HOPSFS_CACHE_DIR") or None
+        if base:
+            os.makedirs(base, exist_ok=True)
+        self.directory = tempfile.mkdtemp(prefix="hopsfs-tfrecord-", dir=base)
+        self._sizes: dict[str, int] = {}  # admitted local files not yet released
+        self._cond = threading.Condition()
+        self._closed = False
+        self._released = 0
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="hopsfs-tfrecord-cache")
+        self._futures: deque[Future[str]] = deque()
+        self._feeder = threading.Thread(target=self._feed, name="hopsfs-tfrecord-feed", daemon=True)
+        _CACHES[self.directory] = self
+        self._feeder.start()
+
+    def _feed(self) -> None:
+        for seq, (path, size) in enumerate(self.files):
+            local = os.path.join(self.directory, f"{seq:06d}-{posixpath.basename(path)}")
+            with self._cond:
+                self._cond.wait_for(lambda size=size: self._closed or self._admissible(size))
+                if self._closed:
+                    return
+                self._sizes[local] = size
+                self._futures.append(self._pool.submit(self._download, path, local))
+                self._cond.notify_all()
+
+    def _admissible(self, size: int) -> bool:
+        return len(self._sizes) < self.min_files or sum(self._sizes.values()) + size <= self.max_bytes
+
+    def _download(self, path: str, local: str) -> str:
+        self.fs.get_file(path, local)
+        return local
+
+    def __iter__(self) -> Iterator[str]:
+        """Local paths in file order, each once its copy is complete."""
+        for _ in self.files:
+            with self._cond:
+                self._cond.wait_for(lambda: self._futures or self._closed)
+                if self._closed:
+                    return
+                future = self._futures.popleft()
+            yield future.result()
+
+    def release(self, local: str) -> None:
+        """A consumed file: delete it and let the next one in."""
+        try:
+            os.remove(local)
+        except FileNotFoundError:
+            pass
+        with self._cond:
+            self._sizes.pop(local, None)
+            self._released += 1
+            finished = self._released == len(self.files)
+            self._cond.notify_all()
+        if finished:
+            self.close()
+
+    def close(self) -> None:
+        """Stop copying and delete the cache directory."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._feeder.join()
+        _CACHES.pop(self.directory, None)
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+@atexit.register
+def _close_caches() -> None:
+    """Delete the caches of iterations abandoned after their last file was handed out."""
+    for cache in list(_CACHES.values()):
+        cache.close()
+
+
+def _release(local: bytes) -> bool:
+    """tf.numpy_function body run after the last record of a cached file (keeps nothing)."""
+    path = os.fsdecode(local)
+    cache = _CACHES.get(os.path.dirname(path))
+    if cache is not None:
+        cache.release(path)
+    return False
+
+
+# -- tf.data input ----------------------------------------------------------------------------
+
+
+def tfrecord_dataset(
+    files_or_glob: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    *,
+    compression: str | None = None,
+    num_parallel_reads: int | None = AUTOTUNE,
+    cycle_length: int | None = None,
+    block_length: int = 1,
+    deterministic: bool = True,
+    shuffle_files: bool = False,
+    seed: int | None = None,
+    shard: tuple[int, int] | None = None,
+    prefetch: int | None = AUTOTUNE,
+    fs: HopsFileSystem | None = None,
+    strategy: str = "auto",
+    verify: bool = True,
+    cache_dir: str | None = None,
+    cache_bytes: int = CACHE_BYTES,
+    download_threads: int = DOWNLOAD_THREADS,
+) -> tf.data.Dataset:
+    """A tf.data.Dataset of the serialized records of TFRecord files on HDFS.
+
+    `files_or_glob`: project-relative, absolute, hdfs:// or hopsfs:// paths, globs or directories.
+    This worker reads its shard of the files (see `worker_shard`), interleaving `cycle_length`
+    files (default min(32, files)) `block_length` records at a time. `strategy`: "cache",
+    "stream" or "auto" (= DEFAULT_STRATEGY). `verify` checks CRCs in "stream" (TF always
+    checks them in "cache"); `cache_dir` ($HOPSFS_CACHE_DIR, else the temp dir),
+    `cache_bytes` and `download_threads` tune "cache".
+    """
+    tf = _tf()
+    fs = _filesystem(fs)
+    strategy = DEFAULT_STRATEGY if strategy == "auto" else strategy
+    if strategy not in ("cache", "stream"):
+        raise ValueError(f"unknown strategy {strategy!r}: use 'auto', 'cache' or 'stream'")
+    kind = compression_of(compression)
+    shard = worker_shard(shard)
+    files = shard_files(list_files(files_or_glob, fs), shard)
+    cycle = max(1, min(cycle_length or CYCLE_LENGTH, len(files)))
+    order = _EpochOrder(files, shuffle_files, seed)
+    name_spec = tf.TensorSpec((), tf.string)
+
+    if strategy == "cache":
+
+        def paths() -> Iterator[str]:
+            cache = _LocalCache(fs, order.next(), cache_dir, cache_bytes, cycle + 1, download_threads)
+            try:
+                yield from cache  # the cache closes itself once every file is released
+            except BaseException:  # abandoned or failed before the last file was handed out
+                cache.close()
+                raise
+
+        def per_file(local: tf.Tensor) -> tf.data.Dataset:
+            records = tf.data.TFRecordDataset(local, compression_type=kind or "", buffer_size=2**20)
+            # after the last record: delete the file (a filter that runs once and keeps nothing)
+            done = tf.data.Dataset.from_tensors(local).filter(
+                lambda p: tf.numpy_function(_release, [p], tf.bool, stateful=True)
+            )
+            return records.concatenate(done)
+
+    else:
+
+        def paths() -> Iterator[str]:
+            for path, _ in order.next():
+                yield path
+
+        def batches(path: bytes) -> Iterator[list[bytes]]:
+            name = os.fsdecode(path)
+            with fs.open(name, "rb", block_size=READ_CHUNK, cache_type="none") as f:
+                yield from read_record_batches(f, compression=kind, verify=verify, name=name)
+
+        def per_file(path: tf.Tensor) -> tf.data.Dataset:
+            return tf.data.Dataset.from_generator(
+                batches, args=(path,), output_signature=tf.TensorSpec((None,), tf.string)
+            ).unbatch()
+
+    names = tf.data.Dataset.from_generator(paths, output_signature=name_spec)
+    dataset = names.interleave(
+        per_file,
+        cycle_length=cycle,
+        block_length=block_length,
+        num_parallel_calls=num_parallel_reads,
+        deterministic=deterministic,
+    )
+    if shard is not None:  # already sharded by file: distribution strategies must not reshard
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
+        dataset = dataset.with_options(options)
+    return dataset.prefetch(prefetch) if prefetch else dataset
+
+
+# -- writing records ---------------------------------------------------------------------------
+
+
+def shard_paths(path_pattern: str, num_shards: int, fs: HopsFileSystem | None = None) -> list[str]:
+    """Absolute paths of `num_shards` shards: `path_pattern` formatted with {shard} and
+    {num_shards}, else suffixed "-00000-of-00004" (a single shard keeps the plain name)."""
+    if num_shards < 1:
+        raise ValueError(f"num_shards must be >= 1, not {num_shards}")
+    fs = _filesystem(fs)
+    if "{" not in path_pattern:
+        if num_shards == 1:
+            return [fs.resolve(path_pattern)]
+        path_pattern += "-{shard:05d}-of-{num_shards:05d}"
+    paths = [fs.resolve(path_pattern.format(shard=i, num_shards=num_shards)) for i in range(num_shards)]
+    if len(set(paths)) != num_shards:
+        raise ValueError(f"path pattern {path_pattern!r} gives the same name to several shards: use {{shard}}")
+    return paths
+
+
+def _record_bytes(item: Any) -> bytes:
+    """A record from bytes, a tf.train.Example (or any protobuf), or a scalar string tensor."""
+    if isinstance(item, bytes):
+        return item
+    if hasattr(item, "SerializeToString"):
+        return item.SerializeToString()
+    if hasattr(item, "numpy"):
+        item = item.numpy()
+    if isinstance(item, (bytes, bytearray, memoryview)):
+        return bytes(item)
+    raise TypeError(
+        f"cannot write a {type(item).__name__} as a TFRecord: give bytes, tf.train.Example or "
+        "scalar tf.string tensors"
+    )
+
+
+def write_tfrecords(
+    records_or_dataset: Iterable[Any],
+    path_pattern: str,
+    num_shards: int = 1,
+    compression: str | None = None,
+    fs: HopsFileSystem | None = None,
+) -> list[str]:
+    """Write records round-robin into `num_shards` TFRecord files on HDFS; returns their paths.
+
+    Each shard appears atomically when complete; on an error none of them is committed.
+    """
+    fs = _filesystem(fs)
+    paths = shard_paths(path_pattern, num_shards, fs)
+    items = records_or_dataset
+    if hasattr(items, "as_numpy_iterator"):  # a tf.data.Dataset
+        items = items.as_numpy_iterator()
+    with ExitStack() as stack:
+        writers = [
+            stack.enter_context(TFRecordWriter(stack.enter_context(fs.open(p, "wb")), compression))
+            for p in paths
+        ]
+        for i, item in enumerate(items):
+            writers[i % num_shards].write(_record_bytes(item))
+    return paths
+
+
+# -- models, checkpoints, TensorBoard -----------------------------------------------------------
+
+
+def upload_dir(local_dir: str, hdfs_path: str, *, overwrite: bool = True, fs: HopsFileSystem | None = None) -> str:
+    """Copy a local directory to HDFS via a hidden temporary directory renamed into place."""
+    fs = _filesystem(fs)
+    target = fs.resolve(hdfs_path)
+    if not overwrite and fs.exists(target):
+        raise FileExistsError(f"{target} exists: pass overwrite=True to replace it")
+    parent, name = posixpath.split(target)
+    temp = posixpath.join(parent, f".{name}{TEMP_MARKER}{uuid.uuid4().hex}")
+    try:
+        fs.makedirs(temp)
+        fs.put(os.path.join(local_dir, ""), temp, recursive=True)
+        if fs.exists(target):
+            old = temp + "-old"
+            fs.mv(target, old)
+            fs.mv(temp, target)
+            fs.rm(old, recursive=True)
+        else:
+            fs.mv(temp, target)
+    except BaseException:
+        if fs.exists(temp):
+            fs.rm(temp, recursive=True)
+        raise
+    return target
+
+
+def save_model(model: Any, hdfs_path: str, *, overwrite: bool = True, fs: HopsFileSystem | None = None) -> str:
+    """Save a Keras model as a ".keras"/".h5" file, else export a SavedModel directory, to HDFS.
+
+    Saved to a local temporary directory first, then committed atomically; returns the path.
+    """
+    fs = _filesystem(fs)
+    target = fs.resolve(hdfs_path)
+    with tempfile.TemporaryDirectory(prefix="hopsfs-model-") as tmp:
+        if target.endswith(MODEL_FILE_SUFFIXES):
+            if not overwrite and fs.exists(target):
+                raise FileExistsError(f"{target} exists: pass overwrite=True to replace it")
+            local = os.path.join(tmp, posixpath.basename(target))
+            model.save(local)
+            fs.put_file(local, target)
+        else:
+            local = os.path.join(tmp, "saved_model")
+            if hasattr(model, "export"):  # Keras 3: an inference SavedModel
+                model.export(local, verbose=False)
+            else:
+                _tf().saved_model.save(model, local)
+            upload_dir(local, target, overwrite=overwrite, fs=fs)
+    return target
+
+
+def load_model(hdfs_path: str, *, fs: HopsFileSystem | None = None, **kwargs: Any) -> Any:
+    """Load a ".keras"/".h5" model file (keras.models.load_model) or a SavedModel directory
+    (tf.saved_model.load) from HDFS; `kwargs` go to the loader."""
+    tf = _tf()
+    fs = _filesystem(fs)
+    target = fs.resolve(hdfs_path)
+    tmp = tempfile.TemporaryDirectory(prefix="hopsfs-model-")
+    local = os.path.join(tmp.name, posixpath.basename(target))
+    if fs.isdir(target):
+        fs.get(target, local, recursive=True)
+        loaded = tf.saved_model.load(local, **kwargs)
+        loaded._hopsfs_local_copy = tmp  # assets stay readable while the object lives
+        return loaded
+    with tmp:
+        fs.get_file(target, local)
+        return tf.keras.models.load_model(local, **kwargs)
+
+
+def sync_dir(
+    local_dir: str,
+    hdfs_dir: str,
+    seen: dict[str, tuple[int, int]] | None = None,
+    fs: HopsFileSystem | None = None,
+) -> list[str]:
+    """Upload the files of `local_dir` that changed since `seen` (updated) to `hdfs_dir`, each
+    atomically; returns the HDFS paths written."""
+    fs = _filesystem(fs)
+    seen = {} if seen is None else seen
+    written = []
+    for root, _, names in os.walk(local_dir):
+        for name in sorted(names):
+            local = os.path.join(root, name)
+            st = os.stat(local)
+            if seen.get(local) == (st.st_size, st.st_mtime_ns):
+                continue
+            rel = os.path.relpath(local, local_dir).replace(os.sep, "/")
+            remote = fs.resolve(posixpath.join(hdfs_dir, rel))
+            fs.put_file(local, remote)
+            seen[local] = (st.st_size, st.st_mtime_ns)
+            written.append(remote)
+    return written
+
+
+def latest_checkpoint(hdfs_dir: str, fs: HopsFileSystem | None = None) -> str | None:
+    """The path of the newest checkpoint HopsCheckpoint committed in `hdfs_dir`, or None."""
+    fs = _filesystem(fs)
+    index = posixpath.join(fs.resolve(hdfs_dir), "checkpoint")
+    if not fs.exists(index):
+        return None
+    return posixpath.join(fs.resolve(hdfs_dir), fs.cat_file(index).decode().strip())
+
+
+def _checkpoint_class() -> type:
+    """HopsCheckpoint, built on first use so that importing this module does not import TF."""
+    keras = _tf().keras
+
+    class HopsCheckpoint(keras.callbacks.Callback):  # type: ignore[misc,name-defined]
+        """Each epoch, commit the model (or weights) and TensorBoard event files to `hdfs_dir`.
+
+        Checkpoints are saved locally, then uploaded to a temp file renamed into place, and the
+        "checkpoint" file names the newest (see latest_checkpoint). `tensorboard`: a
+        keras.callbacks.TensorBoard (flushed, its log_dir synced to `hdfs_dir`/`logs_subdir`;
+        list it before this callback) or a local log directory.
+        """
+
+        def __init__(
+            self,
+            hdfs_dir: str,
+            *,
+            save_weights_only: bool = False,
+            filename: str = "epoch-{epoch:04d}",
+            tensorboard: Any = None,
+            logs_subdir: str = "logs",
+            fs: HopsFileSystem | None = None,
+        ) -> None:
+            super().__init__()
+            self.fs = _filesystem(fs)
+            self.hdfs_dir = self.fs.resolve(hdfs_dir)
+            self.save_weights_only, self.filename = save_weights_only, filename
+            self.tensorboard, self.logs_subdir = tensorboard, logs_subdir
+            self._seen: dict[str, tuple[int, int]] = {}
+            self.fs.makedirs(self.hdfs_dir, exist_ok=True)
+
+        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+            suffix = ".weights.h5" if self.save_weights_only else ".keras"
+            name = self.filename.format(epoch=epoch + 1, **(logs or {})) + suffix
+            with tempfile.TemporaryDirectory(prefix="hopsfs-ckpt-") as tmp:
+                local = os.path.join(tmp, name)
+                if self.save_weights_only:
+                    self.model.save_weights(local)
+                else:
+                    self.model.save(local)
+                self.fs.put_file(local, posixpath.join(self.hdfs_dir, name))
+            self.fs.pipe_file(posixpath.join(self.hdfs_dir, "checkpoint"), name.encode() + b"\n")
+            self.sync_logs()
+
+        def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+            self.sync_logs()
+
+        def sync_logs(self) -> list[str]:
+            """Flush the TensorBoard writers and upload changed event files; returns them."""
+            log_dir = getattr(self.tensorboard, "log_dir", self.tensorboard)
+            if not log_dir or not os.path.isdir(log_dir):
+                return []
+            for writer in list(getattr(self.tensorboard, "_writers", {}).values()):
+                writer.flush()
+            target = posixpath.join(self.hdfs_dir, self.logs_subdir)
+            return sync_dir(os.fspath(log_dir), target, self._seen, self.fs)
+
+    return HopsCheckpoint
+
+
+def __getattr__(name: str) -> Any:
+    if name == "HopsCheckpoint":
+        cls = _checkpoint_class()
+        globals()[name] = cls
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [
+    "AUTOTUNE",
+    "HopsCheckpoint",
+    "latest_checkpoint",
+    "list_files",
+    "load_model",
+    "save_model",
+    "shard_files",
+    "shard_paths",
+    "sync_dir",
+    "tfrecord_dataset",
+    "upload_dir",
+    "worker_shard",
+    "write_tfrecords",
+]
