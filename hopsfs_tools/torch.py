@@ -4,6 +4,11 @@ Each dataset splits its input across DataLoader workers and distributed ranks (t
 when initialized, else RANK/WORLD_SIZE), so every record is read exactly once per epoch. Worker
 processes open their own filesystem from the configuration (never a client inherited through
 fork). Importing this module imports torch; `import hopsfs_tools` does not.
+
+Fork trap: hdfs-native keeps datanode connections in a process-wide cache for 3 s after a read.
+A DataLoader worker forked within 3 s of a read in the parent reuses such a connection, which
+does not work in the child, and stalls until the socket timeout (HOPSFS_TIMEOUT, 20 s) before
+reconnecting. `data_loader()` starts workers with "forkserver" (clean processes) to avoid it.
 """
 
 from __future__ import annotations
@@ -17,18 +22,22 @@ from typing import Any
 import numpy as np
 import torch
 import torch.distributed as dist
-from torch.utils.data import IterableDataset, get_worker_info
+from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
-from hopsfs_tools.formats.parquet import DEFAULT_BATCH_SIZE, DEFAULT_THREADS, Filter
-from hopsfs_tools.formats.parquet import parquet_batches, to_numpy
+from hopsfs_tools.formats.parquet import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_THREADS,
+    Filter,
+    parquet_batches,
+    to_numpy,
+)
 from hopsfs_tools.formats.tfrecord import read_records
 from hopsfs_tools.fs import HopsFileSystem
 from hopsfs_tools.sharding import shard_files
 
-
-def worker_shard() -> tuple[int, int]:
+def worker_shard(rank_and_world: tuple[int, int] | None = None) -> tuple[int, int]:
     """(index, count) of the calling DataLoader worker among all workers of all ranks."""
-    rank, world = _rank_and_world()
+    rank, world = rank_and_world or _rank_and_world()
     info = get_worker_info()
     worker, workers = (info.id, info.num_workers) if info is not None else (0, 1)
     return rank * workers + worker, world * workers
@@ -39,8 +48,28 @@ class _ClusterDataset(IterableDataset):  # type: ignore[type-arg]
 
     def __init__(self, fs: HopsFileSystem | None, storage_options: dict[str, Any] | None) -> None:
         super().__init__()
-        self.storage_options = dict(fs.storage_options if fs is not None else storage_options or {})
+        fs = fs if fs is not None else HopsFileSystem(**(storage_options or {}))  # no I/O yet
+        config = fs.config  # resolved here: workers may not see the parent's later environment
+        self.storage_options = {
+            **fs.storage_options,
+            "namenode": config.namenode_uri,
+            "webhdfs_url": config.webhdfs_url,
+            "backend": config.backend,
+            "conf_dir": config.conf_dir,
+            "user": config.user,
+            "timeout": config.timeout,
+            "project": fs.project,
+        }
         self.epoch = 0
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled for a spawned/forkserver worker: carry the parent's rank, which the worker,
+        outside the process group and maybe started before RANK was set, cannot see."""
+        return {**self.__dict__, "_rank_and_world": _rank_and_world()}
+
+    def shard(self) -> tuple[int, int]:
+        """(index, count) of the current worker of the current rank."""
+        return worker_shard(self.__dict__.get("_rank_and_world"))
 
     def set_epoch(self, epoch: int) -> None:
         """Reshuffle for a new epoch (as DistributedSampler.set_epoch; with shuffle_files)."""
@@ -82,7 +111,7 @@ class TFRecordIterableDataset(_ClusterDataset):
     def __iter__(self) -> Iterator[Any]:
         fs = self.filesystem()
         files = sorted(set(expand_files(fs, self.files_or_glob)))
-        index, count = worker_shard()
+        index, count = self.shard()
         if self.shuffle_files:
             random.Random(self.seed + self.epoch).shuffle(files)
             mine = files[index::count]
@@ -109,7 +138,7 @@ class ParquetIterableDataset(_ClusterDataset):
         columns: Sequence[str] | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
         *,
-        filter: Filter = None,  # noqa: A002 - the name pandas and pyarrow use
+        filter: Filter = None,
         fs: HopsFileSystem | None = None,
         storage_options: dict[str, Any] | None = None,
         transform: Callable[[dict[str, Any]], Any] | None = None,
@@ -130,12 +159,25 @@ class ParquetIterableDataset(_ClusterDataset):
             self.batch_size,
             fs=self.filesystem(),
             filter=self.filter,
-            shard=worker_shard(),
+            shard=self.shard(),
             num_threads=self.num_threads,
         )
         for batch in batches:
             tensors = {k: _tensor(v) for k, v in to_numpy(batch, nulls_in=self.path).items()}
             yield tensors if self.transform is None else self.transform(tensors)
+
+
+def data_loader(dataset: Any, num_workers: int = 2, **kwargs: Any) -> DataLoader:  # type: ignore[type-arg]
+    """A DataLoader over `dataset` whose workers start clean ("forkserver"), one item per element.
+
+    batch_size defaults to None: the datasets yield records or whole batches already. The
+    dataset, including its transform, must be picklable (no lambdas). (persistent_workers=True
+    would keep the workers' copy of the dataset, and so its epoch: set_epoch would not reach it.)
+    """
+    kwargs.setdefault("batch_size", None)
+    if num_workers:
+        kwargs.setdefault("multiprocessing_context", "forkserver")
+    return DataLoader(dataset, num_workers=num_workers, **kwargs)
 
 
 def expand_files(fs: HopsFileSystem, files_or_glob: str | Sequence[str]) -> list[str]:
@@ -186,4 +228,10 @@ def _tensor(values: np.ndarray) -> Any:
     return torch.from_numpy(values if values.flags.writeable else values.copy())
 
 
-__all__ = ["ParquetIterableDataset", "TFRecordIterableDataset", "expand_files", "worker_shard"]
+__all__ = [
+    "ParquetIterableDataset",
+    "TFRecordIterableDataset",
+    "data_loader",
+    "expand_files",
+    "worker_shard",
+]

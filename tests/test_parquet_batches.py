@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -65,6 +68,15 @@ def spark_dataset(fs: HopsFileSystem, hdfs_dir: str, frame: pd.DataFrame) -> str
     return root
 
 
+def test_import_hopsfs_tools_imports_no_framework() -> None:
+    code = (
+        "import sys, hopsfs_tools, hopsfs_tools.sharding, hopsfs_tools.formats.parquet; "
+        "print(sorted(m for m in ('torch', 'tensorflow') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def collect(batches: list[pa.RecordBatch]) -> pd.DataFrame:
     return pa.Table.from_batches(batches).to_pandas()
 
@@ -89,7 +101,9 @@ def test_partitioned_dataset_skips_marker_and_hidden_files(
     pd.testing.assert_frame_equal(out[frame.columns], frame, check_dtype=False)
 
 
-def test_columns_and_numpy_output(single_file: str, fs: HopsFileSystem, frame: pd.DataFrame) -> None:
+def test_columns_and_numpy_output(
+    single_file: str, fs: HopsFileSystem, frame: pd.DataFrame
+) -> None:
     batches = list(parquet_batches(single_file, ["label", "x"], 400, fs=fs, as_numpy=True))
     assert [sorted(b) for b in batches] == [["label", "x"]] * 3
     assert batches[0]["label"].dtype == np.int32
@@ -98,7 +112,10 @@ def test_columns_and_numpy_output(single_file: str, fs: HopsFileSystem, frame: p
 
 @pytest.mark.parametrize(
     "filter_",
-    [[("country", "=", "se"), ("id", ">=", 500)], (ds.field("country") == "se") & (ds.field("id") >= 500)],
+    [
+        [("country", "=", "se"), ("id", ">=", 500)],
+        (ds.field("country") == "se") & (ds.field("id") >= 500),
+    ],
     ids=["dnf", "expression"],
 )
 def test_filter_on_partition_and_data_columns(
@@ -117,7 +134,12 @@ def test_shards_split_row_groups_disjoint_and_complete(
     for path in (single_file, spark_dataset):
         shards = [
             np.concatenate(
-                [b["id"] for b in parquet_batches(path, ["id"], 97, fs=fs, shard=(i, count), as_numpy=True)]
+                [
+                    b["id"]
+                    for b in parquet_batches(
+                        path, ["id"], 97, fs=fs, shard=(i, count), as_numpy=True
+                    )
+                ]
                 or [np.array([], dtype=np.int64)]
             )
             for i in range(count)
@@ -143,5 +165,7 @@ def test_tf_dataset_of_dicts(single_file: str, fs: HopsFileSystem, frame: pd.Dat
     batches = list(dataset.as_numpy_iterator())
     assert [len(b["id"]) for b in batches] == [300, 300, 300, 100]
     assert dataset.element_spec["name"].dtype == tf.string
-    np.testing.assert_array_equal(np.concatenate([b["id"] for b in batches]), frame["id"].to_numpy())
+    np.testing.assert_array_equal(
+        np.concatenate([b["id"] for b in batches]), frame["id"].to_numpy()
+    )
     assert [n.decode() for n in batches[-1]["name"]] == list(frame["name"][900:])

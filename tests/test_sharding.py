@@ -47,7 +47,9 @@ def test_tf_config_shards(count: int, monkeypatch: pytest.MonkeyPatch) -> None:
     cluster = {"chief": ["host0:2222"], "worker": [f"host{i}:2222" for i in range(1, count)]}
     positions = []
     for kind, index in [("chief", 0)] + [("worker", i) for i in range(count - 1)]:
-        monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": kind, "index": index}}))
+        monkeypatch.setenv(
+            "TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": kind, "index": index}})
+        )
         positions.append(shard_from_env())
     assert positions == [(i, count) for i in range(count)]
     assert_partition([shard_files(FILES, i, n) for i, n in positions], FILES)
@@ -56,11 +58,17 @@ def test_tf_config_shards(count: int, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_tf_config_without_chief_and_for_evaluators(monkeypatch: pytest.MonkeyPatch) -> None:
     cluster = {"worker": ["a:1", "b:1"], "evaluator": ["c:1"]}
-    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 1}}))
+    monkeypatch.setenv(
+        "TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 1}})
+    )
     assert shard_from_env() == (1, 2)
-    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "evaluator", "index": 0}}))
+    monkeypatch.setenv(
+        "TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "evaluator", "index": 0}})
+    )
     assert shard_from_env() is None
-    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 2}}))
+    monkeypatch.setenv(
+        "TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 2}})
+    )
     with pytest.raises(ValueError, match="TF_CONFIG task worker:2"):
         shard_from_env()
     monkeypatch.setenv("TF_CONFIG", "{not json")
@@ -136,7 +144,10 @@ def test_locality_prefers_the_host_holding_the_blocks(fs: HopsFileSystem, hdfs_d
     assert paths[0] in shards[1]  # the largest file goes to the worker on its host, not to worker 0
     assert sum(map(len, shards)) == 6 and all(shards)  # and the other worker still gets work
     # the same assignment through shard_files, with the worker hosts taken from TF_CONFIG
-    config = {"cluster": {"worker": [f"{ELSEWHERE}:2222", "127.0.0.1:2222"]}, "task": {"type": "worker", "index": 0}}
+    config = {
+        "cluster": {"worker": [f"{ELSEWHERE}:2222", "127.0.0.1:2222"]},
+        "task": {"type": "worker", "index": 0},
+    }
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("TF_CONFIG", json.dumps(config))
         assert [shard_files(paths, i, 2, prefer_local=True, fs=fs) for i in (0, 1)] == shards
@@ -144,10 +155,10 @@ def test_locality_prefers_the_host_holding_the_blocks(fs: HopsFileSystem, hdfs_d
 
 def test_locality_per_datanode(fs: HopsFileSystem, cluster: LocalCluster, hdfs_dir: str) -> None:
     """All datanodes run on 127.0.0.1 here, so workers name their datanode as host:port."""
+    if "names" not in fs.block_locations(write_files(fs, hdfs_dir, [1])[0])[0]:
+        pytest.skip("fs.block_locations reports no datanode names (host:port) to tell them apart")
     paths = write_files(fs, hdfs_dir, [1000] * 9)
     locations = {p: fs.block_locations(p) for p in paths}
-    if "names" not in locations[paths[0]][0]:
-        pytest.skip("fs.block_locations reports no datanode names (host:port) to tell them apart")
     holder = {p: locations[p][0]["names"][0] for p in paths}
     workers = [f"127.0.0.1:{cluster.state.ports[dn]['xfer']}" for dn in cluster.datanode_names]
     assert set(holder.values()) <= set(workers)

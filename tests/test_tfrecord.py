@@ -1,4 +1,4 @@
-"""TFRecord framing (hopsfs_tools.formats.tfrecord) on the real cluster, and interop with TensorFlow."""
+"""TFRecord framing (hopsfs_tools.formats.tfrecord) on the real cluster; interop with TensorFlow."""
 
 from __future__ import annotations
 
@@ -39,7 +39,9 @@ def sample_records(count: int = 300, seed: int = 7) -> list[bytes]:
     return records + [rng.randbytes(3 * 2**20)]  # one record larger than a small read chunk
 
 
-def write_hdfs(fs: HopsFileSystem, path: str, records: list[bytes], compression: str | None) -> None:
+def write_hdfs(
+    fs: HopsFileSystem, path: str, records: list[bytes], compression: str | None
+) -> None:
     with fs.open(path, "wb") as f, TFRecordWriter(f, compression) as writer:
         assert writer.write_all(records) == len(records)
 

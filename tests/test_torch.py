@@ -12,14 +12,14 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from torch.utils.data import DataLoader  # noqa: E402
 
-from hopsfs_tools import HopsFileSystem  # noqa: E402
-from hopsfs_tools.cluster import LocalCluster  # noqa: E402
-from hopsfs_tools.formats.tfrecord import TFRecordWriter  # noqa: E402
-from hopsfs_tools.torch import (  # noqa: E402
+from hopsfs_tools import HopsFileSystem
+from hopsfs_tools.cluster import LocalCluster
+from hopsfs_tools.formats.tfrecord import TFRecordWriter
+from hopsfs_tools.torch import (
     ParquetIterableDataset,
     TFRecordIterableDataset,
+    data_loader,
     worker_shard,
 )
 
@@ -47,17 +47,9 @@ def shards(fs: HopsFileSystem, hdfs_dir: str) -> list[bytes]:
     return records
 
 
-def read_all(dataset: object, workers: int) -> list[object]:
-    return list(DataLoader(dataset, batch_size=None, num_workers=workers))
-
-
-def test_import_hopsfs_tools_imports_no_framework() -> None:
-    code = (
-        "import sys, hopsfs_tools, hopsfs_tools.sharding, hopsfs_tools.formats.parquet; "
-        "print(sorted(m for m in ('torch', 'tensorflow') if m in sys.modules))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+def read_all(dataset: object, workers: int, context: str = "forkserver") -> list[object]:
+    """Everything the dataset yields through data_loader (forkserver workers by default)."""
+    return list(data_loader(dataset, workers, multiprocessing_context=context if workers else None))
 
 
 @pytest.mark.parametrize("workers", [0, 2])
@@ -69,15 +61,45 @@ def test_tfrecords_read_exactly_once_by_dataloader_workers(
     assert sorted(records) == sorted(shards)
 
 
-def test_ranks_and_workers_split_a_directory(
-    shards: list[bytes], fs: HopsFileSystem, hdfs_dir: str, monkeypatch: pytest.MonkeyPatch
+FORK_SCRIPT = """
+import sys
+from hopsfs_tools import HopsFileSystem
+from hopsfs_tools.torch import TFRecordIterableDataset, data_loader
+namenode, webhdfs, pattern = sys.argv[1:]
+fs = HopsFileSystem(namenode=namenode, webhdfs_url=webhdfs, timeout=2)
+dataset = TFRecordIterableDataset(pattern, compression="GZIP", fs=fs)
+parent = sorted(data_loader(dataset, 0))  # the parent reads (and caches clients) first
+children = sorted(data_loader(dataset, 2, multiprocessing_context="fork"))
+assert parent == children, (len(parent), len(children))
+print(len(children))
+"""
+
+
+def test_forked_workers_open_their_own_filesystem(
+    shards: list[bytes], cluster: LocalCluster, hdfs_dir: str
 ) -> None:
+    """The plain "fork" start works too (freeing a parent's hdfs-native client in a forked child
+    used to hang). Run in a fresh interpreter: this test session has TensorFlow and a JVM
+    loaded, after which no library is fork-safe."""
+    proc = subprocess.run(
+        [sys.executable, "-c", FORK_SCRIPT, cluster.namenode_uri, cluster.webhdfs_url,
+         f"{hdfs_dir}/train-*"],
+        capture_output=True, text=True, timeout=180, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split()[-1] == str(len(shards))
+
+
+def test_ranks_and_workers_split_a_directory(
+    shards: list[bytes], cluster: LocalCluster, hdfs_dir: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fs = HopsFileSystem(namenode=cluster.namenode_uri, webhdfs_url=cluster.webhdfs_url, timeout=2)
     dataset = TFRecordIterableDataset(hdfs_dir, compression="GZIP", fs=fs, transform=len)
     monkeypatch.setenv("WORLD_SIZE", "2")
     per_rank = []
     for rank in ("0", "1"):
         monkeypatch.setenv("RANK", rank)
-        per_rank.append(read_all(dataset, 2))
+        per_rank.append(read_all(dataset, 2))  # the pickled dataset carries RANK
     assert all(per_rank)
     assert sorted(per_rank[0] + per_rank[1]) == sorted(map(len, shards))
 
@@ -95,19 +117,25 @@ def test_shuffle_files_changes_order_per_epoch_not_content(
     assert read_all(dataset, 0) != first
 
 
-def test_parquet_batches_exactly_once_as_tensors(
-    fs: HopsFileSystem, hdfs_dir: str
+def test_parquet_batches_exactly_once_across_ranks_and_workers(
+    fs: HopsFileSystem, hdfs_dir: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Forkserver workers get their rank from the pickled dataset, not their own environment."""
     frame = pd.DataFrame({"id": np.arange(900), "x": np.linspace(0, 1, 900), "s": ["a"] * 900})
     with fs.open(f"{hdfs_dir}/t.parquet", "wb") as f:
         frame.to_parquet(f, row_group_size=100)
     dataset = ParquetIterableDataset(f"{hdfs_dir}/t.parquet", ["id", "x"], 64, fs=fs)
-    batches = read_all(dataset, 2)
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    batches = []
+    for rank in ("0", "1"):
+        monkeypatch.setenv("RANK", rank)
+        batches += read_all(dataset, 2)
     assert all(isinstance(b["id"], torch.Tensor) and len(b["id"]) <= 64 for b in batches)
     ids = torch.cat([b["id"] for b in batches])
     assert sorted(ids.tolist()) == list(range(900))
-    assert torch.allclose(torch.cat([b["x"] for b in batches]).sort().values,
-                          torch.from_numpy(frame["x"].to_numpy()))
+    assert torch.allclose(
+        torch.cat([b["x"] for b in batches]).sort().values, torch.tensor(frame["x"].to_numpy())
+    )
 
 
 def test_rank_from_environment_is_validated(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,7 +8,9 @@ import click
 
 from hopsfs_tools import __version__
 from hopsfs_tools.cli.cluster import cluster
+from hopsfs_tools.cli.files import FILE_COMMANDS
 from hopsfs_tools.cli.libhdfs import libhdfs
+from hopsfs_tools.cli.project import project
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -24,3 +26,6 @@ def main(verbose: bool) -> None:
 
 main.add_command(cluster)
 main.add_command(libhdfs)
+main.add_command(project)
+for _command in FILE_COMMANDS:
+    main.add_command(_command)

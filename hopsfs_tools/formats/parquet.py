@@ -72,7 +72,7 @@ def parquet_batches(
     columns: Sequence[str] | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     fs: HopsFileSystem | None = None,
-    filter: Filter = None,  # noqa: A002 - the name pandas and pyarrow use
+    filter: Filter = None,
     shard: tuple[int, int] | None = None,
     num_threads: int = DEFAULT_THREADS,
     as_numpy: bool = False,
@@ -140,7 +140,7 @@ def parquet_tf_dataset(
     columns: Sequence[str] | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     fs: HopsFileSystem | None = None,
-    filter: Filter = None,  # noqa: A002
+    filter: Filter = None,
     shard: tuple[int, int] | None = None,
     num_threads: int = DEFAULT_THREADS,
 ) -> Any:
@@ -155,9 +155,7 @@ def parquet_tf_dataset(
     }
 
     def generate() -> Iterator[dict[str, np.ndarray]]:
-        for batch in parquet_batches(
-            path, names, batch_size, fs, filter, shard, num_threads
-        ):
+        for batch in parquet_batches(path, names, batch_size, fs, filter, shard, num_threads):
             yield to_numpy(batch, nulls_in=path)
 
     return tf.data.Dataset.from_generator(generate, output_signature=signature).prefetch(
@@ -183,7 +181,7 @@ def _tf_dtype(tf: Any, name: str, arrow_type: pa.DataType) -> Any:
     )
 
 
-def _expression(filter: Filter) -> ds.Expression | None:  # noqa: A002
+def _expression(filter: Filter) -> ds.Expression | None:
     if filter is None or isinstance(filter, ds.Expression):
         return filter
     return pq.filters_to_expression(filter)

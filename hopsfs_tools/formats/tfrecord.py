@@ -1,4 +1,4 @@
-"""TFRecord framing over any binary file object, byte-compatible with TensorFlow, without TensorFlow.
+"""TFRecord framing over any binary file object, byte-compatible with TensorFlow, without TF.
 
 A record is: uint64 length (little-endian), masked CRC32C of those 8 bytes, the data, masked
 CRC32C of the data. Files may be GZIP or ZLIB compressed as a whole (TF's compression_type).
@@ -11,7 +11,7 @@ import io
 import struct
 import zlib
 from collections.abc import Iterable, Iterator
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, Self
 
 import google_crc32c
 
@@ -42,12 +42,14 @@ def masked_crc32c(data: bytes) -> int:
 
 
 def compression_of(compression: str | None) -> Compression:
-    """"GZIP", "ZLIB" or None from TF's spellings ("", "gzip", None, ...)."""
+    """ "GZIP", "ZLIB" or None from TF's spellings ("", "gzip", None, ...)."""
     if not compression:
         return None
     upper = compression.upper()
     if upper not in _WBITS:
-        raise ValueError(f"unknown TFRecord compression {compression!r}: use None, 'GZIP' or 'ZLIB'")
+        raise ValueError(
+            f"unknown TFRecord compression {compression!r}: use None, 'GZIP' or 'ZLIB'"
+        )
     return upper  # type: ignore[return-value]
 
 
@@ -66,9 +68,7 @@ class TFRecordWriter:
         self.fileobj = fileobj
         kind = compression_of(compression)
         # memLevel 9 as TF's ZlibCompressionOptions, so output matches tf.io.TFRecordWriter's
-        self._compressor = (
-            zlib.compressobj(level, zlib.DEFLATED, _WBITS[kind], 9) if kind else None
-        )
+        self._compressor = zlib.compressobj(level, zlib.DEFLATED, _WBITS[kind], 9) if kind else None
         self._pending: list[bytes] = []
         self._pending_size = 0
         self.closed = False
@@ -115,10 +115,10 @@ class TFRecordWriter:
             self.fileobj.write(self._compressor.flush(zlib.Z_FINISH))
         self.closed = True
 
-    def __enter__(self) -> TFRecordWriter:
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 

@@ -706,4 +706,14 @@ def _has_magic(path: str) -> bool:
     return any(c in path for c in "*?[")
 
 
-__all__ = ["HopsFileSystem", "HopsFile"]
+# fsspec's after-fork hook clears its instance cache in the child; a HopsFileSystem held only by
+# that cache is then freed there, and freeing an hdfs-native client in a forked child blocks
+# forever (its runtime waits for threads that were not forked). Holding them across the fork
+# keeps them alive (unused) in the child: forked workers (DataLoader, multiprocessing) are safe.
+_FORK_SURVIVORS: list[HopsFileSystem] = []
+os.register_at_fork(
+    before=lambda: _FORK_SURVIVORS.extend(HopsFileSystem._cache.values()),
+    after_in_parent=_FORK_SURVIVORS.clear,
+)
+
+__all__ = ["HopsFile", "HopsFileSystem"]

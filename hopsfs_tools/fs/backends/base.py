@@ -33,6 +33,7 @@ class BlockLocation(TypedDict):
     offset: int
     length: int
     hosts: list[str]  # datanode hostnames (or IPs) holding a replica
+    names: list[str]  # the same datanodes as "host:xferport" (tells apart datanodes on one host)
 
 
 class ContentSummary(TypedDict):

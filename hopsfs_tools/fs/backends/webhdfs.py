@@ -233,7 +233,12 @@ class WebHdfsBackend:
                 raise  # only an unknown op (Hadoop 2, HopsFS) falls back
             return self._located_blocks(path, start, length)
         return [
-            BlockLocation(offset=int(b["offset"]), length=int(b["length"]), hosts=list(b["hosts"]))
+            BlockLocation(
+                offset=int(b["offset"]),
+                length=int(b["length"]),
+                hosts=list(b["hosts"]),
+                names=list(b.get("names") or []),
+            )
             for b in body["BlockLocations"]["BlockLocation"]
         ]
 
@@ -251,6 +256,7 @@ class WebHdfsBackend:
                 offset=int(b["startOffset"]),
                 length=int(b["block"]["numBytes"]),
                 hosts=[loc.get("hostName") or loc["ipAddr"] for loc in b.get("locations", [])],
+                names=[f"{loc['ipAddr']}:{loc['xferPort']}" for loc in b.get("locations", [])],
             )
             for _, b in sorted(blocks.items())
         ]

@@ -1,0 +1,279 @@
+"""TFRecord input from HDFS into tf.data: hopsfs `tfrecord_dataset` (each strategy) vs TF's native
+TFRecordDataset over the same files on local disk (the limit) vs a naive reader that yields one
+record per `from_generator` call. Also the peak RSS while streaming a large shard set.
+
+Prints ratios measured in one run on one cluster (absolute numbers on a shared machine mean
+little). Usage:
+
+    python benchmarks/bench_tfrecord.py [--large-mib 512] [--small-count 200000] [--rss-mib 2048]
+                                        [--files 16] [--repeat 2] [--cluster-dir DIR]
+
+Without --cluster-dir (or $HOPSFS_TEST_CLUSTER) a 3-DataNode cluster is started and stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from hopsfs_tools.cluster import LocalCluster
+from hopsfs_tools.formats.tfrecord import TFRecordWriter, read_records
+from hopsfs_tools.fs import HopsFileSystem
+
+STRATEGIES = ("cache", "stream")
+
+
+def make_files(directory: Path, files: int, records: int, size: int) -> list[str]:
+    """`files` TFRecord files holding `records` distinct records of `size` bytes in all."""
+    block = os.urandom(size)
+    paths = []
+    for i in range(files):
+        path = directory / f"part-{i:05d}.tfrecord"
+        with path.open("wb") as f, TFRecordWriter(f) as writer:
+            for j in range(i, records, files):
+                writer.write(struct.pack("<Q", j) + block[8:])
+        paths.append(str(path))
+    return paths
+
+
+def total_bytes(tf, dataset, batch: int = 256) -> int:
+    """Consume `dataset` in batches, as training would, in C++: the bytes of all records."""
+    return int(
+        dataset.batch(batch).reduce(
+            tf.constant(0, tf.int64),
+            lambda n, b: n + tf.reduce_sum(tf.cast(tf.strings.length(b), tf.int64)),
+        )
+    )
+
+
+def raw_read(fs: HopsFileSystem, paths: list[str], threads: int = 4) -> int:
+    """Read every byte from HDFS in 8 MiB chunks, `threads` files at once, parsing nothing."""
+
+    def read(path: str) -> int:
+        n = 0
+        with fs.open(path, "rb", block_size=8 * 2**20, cache_type="none") as f:
+            while chunk := f.read(8 * 2**20):
+                n += len(chunk)
+        return n
+
+    with ThreadPoolExecutor(threads) as pool:
+        return sum(pool.map(read, paths))
+
+
+def naive_dataset(tf, fs: HopsFileSystem, paths: list[str]):
+    """One record per generator call: the obvious way to feed HDFS records to tf.data."""
+
+    def records():
+        for path in paths:
+            with fs.open(path, "rb") as f:
+                yield from read_records(f)
+
+    return tf.data.Dataset.from_generator(records, output_signature=tf.TensorSpec((), tf.string))
+
+
+def timed(fn: Callable[[], int], expect: int, repeat: int = 1) -> float:
+    """Best wall time of `repeat` runs of fn, which must return `expect`."""
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        got = fn()
+        best = min(best, time.perf_counter() - start)
+        assert got == expect, f"read {got} bytes, expected {expect}"
+    return best
+
+
+def workload(
+    tf,
+    fs: HopsFileSystem,
+    name: str,
+    files: int,
+    records: int,
+    size: int,
+    base: str,
+    repeat: int,
+) -> None:
+    """Print the table of one workload: `records` records of `size` bytes in `files` files."""
+    from hopsfs_tools import tensorflow as htf
+
+    with tempfile.TemporaryDirectory(prefix="bench-tfrecord-") as tmp:
+        local = make_files(Path(tmp), files, records, size)
+        remote = f"{base}/{name}"
+        fs.put(local, remote + "/")
+        remote_paths = [f"{remote}/{Path(p).name}" for p in local]
+        expect = records * size
+        mib = expect / 2**20
+        batch = max(1, 4 * 2**20 // size)  # batches of 4 MiB
+        results = {}
+        sequential = tf.data.TFRecordDataset(local, buffer_size=2**20).prefetch(-1)
+        interleaved = (
+            tf.data.Dataset.from_tensor_slices(local)
+            .interleave(
+                lambda p: tf.data.TFRecordDataset(p, buffer_size=2**20),
+                cycle_length=files,
+                num_parallel_calls=tf.data.AUTOTUNE,
+            )
+            .prefetch(-1)
+        )
+        total_bytes(tf, sequential.take(batch), batch)  # warm up TF's runtime
+        native = {
+            "TF local, sequential": timed(
+                lambda: total_bytes(tf, sequential, batch), expect, repeat
+            ),
+            "TF local, interleaved": timed(
+                lambda: total_bytes(tf, interleaved, batch), expect, repeat
+            ),
+        }
+        results.update(native)
+        raw_bytes = expect + records * 16  # framing included
+        results["HDFS raw read (no TF)"] = timed(
+            lambda: raw_read(fs, remote_paths), raw_bytes, repeat
+        )
+        for strategy in STRATEGIES:
+            ds = htf.tfrecord_dataset(remote_paths, fs=fs, strategy=strategy)
+            results[f"hopsfs {strategy}"] = timed(
+                lambda ds=ds: total_bytes(tf, ds, batch), expect, repeat
+            )
+        naive_ds = naive_dataset(tf, fs, remote_paths)  # slow: run once
+        results["naive from_generator"] = timed(lambda: total_bytes(tf, naive_ds, batch), expect)
+        limit = min(native.values())  # the faster way TF reads the same files from local disk
+        naive = results["naive from_generator"]
+        ceiling = results["HDFS raw read (no TF)"]
+        print(f"\n# {name}: {records} records of {size} B = {mib:.0f} MiB in {files} files")
+        print(
+            f"{'reader':<24}{'seconds':>9}{'MiB/s':>9}{'rec/s':>11}"
+            f"{'vs local':>10}{'vs naive':>10}{'vs raw HDFS':>13}"
+        )
+        for key, secs in results.items():
+            print(
+                f"{key:<24}{secs:>9.2f}{mib / secs:>9.0f}{records / secs:>11.0f}"
+                f"{limit / secs:>9.2f}x{naive / secs:>9.1f}x{ceiling / secs:>12.2f}x"
+            )
+        fs.rm(remote, recursive=True)
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def rss_child(strategy: str, paths: list[str], namenode: str, webhdfs: str, expect: int) -> None:
+    """In a fresh process: peak RSS above the baseline while one dataset streams `paths`."""
+    import tensorflow as tf
+
+    from hopsfs_tools import tensorflow as htf
+
+    fs = HopsFileSystem(namenode=namenode, webhdfs_url=webhdfs)
+    ds = htf.tfrecord_dataset(paths, fs=fs, strategy=strategy)
+    total_bytes(tf, htf.tfrecord_dataset(paths[:1], fs=fs, strategy=strategy).take(4), 4)  # warm up
+    baseline = peak = rss_bytes()
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.wait(0.02):
+            peak = max(peak, rss_bytes())
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    seconds = timed(lambda: total_bytes(tf, ds, 4), expect)  # batches of 4 MiB
+    done.set()
+    sampler.join()
+    print(f"{strategy} {peak - baseline} {seconds}")
+
+
+def rss_workload(
+    fs: HopsFileSystem, cluster: LocalCluster, mib: int, files: int, base: str
+) -> None:
+    size = 2**20
+    records = mib
+    remote = f"{base}/rss"
+    with tempfile.TemporaryDirectory(prefix="bench-tfrecord-") as tmp:
+        local = make_files(Path(tmp), files, records, size)
+        fs.put(local, remote + "/")
+    paths = [f"{remote}/{Path(p).name}" for p in local]
+    print(f"\n# peak RSS above baseline while streaming {mib} MiB (1 MiB records, {files} files)")
+    print(f"{'strategy':<10}{'peak MiB':>10}{'seconds':>9}")
+    for strategy in STRATEGIES:
+        out = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--rss-child",
+                strategy,
+                "--cluster-dir",
+                str(cluster.directory),
+                "--expect",
+                str(records * size),
+                *paths,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.split()
+        print(f"{strategy:<10}{int(out[1]) / 2**20:>10.0f}{float(out[2]):>9.2f}")
+    fs.rm(remote, recursive=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--large-mib", type=int, default=512, help="MiB of 1 MiB records")
+    parser.add_argument("--small-count", type=int, default=200_000, help="number of 1 KiB records")
+    parser.add_argument("--rss-mib", type=int, default=2048, help="MiB streamed for the RSS check")
+    parser.add_argument("--files", type=int, default=16, help="files per workload")
+    parser.add_argument("--repeat", type=int, default=2, help="runs per reader, best kept")
+    parser.add_argument("--cluster-dir", default=os.environ.get("HOPSFS_TEST_CLUSTER"))
+    parser.add_argument("--rss-child", help=argparse.SUPPRESS)
+    parser.add_argument("--expect", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("paths", nargs="*", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    own = args.cluster_dir is None
+    cluster = LocalCluster(
+        args.cluster_dir or tempfile.mkdtemp(prefix="hopsfs-bench-"), datanodes=3
+    )
+    if args.rss_child:
+        rss_child(
+            args.rss_child, args.paths, cluster.namenode_uri, cluster.webhdfs_url, args.expect
+        )
+        return 0
+    if own or not cluster.is_running():
+        cluster.up()
+    import tensorflow as tf
+
+    fs = HopsFileSystem(namenode=cluster.namenode_uri, webhdfs_url=cluster.webhdfs_url)
+    base = f"/bench/tfrecord-{os.getpid()}"
+    fs.makedirs(base, exist_ok=True)
+    try:
+        print(
+            f"# {os.cpu_count()} cores; best of {args.repeat} (naive: 1 run); 'vs' columns are "
+            "speed ratios, higher is better; 'local' = the faster TF local row"
+        )
+        for label, count, size in (
+            ("1 MiB records", args.large_mib, 2**20),
+            ("1 KiB records", args.small_count, 1024),
+        ):
+            workload(tf, fs, label, args.files, count, size, base, args.repeat)
+        if args.rss_mib:
+            rss_workload(fs, cluster, args.rss_mib, args.files, base)
+    finally:
+        fs.rm(base, recursive=True)
+        if own:
+            cluster.down()
+            shutil.rmtree(cluster.directory, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""`hopsfs-tools project create|add-member|ls`: thin commands over `hopsfs_tools.projects`."""
+
+from __future__ import annotations
+
+import getpass
+
+import click
+
+from hopsfs_tools import projects
+from hopsfs_tools.cli.files import FsGroup, fs_options
+from hopsfs_tools.fs.core import HopsFileSystem
+
+
+@click.group(cls=FsGroup)
+def project() -> None:
+    """Hopsworks-style projects: /Projects/P with its datasets, shared through HDFS ACLs.
+
+    create and add-member need the HDFS superuser (the user who started the namenode); the HDFS
+    user is $HADOOP_USER_NAME, else the login name.
+    """
+
+
+@project.command()
+@click.argument("name")
+@click.option("--user", "user", default=None, metavar="U",
+              help="Owner's user name: the project user is NAME__U (default: the login name).")
+@fs_options(project=False)
+def create(fs: HopsFileSystem, name: str, user: str | None) -> None:
+    """Create /Projects/NAME and its datasets, owned by NAME__U, group NAME, mode 0770 (idempotent)."""
+    info = projects.create_project(name, user or getpass.getuser(), fs)
+    click.echo(f"project {info.name}: {info.path} owned by {info.owner}:{info.group} "
+               f"({info.permission:04o}), datasets {', '.join(projects.DATASETS)}")
+
+
+@project.command("add-member")
+@click.argument("name")
+@click.argument("user")
+@fs_options(project=False)
+def add_member(fs: HopsFileSystem, name: str, user: str) -> None:
+    """Give NAME__USER read/write access to project NAME (ACL entries on everything in it)."""
+    count = projects.add_member(name, user, fs)
+    click.echo(f"{name}__{user} can now read and write /Projects/{name} ({count} paths updated)")
+
+
+@project.command("ls")
+@fs_options(project=False)
+def list_(fs: HopsFileSystem) -> None:
+    """List projects with owner, group, mode and members."""
+    rows = [(p.name, p.owner, p.group, f"{p.permission:04o}", ",".join(p.members))
+            for p in projects.list_projects(fs)]
+    if not rows:
+        click.echo("no projects (create one with `hopsfs-tools project create NAME --user U`)")
+        return
+    rows.insert(0, ("PROJECT", "OWNER", "GROUP", "MODE", "MEMBERS"))
+    widths = [max(len(r[c]) for r in rows) for c in range(4)]
+    for row in rows:
+        click.echo("  ".join([*(v.ljust(w) for v, w in zip(row, widths, strict=False)), row[4]]))
