@@ -155,8 +155,6 @@ def test_locality_prefers_the_host_holding_the_blocks(fs: HopsFileSystem, hdfs_d
 
 def test_locality_per_datanode(fs: HopsFileSystem, cluster: LocalCluster, hdfs_dir: str) -> None:
     """All datanodes run on 127.0.0.1 here, so workers name their datanode as host:port."""
-    if "names" not in fs.block_locations(write_files(fs, hdfs_dir, [1])[0])[0]:
-        pytest.skip("fs.block_locations reports no datanode names (host:port) to tell them apart")
     paths = write_files(fs, hdfs_dir, [1000] * 9)
     locations = {p: fs.block_locations(p) for p in paths}
     holder = {p: locations[p][0]["names"][0] for p in paths}
