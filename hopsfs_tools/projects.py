@@ -14,9 +14,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from hdfs_native import AclEntry, Client
-
-from hopsfs_tools.fs.backends.webhdfs import WebHdfsBackend
 from hopsfs_tools.fs.core import HopsFileSystem
 from hopsfs_tools.project import PROJECTS_ROOT, Project
 
@@ -57,7 +54,7 @@ def create_project(name: str, user: str, fs: HopsFileSystem | None = None) -> Pr
             fs.makedirs(path, exist_ok=True)
             fs.chown(path, owner, name)
             fs.chmod(path, PROJECT_MODE)
-            _modify_acl(fs, path, _entries(owner, directory=True))
+            fs.modify_acl_entries(path, _entries(owner, directory=True))
     return project_info(name, fs)
 
 
@@ -70,7 +67,7 @@ def add_member(name: str, user: str, fs: HopsFileSystem | None = None) -> int:
     with _needs_superuser(f"adding {member} to project {name}"):
         tree = fs.find(root, withdirs=True, detail=True)
         for path, info in tree.items():
-            _modify_acl(fs, path, _entries(member, directory=info["type"] == "directory"))
+            fs.modify_acl_entries(path, _entries(member, directory=info["type"] == "directory"))
     return len(tree)
 
 
@@ -87,7 +84,7 @@ def project_info(name: str, fs: HopsFileSystem | None = None) -> ProjectInfo:
     """Owner, group, mode and members of project `name`."""
     fs = fs or HopsFileSystem()
     info = fs.info(_root(name, fs))
-    named = [e.split(":")[1] for e in _acl_entries(fs, info["name"]) if e.startswith("user:")]
+    named = [e.split(":")[1] for e in fs.acl_entries(info["name"]) if e.startswith("user:")]
     members = sorted({info["owner"], *(n for n in named if n)})
     return ProjectInfo(name, info["name"], info["owner"], info["group"], info["permission"],
                        tuple(members))
@@ -118,43 +115,3 @@ def _needs_superuser(what: str) -> Iterator[None]:
         raise PermissionError(
             errno.EACCES, f"{what} needs the HDFS superuser ({_SUPERUSER}): {e.strerror}", e.filename
         ) from e
-
-
-# -- ACLs: not in the Backend protocol; hdfs-native's client, else WebHDFS ---------------------
-
-
-def _native_client(fs: HopsFileSystem) -> Client | None:
-    client = getattr(fs.backend, "client", None)
-    return client if isinstance(client, Client) else None
-
-
-def _webhdfs(fs: HopsFileSystem) -> WebHdfsBackend:
-    backend = fs.backend
-    return backend if isinstance(backend, WebHdfsBackend) else backend._web("ACLs")
-
-
-def _modify_acl(fs: HopsFileSystem, path: str, spec: list[str]) -> None:
-    """Add or update ACL entries ("user:x:rwx", "default:user:x:rwx") of `path`."""
-    client = _native_client(fs)
-    if client is None:
-        _webhdfs(fs)._call("PUT", path, "MODIFYACLENTRIES", aclspec=",".join(spec))
-        return
-    entries = []
-    for text in spec:
-        scope = "default" if text.startswith("default:") else "access"
-        kind, name, perms = text.removeprefix("default:").split(":")
-        entries.append(AclEntry(kind, scope, perms, name or None))
-    with fs.backend._errors(path):
-        client.modify_acl_entries(path, entries)
-
-
-def _acl_entries(fs: HopsFileSystem, path: str) -> list[str]:
-    """The extended access ACL entries of `path` as spec text ("user:x:rwx", "group::r-x")."""
-    client = _native_client(fs)
-    if client is None:
-        entries = _webhdfs(fs)._call("GET", path, "GETACLSTATUS")["AclStatus"]["entries"]
-        return [e for e in entries if not e.startswith("default:")]
-    with fs.backend._errors(path):
-        status = client.get_acl_status(path)
-    return [f"{e.type}:{e.name or ''}:{e.permissions}" for e in status.entries
-            if e.scope == "access"]

@@ -35,6 +35,7 @@ from hopsfs_tools.formats.tfrecord import read_records
 from hopsfs_tools.fs import HopsFileSystem
 from hopsfs_tools.sharding import shard_files
 
+
 def worker_shard(rank_and_world: tuple[int, int] | None = None) -> tuple[int, int]:
     """(index, count) of the calling DataLoader worker among all workers of all ranks."""
     rank, world = rank_and_world or _rank_and_world()

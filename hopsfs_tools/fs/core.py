@@ -258,6 +258,14 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_EnvCached):
         """Set the replication factor of a file."""
         self.backend.set_replication(self._strip_protocol(path), replication)
 
+    def modify_acl_entries(self, path: str, spec: list[str]) -> None:
+        """Add or update HDFS ACL entries of `path` ("user:u:rwx", "default:user:u:rwx")."""
+        self.backend.modify_acl_entries(self._strip_protocol(path), spec)
+
+    def acl_entries(self, path: str) -> list[str]:
+        """The extended access ACL entries of `path` ("user:u:rwx", "group::r-x")."""
+        return self.backend.acl_entries(self._strip_protocol(path))
+
     # -- namespace -----------------------------------------------------------------------------
 
     def mkdir(self, path: str, create_parents: bool = True, **kwargs: Any) -> None:

@@ -97,6 +97,12 @@ class Backend(Protocol):
 
     def set_times(self, path: str, mtime: float | None = None, atime: float | None = None) -> None: ...
 
+    def modify_acl_entries(self, path: str, spec: list[str]) -> None:
+        """Add or update ACL entries given as Hadoop aclspec text ("user:u:rwx", "default:...")."""
+
+    def acl_entries(self, path: str) -> list[str]:
+        """The extended access ACL entries of `path` as aclspec text ("user:u:rwx")."""
+
     def content_summary(self, path: str) -> ContentSummary: ...
 
     def checksum(self, path: str) -> str:

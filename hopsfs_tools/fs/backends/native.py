@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-from hdfs_native import Client, WriteOptions
+from hdfs_native import AclEntry, Client, WriteOptions
 
 from hopsfs_tools.fs import errors
 from hopsfs_tools.fs.backends.base import ContentSummary, FileInfo
@@ -194,6 +194,22 @@ class NativeBackend(WebHdfsDelegation):
             mtime = current["mtime"] if mtime is None else mtime
             atime = current.get("atime", mtime) if atime is None else atime
         self._call(path, self.client.set_times, int(mtime * 1000), int(atime * 1000))
+
+    def modify_acl_entries(self, path: str, spec: list[str]) -> None:
+        entries = []
+        for text in spec:
+            scope = "default" if text.startswith("default:") else "access"
+            kind, name, perms = text.removeprefix("default:").split(":")
+            entries.append(AclEntry(kind, scope, perms, name or None))
+        with self._errors(path):
+            self.client.modify_acl_entries(path, entries)
+
+    def acl_entries(self, path: str) -> list[str]:
+        with self._errors(path):
+            status = self.client.get_acl_status(path)
+        return [
+            f"{e.type}:{e.name or ''}:{e.permissions}" for e in status.entries if e.scope == "access"
+        ]
 
     def content_summary(self, path: str) -> ContentSummary:
         cs = self._call(path, self.client.get_content_summary)

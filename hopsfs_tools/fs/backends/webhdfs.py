@@ -199,6 +199,13 @@ class WebHdfsBackend:
             accesstime=_millis(atime),
         )
 
+    def modify_acl_entries(self, path: str, spec: list[str]) -> None:
+        self._call("PUT", _norm(path), "MODIFYACLENTRIES", aclspec=",".join(spec))
+
+    def acl_entries(self, path: str) -> list[str]:
+        entries = self._call("GET", _norm(path), "GETACLSTATUS")["AclStatus"]["entries"]
+        return [e for e in entries if not e.startswith("default:")]
+
     def content_summary(self, path: str) -> ContentSummary:
         cs = self._call("GET", _norm(path), "GETCONTENTSUMMARY")["ContentSummary"]
         return ContentSummary(
@@ -482,8 +489,8 @@ def _millis(seconds: float | None) -> int:
 
 
 class WebHdfsDelegation:
-    """For RPC backends whose client cannot compute checksums or block locations: both go
-    through WebHDFS (GETFILECHECKSUM, GETFILEBLOCKLOCATIONS), connected on first use."""
+    """For RPC backends whose client lacks checksums, block locations or ACLs: these go
+    through WebHDFS (GETFILECHECKSUM, GETFILEBLOCKLOCATIONS, ...), connected on first use."""
 
     name: str
     config: ClusterConfig
@@ -512,3 +519,9 @@ class WebHdfsDelegation:
         self, path: str, start: int = 0, length: int | None = None
     ) -> list[BlockLocation]:
         return self._web("block locations").block_locations(path, start, length)
+
+    def modify_acl_entries(self, path: str, spec: list[str]) -> None:
+        self._web("ACLs").modify_acl_entries(path, spec)
+
+    def acl_entries(self, path: str) -> list[str]:
+        return self._web("ACLs").acl_entries(path)
