@@ -14,6 +14,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from backend_io import get, put
 
 from hopsfs_tools.config import load_config
 from hopsfs_tools.fs.backends import arrow, webhdfs
@@ -54,19 +55,6 @@ def stranger(cluster: Any) -> arrow.ArrowBackend:
     b = make_backend(cluster, user="stranger")
     yield b
     b.close()
-
-
-def put(backend: Backend, path: str, data: bytes, **kw: Any) -> None:
-    with backend.open_write(path, **kw) as f:
-        f.write(data)
-
-
-def get(backend: Backend, path: str) -> bytes:
-    reader = backend.open_read(path)
-    try:
-        return reader.read_range(0, reader.size)
-    finally:
-        reader.close()
 
 
 def test_implements_backend_protocol(backend: arrow.ArrowBackend) -> None:

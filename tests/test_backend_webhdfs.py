@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from backend_io import get, put
 
 from hopsfs_tools.config import ClusterConfig, load_config
 from hopsfs_tools.fs.backends import webhdfs
@@ -43,19 +44,6 @@ def stranger(cluster: Any) -> webhdfs.WebHdfsBackend:
     b = make_backend(cluster, user="stranger")
     yield b
     b.close()
-
-
-def put(backend: webhdfs.WebHdfsBackend, path: str, data: bytes, **kw: Any) -> None:
-    with backend.open_write(path, **kw) as f:
-        f.write(data)
-
-
-def get(backend: webhdfs.WebHdfsBackend, path: str) -> bytes:
-    reader = backend.open_read(path)
-    try:
-        return reader.read_range(0, reader.size)
-    finally:
-        reader.close()
 
 
 def test_implements_backend_protocol(backend: webhdfs.WebHdfsBackend) -> None:
