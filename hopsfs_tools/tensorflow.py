@@ -22,7 +22,6 @@ import threading
 import uuid
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +31,7 @@ from hopsfs_tools.formats.tfrecord import (
     TFRecordWriter,
     compression_of,
     read_record_batches,
+    record_pieces,
 )
 from hopsfs_tools.fs.core import TEMP_MARKER, HopsFileSystem
 
@@ -45,8 +45,9 @@ CYCLE_LENGTH = 32  # files read at once, as HopsFS's TF examples' parallel_inter
 # benchmarks/bench_tfrecord.py (2 cores, 3 local DataNodes): "cache" read 1.5x the MiB/s of "stream"
 # with 1 MiB records and 1.3x the records/s with 1 KiB records, at 72 vs 200 MiB peak RSS.
 DEFAULT_STRATEGY = "cache"
-CACHE_BYTES = 2**30  # local look-ahead: copied files not yet handed to the interleave
-DOWNLOAD_THREADS = 4
+CACHE_BYTES = 2**30  # "cache": bytes of copied pieces on local disk (each open file may hold one)
+LOOKAHEAD_FILES = 4  # "cache": files copied before the interleave opens them
+PIECE_BYTES = READ_CHUNK  # "cache": uncompressed files are copied in pieces of about this size
 STREAM_BUFFER_BYTES = 32 * 2**20  # "stream": read buffers of all open files (1-8 MiB each)
 MODEL_FILE_SUFFIXES = (".keras", ".h5")
 
@@ -154,15 +155,29 @@ class _EpochOrder:
 
 # -- the local cache (strategy "cache") -----------------------------------------------------------
 
-_CACHES: dict[str, _LocalCache] = {}  # cache directory -> the cache (for the release op)
+_CACHES: dict[str, _LocalCache] = {}  # cache directory -> the cache (for the pieces/release ops)
+
+
+class _CachedFile:
+    """One HDFS file of a cache: its copied pieces waiting for TF, and how its copy ended."""
+
+    def __init__(self, path: str, size: int) -> None:
+        self.path, self.size = path, size
+        self.ready: deque[str] = deque()  # local pieces copied, not yet handed to TF
+        self.held = 0  # bytes of its pieces on local disk (waiting or being read)
+        self.started = self.opened = self.done = False
+        self.error: BaseException | None = None
 
 
 class _LocalCache:
-    """Copies files from HDFS in order into a local directory, ahead of their consumer.
+    """Copies HDFS files into a local directory in pieces cut at record boundaries, ahead of TF.
 
-    At most `max_bytes` of copied files wait to be handed out (always at least the next one);
-    files handed out stay until released, so the disk holds what the interleave has open plus
-    that look-ahead. Waiting only on copies (never on the consumer) cannot deadlock tf.data.
+    Every file the interleave has open (and the next `lookahead` files) is copied by its own
+    thread, so TF reads a file's first pieces while the rest is still arriving. Uncompressed
+    files are cut into pieces of about `piece_bytes`; a compressed file is one piece. Pieces on
+    disk stay within `max_bytes`, except that each file the interleave has opened may always hold
+    one: the piece TF waits for can always be copied, so the cache cannot deadlock tf.data.
+    Pieces are deleted once read.
     """
 
     def __init__(
@@ -171,62 +186,144 @@ class _LocalCache:
         files: list[tuple[str, int]],
         base_dir: str | None,
         max_bytes: int,
-        threads: int,
+        lookahead: int,
+        compressed: bool,
+        piece_bytes: int,
     ) -> None:
-        self.fs, self.files, self.max_bytes = fs, files, max_bytes
+        self.fs, self.max_bytes, self.lookahead = fs, max_bytes, lookahead
+        self.compressed, self.piece_bytes = compressed, piece_bytes
+        self.files = [_CachedFile(path, size) for path, size in files]
         base = base_dir or os.environ.get("HOPSFS_CACHE_DIR") or None
         if base:
             os.makedirs(base, exist_ok=True)
         self.directory = tempfile.mkdtemp(prefix="hopsfs-tfrecord-", dir=base)
         self._cond = threading.Condition()
         self._closed = False
-        self._ahead: deque[tuple[Future[str], int]] = deque()  # admitted, not yet handed out
-        self._released = 0
-        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="hopsfs-tfrecord-cache")
-        self._feeder = threading.Thread(target=self._feed, name="hopsfs-tfrecord-feed", daemon=True)
+        self._held = 0
+        self._pieces: dict[str, tuple[_CachedFile, int]] = {}  # local piece -> (file, size)
+        self._threads: list[threading.Thread] = []
         _CACHES[self.directory] = self
-        self._feeder.start()
 
-    def _feed(self) -> None:
-        for seq, (path, size) in enumerate(self.files):
-            local = os.path.join(self.directory, f"{seq:06d}-{posixpath.basename(path)}")
+    def keys(self) -> Iterator[str]:
+        """One key per file, in order, for `pieces`; copying starts `lookahead` files ahead."""
+        for index in range(len(self.files)):
+            for ahead in range(index, min(index + 1 + self.lookahead, len(self.files))):
+                self._start(ahead)
             with self._cond:
-                self._cond.wait_for(lambda size=size: self._closed or self._admissible(size))
+                self.files[index].opened = True
+                self._cond.notify_all()
+            yield os.path.join(self.directory, str(index))
+
+    def _start(self, index: int) -> None:
+        with self._cond:
+            file = self.files[index]
+            if file.started or self._closed:
+                return
+            file.started = True
+            thread = threading.Thread(
+                target=self._copy, args=(index, file), name="hopsfs-tfrecord-cache", daemon=True
+            )
+            self._threads.append(thread)
+        thread.start()
+
+    def _copy(self, index: int, file: _CachedFile) -> None:
+        """Thread body: copy `file` piece by piece (waiting for room), then mark it done."""
+        prefix = os.path.join(self.directory, f"{index:06d}-{posixpath.basename(file.path)}")
+        try:
+            with self.fs.open(file.path, "rb", block_size=self.piece_bytes, cache_type="none") as f:
+                if self.compressed:
+                    pieces: Iterable[tuple[int, Any]] = [
+                        (0, iter(lambda: f.read(self.piece_bytes), b""))
+                    ]
+                else:
+                    pieces = (
+                        (offset, (data,))
+                        for offset, data in record_pieces(
+                            f, name=file.path, chunk_size=self.piece_bytes
+                        )
+                    )
+                for offset, chunks in self._paced(file, pieces):
+                    local = f"{prefix}@{offset}"  # TF's errors name the piece: file and offset
+                    with open(local, "wb") as out:
+                        out.writelines(chunks)
+                    self._publish(file, local, os.path.getsize(local))
+        except Exception as error:  # noqa: BLE001 - handed to TF by `pieces`
+            file.error = error
+        with self._cond:
+            file.done = True
+            self._cond.notify_all()
+
+    def _paced(
+        self, file: _CachedFile, pieces: Iterable[tuple[int, Any]]
+    ) -> Iterator[tuple[int, Any]]:
+        """`pieces`, each once there is room for it; stops when the cache closes."""
+        iterator = iter(pieces)
+        need = file.size if self.compressed else self.piece_bytes
+        while True:
+            with self._cond:
+                self._cond.wait_for(
+                    lambda: (
+                        self._closed
+                        or (file.opened and not file.held)
+                        or self._held + need <= self.max_bytes
+                    )
+                )
                 if self._closed:
                     return
-                self._ahead.append((self._pool.submit(self._download, path, local), size))
-                self._cond.notify_all()
+            piece = next(iterator, None)
+            if piece is None:
+                return
+            yield piece
 
-    def _admissible(self, size: int) -> bool:
-        return not self._ahead or sum(s for _, s in self._ahead) + size <= self.max_bytes
+    def _publish(self, file: _CachedFile, local: str, size: int) -> None:
+        with self._cond:
+            if self._closed:
+                os.remove(local)
+                return
+            self._pieces[local] = (file, size)
+            file.held += size
+            self._held += size
+            file.ready.append(local)
+            self._cond.notify_all()
 
-    def _download(self, path: str, local: str) -> str:
-        self.fs.get_file(path, local)
-        return local
-
-    def __iter__(self) -> Iterator[str]:
-        """Local paths in file order, each once its copy is complete."""
-        for _ in self.files:
+    def pieces(self, index: int) -> Iterator[str]:
+        """The local pieces of file `index` in order, each once copied; raises the copy's error."""
+        file = self.files[index]
+        self._start(index)
+        while True:
             with self._cond:
-                self._cond.wait_for(lambda: self._ahead or self._closed)
+                self._cond.wait_for(lambda: file.ready or file.done or self._closed)
                 if self._closed:
                     return
-                future = self._ahead[0][0]
-            local = future.result()
-            with self._cond:
-                self._ahead.popleft()
-                self._cond.notify_all()
+                if not file.ready:
+                    error, file.error = file.error, None
+                    break
+                local = file.ready.popleft()
             yield local
+        self._close_if_finished()
+        if error is not None:
+            raise error
 
     def release(self, local: str) -> None:
-        """A consumed file: delete it (the last one closes the cache)."""
+        """A piece TF has read: delete it (when every file is copied and read, close the cache)."""
         try:
             os.remove(local)
         except FileNotFoundError:
             pass
         with self._cond:
-            self._released += 1
-            finished = self._released == len(self.files)
+            entry = self._pieces.pop(local, None)
+            if entry is not None:
+                entry[0].held -= entry[1]
+                self._held -= entry[1]
+                self._cond.notify_all()
+        self._close_if_finished()
+
+    def _close_if_finished(self) -> None:
+        """Close once every file is copied and read, and every copy error handed to TF."""
+        with self._cond:
+            finished = not self._pieces and all(
+                f.done and not f.ready and f.error is None for f in self.files
+            )
         if finished:
             self.close()
 
@@ -235,8 +332,10 @@ class _LocalCache:
         with self._cond:
             self._closed = True
             self._cond.notify_all()
-        self._pool.shutdown(wait=True, cancel_futures=True)
-        self._feeder.join()
+            threads = list(self._threads)
+        for thread in threads:
+            if thread is not threading.current_thread():
+                thread.join()
         _CACHES.pop(self.directory, None)
         shutil.rmtree(self.directory, ignore_errors=True)
 
@@ -249,7 +348,7 @@ def _close_caches() -> None:
 
 
 def _release(local: bytes) -> bool:
-    """tf.numpy_function body run after the last record of a cached file (keeps nothing)."""
+    """tf.numpy_function body run after the last record of a cached piece (keeps nothing)."""
     path = os.fsdecode(local)
     cache = _CACHES.get(os.path.dirname(path))
     if cache is not None:
@@ -278,7 +377,7 @@ def tfrecord_dataset(
     verify: bool = True,
     cache_dir: str | None = None,
     cache_bytes: int = CACHE_BYTES,
-    download_threads: int = DOWNLOAD_THREADS,
+    lookahead_files: int = LOOKAHEAD_FILES,
 ) -> tf.data.Dataset:
     """A tf.data.Dataset of the serialized records of TFRecord files on HDFS.
 
@@ -287,7 +386,7 @@ def tfrecord_dataset(
     files (default min(32, files)) `block_length` records at a time. `strategy`: "cache",
     "stream" or "auto" (= DEFAULT_STRATEGY). `verify` checks CRCs in "stream" (TF always
     checks them in "cache"); `cache_dir` ($HOPSFS_CACHE_DIR, else the temp dir),
-    `cache_bytes` and `download_threads` tune "cache".
+    `cache_bytes` and `lookahead_files` tune "cache".
     """
     tf = _tf()
     fs = _filesystem(fs)
@@ -304,20 +403,39 @@ def tfrecord_dataset(
     if strategy == "cache":
 
         def paths() -> Iterator[str]:
-            cache = _LocalCache(fs, order.next(), cache_dir, cache_bytes, download_threads)
+            cache = _LocalCache(
+                fs,
+                order.next(),
+                cache_dir,
+                cache_bytes,
+                lookahead_files,
+                compressed=kind is not None,
+                piece_bytes=PIECE_BYTES,
+            )
             try:
-                yield from cache  # the cache closes itself once every file is released
-            except BaseException:  # abandoned or failed before the last file was handed out
+                yield from cache.keys()  # the cache closes itself once every piece is released
+            except BaseException:  # abandoned or failed before the last file was opened
                 cache.close()
                 raise
 
-        def per_file(local: tf.Tensor) -> tf.data.Dataset:
+        def pieces(key: bytes) -> Iterator[str]:
+            directory, index = os.path.split(os.fsdecode(key))
+            cache = _CACHES.get(directory)
+            if cache is not None:
+                yield from cache.pieces(int(index))
+
+        def read_piece(local: tf.Tensor) -> tf.data.Dataset:
             records = tf.data.TFRecordDataset(local, compression_type=kind or "", buffer_size=2**20)
-            # after the last record: delete the file (a filter that runs once and keeps nothing)
+            # after the last record: delete the piece (a filter that runs once and keeps nothing)
             done = tf.data.Dataset.from_tensors(local).filter(
                 lambda p: tf.numpy_function(_release, [p], tf.bool, stateful=True)
             )
             return records.concatenate(done)
+
+        def per_file(key: tf.Tensor) -> tf.data.Dataset:
+            return tf.data.Dataset.from_generator(
+                pieces, args=(key,), output_signature=name_spec
+            ).flat_map(read_piece)
 
     else:
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -244,6 +245,50 @@ def test_abandoned_iteration_deletes_its_cache(tf, fs, shards, tmp_path):
             break
         time.sleep(0.1)
     assert not any(files for _, _, files in os.walk(cache_dir))
+
+
+@pytest.fixture(scope="module")
+def plain_shards(fs, module_dir, records) -> list[str]:
+    """The records in NUM_FILES uncompressed shards: "cache" copies these in pieces."""
+    return htf.write_tfrecords(
+        records, f"{module_dir}/plain/train.tfrecord", num_shards=NUM_FILES, fs=fs
+    )
+
+
+def test_cache_copies_uncompressed_files_in_bounded_pieces(
+    tf, fs, plain_shards, records, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(htf, "PIECE_BYTES", 4096)
+    cache_dir = tmp_path / "cache"
+    dataset = htf.tfrecord_dataset(
+        plain_shards,
+        fs=fs,
+        strategy="cache",
+        cache_dir=str(cache_dir),
+        cache_bytes=8 * 4096,
+        prefetch=None,
+    )
+    got, seen, most = [], set(), 0
+    for record in dataset:
+        got.append(record.numpy())
+        pieces = [name for _, _, files in os.walk(cache_dir) for name in files]
+        seen.update(pieces)
+        most = max(most, len(pieces))
+    assert got == read(htf.tfrecord_dataset(plain_shards, fs=fs, strategy="stream"))
+    assert sorted(got) == sorted(records)
+    assert len(seen) > 3 * NUM_FILES  # several pieces per file, each named by its file and offset
+    assert all(re.fullmatch(r"\d{6}-train\.tfrecord-\d{5}-of-\d{5}@\d+", name) for name in seen)
+    assert most <= 8 + 2 * NUM_FILES < len(seen)  # the budget, plus one per open/prefetched file
+    assert not any(files for _, _, files in os.walk(cache_dir))
+
+
+def test_truncated_shard_names_the_hdfs_file_and_offset(tf, fs, hdfs_dir):
+    path = f"{hdfs_dir}/cut.tfrecord"
+    with fs.open(path, "wb") as f, TFRecordWriter(f) as writer:
+        writer.write_all([b"x" * 100] * 10)
+    fs.pipe_file(path, fs.cat_file(path)[:-10])
+    with pytest.raises(tf.errors.OpError, match=rf"{path} at byte offset 1044"):
+        read(htf.tfrecord_dataset(path, fs=fs, strategy="cache"))
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)

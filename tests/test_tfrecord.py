@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import itertools
 import os
 import random
 import zlib
@@ -17,6 +18,7 @@ from hopsfs_tools.formats.tfrecord import (
     masked_crc32c,
     read_record_batches,
     read_records,
+    record_pieces,
 )
 from hopsfs_tools.fs import HopsFileSystem
 
@@ -195,3 +197,37 @@ def test_concatenated_gzip_members_read_as_one_stream():
 def test_unknown_compression_is_refused():
     with pytest.raises(ValueError, match="GZIP"):
         TFRecordWriter(io.BytesIO(), "snappy")
+
+
+@pytest.mark.parametrize("chunk", [64, 1000, 1 << 20])
+def test_record_pieces_cut_at_record_boundaries(fs, hdfs_dir, chunk):
+    records = [bytes([i % 251]) * (i * 37 % 3000) for i in range(300)]  # some larger than a chunk
+    path = f"{hdfs_dir}/pieces.tfrecord"
+    with fs.open(path, "wb") as f, TFRecordWriter(f) as writer:
+        writer.write_all(records)
+    data = fs.cat_file(path)
+    with fs.open(path, "rb") as f:
+        pieces = [(offset, bytes(piece)) for offset, piece in record_pieces(f, chunk_size=chunk)]
+    assert b"".join(piece for _, piece in pieces) == data
+    assert [offset for offset, _ in pieces] == list(
+        itertools.accumulate([0] + [len(p) for _, p in pieces[:-1]])
+    )
+    assert len(pieces) > 1 if chunk < len(data) else len(pieces) == 1
+    parsed = [r for _, piece in pieces for r in read_records(io.BytesIO(piece))]  # each whole
+    assert parsed == records
+
+
+def test_record_pieces_name_the_file_and_offset_of_bad_framing(fs, hdfs_dir):
+    path = f"{hdfs_dir}/bad.tfrecord"
+    good = b"".join(encode_record(b"y" * 100) for _ in range(5))
+    fs.pipe_file(path, good[:-7])  # the last record cut short
+    with (
+        fs.open(path, "rb") as f,
+        pytest.raises(TFRecordError, match=rf"{path} at byte offset 464"),
+    ):
+        list(record_pieces(f, name=path, chunk_size=200))
+    bad = bytearray(good)
+    bad[2 * 116 + 1] ^= 1  # the length of record 2
+    fs.pipe_file(path, bytes(bad))
+    with fs.open(path, "rb") as f, pytest.raises(TFRecordError, match="corrupt record length.*232"):
+        list(record_pieces(f, name=path))

@@ -206,12 +206,52 @@ def read_record_batches(
         if more:
             continue
         if pos < end:
-            problem = "truncated record header"
-            if end - pos >= 12:
-                length = _HEADER.unpack_from(buf, pos)[0]
-                problem = f"truncated record ({end - pos} of {16 + length} bytes present)"
-            raise TFRecordError(name, base + pos, problem, unit)
+            raise _truncated(buf, pos, name, base, unit)
         return
+
+
+def record_pieces(
+    fileobj: IO[bytes], *, name: str | None = None, chunk_size: int = READ_CHUNK
+) -> Iterator[tuple[int, memoryview]]:
+    """An uncompressed TFRecord stream cut at record boundaries: (offset, bytes) pieces of about
+    `chunk_size` bytes, each a valid TFRecord file on its own (a record larger than a chunk makes
+    a larger piece).
+
+    Only the framing is checked here (length CRCs, truncation: TFRecordError naming the file and
+    offset); record data CRCs are left to whoever reads the pieces (TF's reader checks them).
+    """
+    name = name or str(getattr(fileobj, "path", None) or getattr(fileobj, "name", "<stream>"))
+    carry, base = b"", 0  # carry: the start of a record the last piece did not hold
+    want = chunk_size
+    while True:
+        more = fileobj.read(want)
+        buf = carry + more if carry else more
+        pos, end, want = 0, len(buf), chunk_size
+        while end - pos >= 12:
+            length, length_crc = _HEADER.unpack_from(buf, pos)
+            if masked_crc32c(buf[pos : pos + 8]) != length_crc:
+                raise TFRecordError(name, base + pos, "corrupt record length (CRC mismatch)")
+            if pos + 16 + length > end:
+                if not pos:  # one record larger than a chunk: read the rest of it at once
+                    want = max(chunk_size, pos + 16 + length - end)
+                break
+            pos += 16 + length
+        if pos:
+            yield base, memoryview(buf)[:pos]
+        if not more:
+            if pos < end:
+                raise _truncated(buf, pos, name, base, "byte offset")
+            return
+        carry, base = buf[pos:], base + pos
+
+
+def _truncated(buf: bytes, pos: int, name: str, base: int, unit: str) -> TFRecordError:
+    """The error for a stream that ends inside the record starting at buf[pos]."""
+    problem = "truncated record header"
+    if len(buf) - pos >= 12:
+        length = _HEADER.unpack_from(buf, pos)[0]
+        problem = f"truncated record ({len(buf) - pos} of {16 + length} bytes present)"
+    return TFRecordError(name, base + pos, problem, unit)
 
 
 def read_records(
@@ -234,4 +274,5 @@ __all__ = [
     "masked_crc32c",
     "read_record_batches",
     "read_records",
+    "record_pieces",
 ]
