@@ -48,6 +48,7 @@ DEFAULT_STRATEGY = "cache"
 CACHE_BYTES = 2**30  # "cache": bytes of copied pieces on local disk (each open file may hold one)
 LOOKAHEAD_FILES = 4  # "cache": files copied before the interleave opens them
 PIECE_BYTES = READ_CHUNK  # "cache": uncompressed files are copied in pieces of about this size
+COPY_STREAMS = 4  # "cache": pieces read from HDFS at once (each holds up to 2 pieces in memory)
 STREAM_BUFFER_BYTES = 32 * 2**20  # "stream": read buffers of all open files (1-8 MiB each)
 MODEL_FILE_SUFFIXES = (".keras", ".h5")
 
@@ -202,6 +203,7 @@ class _LocalCache:
         self._held = 0
         self._pieces: dict[str, tuple[_CachedFile, int]] = {}  # local piece -> (file, size)
         self._threads: list[threading.Thread] = []
+        self._streams = threading.Semaphore(COPY_STREAMS)  # bounds memory, not just disk
         _CACHES[self.directory] = self
 
     def keys(self) -> Iterator[str]:
@@ -256,7 +258,8 @@ class _LocalCache:
     def _paced(
         self, file: _CachedFile, pieces: Iterable[tuple[int, Any]]
     ) -> Iterator[tuple[int, Any]]:
-        """`pieces`, each once there is room for it; stops when the cache closes."""
+        """`pieces`, each once there is room for it on disk and a copy stream is free (held
+        until the caller asks for the next piece); stops when the cache closes."""
         iterator = iter(pieces)
         need = file.size if self.compressed else self.piece_bytes
         while True:
@@ -270,10 +273,11 @@ class _LocalCache:
                 )
                 if self._closed:
                     return
-            piece = next(iterator, None)
-            if piece is None:
-                return
-            yield piece
+            with self._streams:
+                piece = next(iterator, None)
+                if piece is None:
+                    return
+                yield piece  # the caller writes it out before the stream is freed
 
     def _publish(self, file: _CachedFile, local: str, size: int) -> None:
         with self._cond:
