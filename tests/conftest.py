@@ -101,3 +101,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     if report.skipped and os.environ.get("HOPSFS_FAIL_ON_SKIP") == "1":
         report.outcome = "failed"
         report.longrepr = f"skipped in CI (HOPSFS_FAIL_ON_SKIP=1): {report.longrepr}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Iterator[None]:
+    """The same for a whole module skipped at import (`pytest.importorskip` at module level)."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and os.environ.get("HOPSFS_FAIL_ON_SKIP") == "1":
+        report.outcome = "failed"
+        report.longrepr = f"module skipped in CI (HOPSFS_FAIL_ON_SKIP=1): {report.longrepr}"
