@@ -76,8 +76,10 @@ def configure(
     hadoop = hadoop_conf(fs=fs)
     spark_user = fs.project.user if fs.project else fs.config.user
     _check_running_spark(hadoop["fs.defaultFS"], spark_user)
-    if spark_user and os.environ.get("HADOOP_USER_NAME") != spark_user:
-        log.info("setting HADOOP_USER_NAME=%s for the Spark JVM", spark_user)
+    current = os.environ.get("HADOOP_USER_NAME")
+    if spark_user and current != spark_user:
+        if current:
+            log.warning("setting HADOOP_USER_NAME=%s (was %s) for Spark", spark_user, current)
         os.environ["HADOOP_USER_NAME"] = spark_user
     return builder.config(map={f"spark.hadoop.{name}": value for name, value in hadoop.items()})
 

@@ -60,10 +60,14 @@ def fs(project: Project) -> HopsFileSystem:
 
 @pytest.fixture(scope="module")
 def spark_jvm(project: Project) -> Iterator[None]:
-    """Start Spark for the module; stop it at the end."""
-    session = hspark.session(conf=SPARK_CONF)
+    """Start Spark for the module; stop whichever session is active at the end."""
+    from pyspark.sql import SparkSession
+
+    hspark.session(conf=SPARK_CONF)
     yield
-    session.stop()
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        active.stop()
 
 
 @pytest.fixture
