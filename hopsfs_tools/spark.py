@@ -1,4 +1,4 @@
-"""PySpark on the project: a SparkSession whose Hadoop client reaches the cluster as the project user.
+"""PySpark on the project: a SparkSession whose Hadoop client acts as the project user.
 
 Spark's JVM has its own Hadoop client. `configure` gives it what hopsfs-tools knows about the
 cluster: `fs.defaultFS` and every property of HADOOP_CONF_DIR's core-site.xml / hdfs-site.xml
@@ -34,7 +34,7 @@ _INSTALL = "install it with `pip install 'hopsfs-tools[spark]'`"
 def uri(
     path: str | os.PathLike[str], *, project: str | None = None, fs: HopsFileSystem | None = None
 ) -> str:
-    """The URI Spark understands for a path: "Resources/x" -> "hdfs://host:port/Projects/P/Resources/x".
+    """The URI Spark understands: "Resources/x" -> "hdfs://host:port/Projects/P/Resources/x".
 
     Project-relative paths and "hopsfs://rel" join the project root; "/abs" and "hopsfs:///abs"
     get the cluster's namenode URI; "hdfs://host:port/abs" keeps its authority.
