@@ -1,4 +1,4 @@
-"""hopsfs_tools.spark on the real cluster: PySpark (local mode) and hopsfs-tools share project files.
+"""hopsfs_tools.spark on the real cluster: PySpark (local mode) and hopsfs-tools share files.
 
 One Spark JVM serves the module; it acts as the HDFS user of a project created for the module.
 """
