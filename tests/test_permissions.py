@@ -98,9 +98,6 @@ class Projects:
     def path(self, rel: str) -> str:
         return f"/Projects/{self.a}/{rel}"
 
-    def user(self, project: str, name: str) -> str:
-        return f"{project}__{name}"
-
 
 @pytest.fixture
 def fs(cluster_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[HopsFileSystem]:
@@ -132,7 +129,7 @@ def two(fs: HopsFileSystem, superuser_client: Client) -> Iterator[Projects]:
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_other_projects_users_are_kept_out(cluster: LocalCluster, fs: HopsFileSystem, two: Projects,
                                            backend: str) -> None:
-    bob = two.user(two.b, "bob")
+    bob = f"{two.b}__bob"
     results = act(
         cluster, bob, backend,
         ("read", two.path("Resources/data.csv")),
@@ -159,7 +156,7 @@ def test_group_entries_reach_no_project_user(cluster: LocalCluster, fs: HopsFile
     `b__bob`, so a `group:b` entry does not let him in."""
     fs.modify_acl_entries(f"/Projects/{two.a}", [f"group:{two.b}:r-x"])
     fs.modify_acl_entries(two.path("Resources"), [f"group:{two.b}:r-x"])
-    bob = two.user(two.b, "bob")
+    bob = f"{two.b}__bob"
     assert_denied(act(cluster, bob, "webhdfs", ("list", two.path("Resources")))[0], bob, two.a)
 
 
@@ -167,7 +164,7 @@ def test_group_entries_reach_no_project_user(cluster: LocalCluster, fs: HopsFile
 def test_read_only_share(cluster: LocalCluster, fs: HopsFileSystem, two: Projects,
                          backend: str) -> None:
     share = projects.share_dataset(two.a, "Resources", two.b, fs=fs)
-    bob, alice = two.user(two.b, "bob"), two.user(two.a, "alice")
+    bob, alice = f"{two.b}__bob", f"{two.a}__alice"
     assert share == projects.Share(two.a, "Resources", two.path("Resources"), two.b, True, (bob,))
     # alice adds a file after sharing: it inherits the share (default ACL entries)
     ok(act(cluster, alice, "native", ("write", two.path("Resources/sub/later.txt")))[0])
@@ -192,7 +189,7 @@ def test_read_only_share(cluster: LocalCluster, fs: HopsFileSystem, two: Project
     for result in results[3:]:
         assert_denied(result, bob, two.a)
     assert fs.cat_file(two.path("Resources/data.csv")) == b"x,y\n1,2\n"
-    assert projects.project_info(two.a, fs).members == (alice, two.user(two.a, "amy"))
+    assert projects.project_info(two.a, fs).members == (alice, f"{two.a}__amy")
 
     unshared = projects.unshare_dataset(two.a, "Resources", two.b, fs=fs)
     assert unshared == share
@@ -211,10 +208,10 @@ def test_read_write_share_and_members_added_later(cluster: LocalCluster, fs: Hop
     projects.share_dataset(two.a, "Models", two.b, read_only=False, fs=fs)
     own = 1 + len(projects.DATASETS) + 1  # b's root, datasets and mine.txt
     assert projects.add_member(two.b, "ben", fs) == own + 4 + 2  # + a's Resources and Models trees
-    ben, alice = two.user(two.b, "ben"), two.user(two.a, "alice")
+    ben, alice = f"{two.b}__ben", f"{two.a}__alice"
     assert [(s.dataset, s.read_only, s.users) for s in projects.shared_with(two.b, fs)] == [
-        ("Models", False, (two.user(two.b, "ben"), two.user(two.b, "bob"))),
-        ("Resources", True, (two.user(two.b, "ben"), two.user(two.b, "bob"))),
+        ("Models", False, (f"{two.b}__ben", f"{two.b}__bob")),
+        ("Resources", True, (f"{two.b}__ben", f"{two.b}__bob")),
     ]
     results = act(
         cluster, ben, "native",
@@ -263,7 +260,7 @@ def test_members_write_each_others_files(cluster: LocalCluster, fs: HopsFileSyst
     """As on Hopsworks, members of one project work in each other's directories: what one
     creates gets the project's default ACL with a mask that lets the others write (dirs 0770,
     files 0660), not the umask's 0755/0644."""
-    alice, amy = two.user(two.a, "alice"), two.user(two.a, "amy")
+    alice, amy = f"{two.a}__alice", f"{two.a}__amy"
     shared = two.path("Resources/team")
     for result in act(cluster, alice, backend, ("mkdir", shared), ("write", f"{shared}/a.txt")):
         ok(result)
