@@ -6,6 +6,7 @@ Pure data: nothing here talks to the network; it only reads Hadoop's *-site.xml 
 from __future__ import annotations
 
 import os
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -52,6 +53,8 @@ def write_site_xml(path: str | os.PathLike, props: Mapping[str, object]) -> None
 
 
 BACKENDS = ("native", "arrow", "webhdfs")
+UMASK_KEY = "fs.permissions.umask-mode"
+DEFAULT_UMASK = "022"  # Hadoop's default
 DEFAULT_TIMEOUT = 20.0
 _HADOOP_HTTP_PORT = 9870  # dfs.namenode.http-address default port
 _NO_CLUSTER_HINT = (
@@ -71,6 +74,12 @@ class ClusterConfig:
     user: str | None  # HADOOP_USER_NAME / explicit user, if any
     properties: dict[str, str] = field(default_factory=dict)  # core-site + hdfs-site merged
     timeout: float = DEFAULT_TIMEOUT  # seconds for connect/RPC before ConnectionError
+
+    @property
+    def umask(self) -> int:
+        """The bits new files (0o666) and directories (0o777) lose, unless their parent has a
+        default ACL: `fs.permissions.umask-mode`, octal ("022") or symbolic ("u=rwx,g=rx,o=")."""
+        return parse_umask(self.properties.get(UMASK_KEY, DEFAULT_UMASK))
 
 
 def load_config(
@@ -104,6 +113,29 @@ def load_config(
         properties=props,
         timeout=_timeout(timeout),
     )
+
+
+def parse_umask(value: str) -> int:
+    """A umask from Hadoop's octal ("022", "0027") or symbolic ("u=rwx,g=r-x,o=") notation.
+
+    The symbolic form lists what stays allowed, as in Hadoop; classes it leaves out keep all bits.
+    """
+    text = value.strip()
+    if re.fullmatch(r"[0-7]{1,4}", text):
+        return int(text, 8) & 0o777
+    allowed = 0o777
+    for clause in text.split(","):
+        match = re.fullmatch(r"\s*([ugoa]+)=([rwx-]*)\s*", clause)
+        if not match:
+            raise ValueError(
+                f"{UMASK_KEY}={value!r} is neither octal (022) nor symbolic (u=rwx,g=r-x,o=): fix "
+                "it in core-site.xml"
+            )
+        bits = sum(b for c, b in (("r", 4), ("w", 2), ("x", 1)) if c in match.group(2))
+        for who in match.group(1).replace("a", "ugo"):
+            shift = {"u": 6, "g": 3, "o": 0}[who]
+            allowed = allowed & ~(0o7 << shift) | bits << shift
+    return ~allowed & 0o777
 
 
 def env(name: str) -> str | None:

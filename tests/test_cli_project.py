@@ -50,7 +50,8 @@ def cli_as(cluster: LocalCluster, user: str | None, *args: str
 
 
 def test_help() -> None:
-    for args in (["project"], ["project", "create"], ["project", "add-member"], ["project", "ls"]):
+    for args in (["project"], *(["project", c] for c in ("create", "add-member", "share",
+                                                          "unshare", "ls"))):
         result = run(*args, "--help")
         assert result.exit_code == 0 and "Usage: main project" in result.stdout
     assert "NAME__U" in run("project", "create", "--help").stdout
@@ -128,8 +129,10 @@ def test_member_can_write_and_non_member_cannot(
     assert as_option.returncode == 1 and as_option.stdout == ""
     expected = (
         f"Error: Permission denied: user={outsider}, access=READ_EXECUTE, inode=\"/Projects/{name}\""
-        f":{name}__alice:{name}:drwxrwx--- (check the HDFS owner/mode/ACL of the path and "
-        "HADOOP_USER_NAME)"
+        f":{name}__alice:{name}:drwxrwx--- (/Projects/{name} belongs to project {name}: ask its "
+        f"owner to add you (`hopsfs-tools project add-member {name} eve`, then act as {name}__eve) "
+        f"or to share the dataset with project other{name} (`hopsfs-tools project share {name} "
+        f"DATASET --with other{name}`); both need the HDFS superuser)"
     )
     assert as_option.stderr.strip().splitlines() == [expected]
     listed = cli_as(cluster, None, "ls", "--user", member, "--project", name, "Resources")
@@ -148,3 +151,70 @@ def test_project_ls_and_api(name: str) -> None:
     assert result.stdout.splitlines()[0].split() == ["PROJECT", "OWNER", "GROUP", "MODE", "MEMBERS"]
     row = next(line.split() for line in result.stdout.splitlines() if line.startswith(name + " "))
     assert row == [name, f"{name}__alice", name, "0770", f"{name}__alice,{name}__bob"]
+
+
+def test_share_and_unshare(cluster: LocalCluster, name: str, superuser_client: Client,
+                           tmp_path: Path) -> None:
+    other = f"{name}q"
+    try:
+        assert run("project", "create", name, "--user", "alice").exit_code == 0
+        assert run("project", "create", other, "--user", "bob").exit_code == 0
+        assert run("project", "add-member", other, "ben").exit_code == 0
+        local = tmp_path / "data.csv"
+        local.write_text("a,b\n")
+        assert run("put", f"{local}", f"/Projects/{name}/DataSets/data.csv").exit_code == 0
+        reader = f"{other}__ben"
+
+        shared = run("project", "share", name, "DataSets", "--with", other)
+        assert shared.exit_code == 0, shared.stderr
+        assert shared.stdout == (f"members of {other} ({other}__ben, {other}__bob) can now read "
+                                 f"/Projects/{name}/DataSets\n")
+        read = cli_as(cluster, reader, "cat", f"/Projects/{name}/DataSets/data.csv")
+        assert read.stdout == "a,b\n"
+        denied = cli_as(cluster, reader, "put", str(local), f"/Projects/{name}/DataSets/new.csv")
+        assert denied.returncode == 1 and f"user={reader}" in denied.stderr
+
+        widened = run("project", "share", name, "DataSets", "--with", other, "--read-write")
+        assert "can now read and write" in widened.stdout
+        put = cli_as(cluster, reader, "put", str(local), f"/Projects/{name}/DataSets/new.csv")
+        assert put.returncode == 0, put.stderr
+
+        unshared = run("project", "unshare", name, "DataSets", "--with", other)
+        assert unshared.exit_code == 0, unshared.stderr
+        assert unshared.stdout == (f"/Projects/{name}/DataSets is no longer shared with {other} "
+                                   f"({other}__ben, {other}__bob)\n")
+        gone = cli_as(cluster, reader, "cat", f"/Projects/{name}/DataSets/data.csv")
+        assert gone.returncode == 1 and "Permission denied" in gone.stderr
+
+        for args, message in (
+            (("unshare", name, "DataSets", "--with", other),
+             f"Error: /Projects/{name}/DataSets is not shared with project {other}"),
+            (("share", name, "Nope", "--with", other),
+             f"Error: project {name} has no dataset Nope (/Projects/{name}/Nope does not exist)"),
+            (("share", name, "DataSets/data.csv", "--with", other),
+             "Error: Dataset 'DataSets/data.csv' is not a directory name"),
+        ):
+            result = run("project", *args)
+            assert result.exit_code == 1 and result.stderr.startswith(message), result.stderr
+        assert run("project", "share", name, "DataSets").exit_code == 2  # --with is required
+    finally:
+        superuser_client.delete(f"/Projects/{other}", True)
+
+
+def test_non_superuser_cannot_share(cluster: LocalCluster, name: str, superuser_client: Client
+                                    ) -> None:
+    other = f"{name}q"
+    try:
+        for project in (name, other):
+            assert run("project", "create", project, "--user", "alice").exit_code == 0
+        # the superuser's file in the dataset: alice owns the directories, not everything
+        superuser_client.create(f"/Projects/{name}/Resources/admin.txt").close()
+        result = cli_as(cluster, f"{name}__alice", "project", "share", name, "Resources", "--with",
+                        other)
+        assert result.returncode == 1
+        assert result.stderr.startswith(
+            f"Error: sharing /Projects/{name}/Resources with project {other} needs the HDFS "
+            f"superuser"), result.stderr
+        assert f"user={name}__alice" in result.stderr
+    finally:
+        superuser_client.delete(f"/Projects/{other}", True)

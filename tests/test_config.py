@@ -173,3 +173,21 @@ def test_bad_timeout(value: str, monkeypatch) -> None:
     monkeypatch.setenv("HOPSFS_TIMEOUT", value)
     with pytest.raises(ValueError, match="not a positive number.*HOPSFS_TIMEOUT"):
         load_config(namenode="hdfs://nn:1")
+
+
+@pytest.mark.parametrize(("value", "umask"), [
+    ("022", 0o022), ("0027", 0o027), ("u=rwx,g=rwx,o=", 0o007), ("u=rwx,g=r-x,o=r-x", 0o022),
+    ("a=rx", 0o222), ("o=", 0o007),
+])
+def test_umask_octal_and_symbolic(tmp_path: Path, value: str, umask: int) -> None:
+    d = conf(tmp_path / "c", {"fs.defaultFS": "hdfs://nn:1", "fs.permissions.umask-mode": value})
+    assert load_config(conf_dir=str(d)).umask == umask
+
+
+def test_umask_default_and_error(tmp_path: Path) -> None:
+    assert load_config(conf_dir=str(conf(tmp_path / "a", {"fs.defaultFS": "hdfs://nn:1"}))).umask \
+        == 0o022
+    bad = load_config(conf_dir=str(conf(tmp_path / "b", {"fs.defaultFS": "hdfs://nn:1",
+                                                          "fs.permissions.umask-mode": "rw"})))
+    with pytest.raises(ValueError, match="fs.permissions.umask-mode='rw' is neither octal"):
+        bad.umask  # noqa: B018 - the property parses on access

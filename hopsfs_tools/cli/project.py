@@ -1,4 +1,5 @@
-"""`hopsfs-tools project create|add-member|ls`: thin commands over `hopsfs_tools.projects`."""
+"""`hopsfs-tools project create|add-member|share|unshare|ls`: thin commands over
+`hopsfs_tools.projects`."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from hopsfs_tools.fs.core import HopsFileSystem
 def project() -> None:
     """Hopsworks-style projects: /Projects/P with its datasets, shared through HDFS ACLs.
 
-    create and add-member need the HDFS superuser (the user who started the namenode); the HDFS
-    user is $HADOOP_USER_NAME, else the login name.
+    create, add-member, share and unshare need the HDFS superuser (the user who started the
+    namenode); the HDFS user is $HADOOP_USER_NAME, else the login name.
     """
 
 
@@ -40,6 +41,38 @@ def add_member(fs: HopsFileSystem, name: str, user: str) -> None:
     """Give NAME__USER read/write access to project NAME (ACL entries on everything in it)."""
     count = projects.add_member(name, user, fs)
     click.echo(f"{name}__{user} can now read and write /Projects/{name} ({count} paths updated)")
+
+
+@project.command()
+@click.argument("name")
+@click.argument("dataset")
+@click.option("--with", "with_project", required=True, metavar="Q",
+              help="The project whose members get access.")
+@click.option("--read-write", is_flag=True, help="Let them write too (default: read-only).")
+@fs_options(project=False)
+def share(fs: HopsFileSystem, name: str, dataset: str, with_project: str, read_write: bool) -> None:
+    """Let the members of project Q read (or --read-write) dataset DATASET of project NAME.
+
+    DATASET is a directory directly in /Projects/NAME (e.g. Resources); members added to Q later
+    get access too.
+    """
+    shared = projects.share_dataset(name, dataset, with_project, read_only=not read_write, fs=fs)
+    access = "read" if shared.read_only else "read and write"
+    click.echo(f"members of {with_project} ({', '.join(shared.users)}) can now {access} "
+               f"{shared.path}")
+
+
+@project.command()
+@click.argument("name")
+@click.argument("dataset")
+@click.option("--with", "with_project", required=True, metavar="Q",
+              help="The project to take access away from.")
+@fs_options(project=False)
+def unshare(fs: HopsFileSystem, name: str, dataset: str, with_project: str) -> None:
+    """Take back access to dataset DATASET of project NAME from the members of project Q."""
+    shared = projects.unshare_dataset(name, dataset, with_project, fs)
+    click.echo(f"{shared.path} is no longer shared with {with_project} "
+               f"({', '.join(shared.users)})")
 
 
 @project.command("ls")

@@ -262,6 +262,10 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_EnvCached):
         """Add or update HDFS ACL entries of `path` ("user:u:rwx", "default:user:u:rwx")."""
         self.backend.modify_acl_entries(self._strip_protocol(path), spec)
 
+    def remove_acl_entries(self, path: str, spec: list[str]) -> None:
+        """Remove the HDFS ACL entries named in `spec` ("user:u", "default:user:u")."""
+        self.backend.remove_acl_entries(self._strip_protocol(path), spec)
+
     def acl_entries(self, path: str) -> list[str]:
         """The extended access ACL entries of `path` ("user:u:rwx", "group::r-x")."""
         return self.backend.acl_entries(self._strip_protocol(path))

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import errno
+import re
+
+from hopsfs_tools.project import PROJECTS_ROOT, split_user
 
 # Java exception class (simple name) -> Python exception type.
 JAVA_EXCEPTIONS: dict[str, type[OSError]] = {
@@ -48,6 +51,31 @@ _HINTS: dict[type[BaseException], str] = {
 }
 
 
+def _permission_hint(path: str, detail: str) -> str:
+    """Who to ask when a user is denied in another project's directory ("" otherwise).
+
+    That project is the first one the message (e.g. its inode="/Projects/A/...") or `path` names
+    that is not the user's own; the user comes from "user=..." in the message.
+    """
+    user = re.search(r"\buser=([^,\s)]+)", detail)
+    try:
+        own_project, name = split_user(user.group(1)) if user else (None, "USER")
+    except ValueError:
+        own_project, name = None, "USER"
+    named = re.findall(rf"{PROJECTS_ROOT}/([^/\s\"',:)]+)", f"{detail} {path}")
+    project = next((p for p in named if p != own_project), None)
+    if project is None:
+        return ""  # a member denied in their own project: the generic hint fits
+    theirs = own_project or "YOUR_PROJECT"
+    return (
+        f"{PROJECTS_ROOT}/{project} belongs to project {project}: ask its owner to add you "
+        f"(`hopsfs-tools project add-member {project} {name}`, then act as {project}__{name}) or "
+        f"to share the dataset with project {theirs} "
+        f"(`hopsfs-tools project share {project} DATASET --with {theirs}`); both need the HDFS "
+        "superuser"
+    )
+
+
 def java_class_name(text: str) -> str | None:
     """The simple name of the first known Java exception mentioned in `text`."""
     for name in JAVA_EXCEPTIONS:
@@ -69,7 +97,8 @@ def make(exc_type: type[OSError], path: str, detail: str = "", *, code: int | No
     """An OSError subclass whose message names the path, what happened and what to do."""
     if exc_type is ConnectionError:
         return ConnectionError(f"{path}: {detail}".strip(": "))
-    hint = _HINTS.get(exc_type, "")
+    hint = _permission_hint(path, detail) if exc_type is PermissionError else ""
+    hint = hint or _HINTS.get(exc_type, "")
     text = detail.strip().splitlines()[0] if detail.strip() else exc_type.__name__
     msg = f"{text} ({hint})" if hint else text
     if code is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import getpass
 import os
 import posixpath
 import re
@@ -248,6 +249,7 @@ class ArrowBackend(WebHdfsDelegation):
                 return errors.make(
                     NotADirectoryError, path, f"{blocker} is a file, not a directory"
                 )
+            detail = f"{detail}: user={self.user or getpass.getuser()}"  # libhdfs names no user
         return errors.make(exc_type, path, detail, code=code)
 
     def _file_ancestor(self, path: str) -> str | None:

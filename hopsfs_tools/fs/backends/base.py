@@ -13,6 +13,11 @@ from __future__ import annotations
 
 from typing import Any, BinaryIO, Protocol, TypedDict, runtime_checkable
 
+# The modes new files and directories ask for when the caller gives none (Hadoop's
+# FsPermission.getFileDefault/getDirDefault): the umask, or the parent's default ACL, trims them.
+FILE_MODE = 0o666
+DIR_MODE = 0o777
+
 
 class FileInfo(TypedDict, total=False):
     """An fsspec info dict. `name`, `size`, `type` are always present."""
@@ -67,7 +72,9 @@ class Backend(Protocol):
     def ls(self, path: str) -> list[FileInfo]:
         """Children of a directory; [info(path)] when `path` is a file."""
 
-    def mkdir(self, path: str, *, parents: bool = True, permission: int | None = None) -> None: ...
+    def mkdir(self, path: str, *, parents: bool = True, permission: int | None = None) -> None:
+        """Create a directory; without `permission`, DIR_MODE trimmed as Hadoop's Java client
+        does: by the parent's default ACL if it has one, else by the umask."""
 
     def rm(self, path: str, *, recursive: bool = False) -> None:
         """Delete; a non-empty directory without recursive raises OSError(ENOTEMPTY)."""
@@ -87,7 +94,8 @@ class Backend(Protocol):
         blocksize: int | None = None,
         permission: int | None = None,
     ) -> BinaryIO:
-        """A raw writable stream; the data is durable on the cluster after close()."""
+        """A raw writable stream; the data is durable on the cluster after close(). Without
+        `permission` the file gets FILE_MODE trimmed as in mkdir."""
 
     def set_permission(self, path: str, mode: int) -> None: ...
 
@@ -99,6 +107,9 @@ class Backend(Protocol):
 
     def modify_acl_entries(self, path: str, spec: list[str]) -> None:
         """Add or update ACL entries given as Hadoop aclspec text ("user:u:rwx", "default:...")."""
+
+    def remove_acl_entries(self, path: str, spec: list[str]) -> None:
+        """Remove the ACL entries named in aclspec text ("user:u", "default:user:u")."""
 
     def acl_entries(self, path: str) -> list[str]:
         """The extended access ACL entries of `path` as aclspec text ("user:u:rwx")."""

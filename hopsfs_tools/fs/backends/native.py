@@ -6,6 +6,7 @@ import getpass
 import io
 import logging
 import os
+import posixpath
 import re
 import socket
 import threading
@@ -17,7 +18,7 @@ from urllib.parse import urlsplit
 from hdfs_native import AclEntry, Client, WriteOptions
 
 from hopsfs_tools.fs import errors
-from hopsfs_tools.fs.backends.base import ContentSummary, FileInfo
+from hopsfs_tools.fs.backends.base import DIR_MODE, FILE_MODE, ContentSummary, FileInfo
 from hopsfs_tools.fs.backends.webhdfs import WebHdfsDelegation
 
 if TYPE_CHECKING:
@@ -159,7 +160,39 @@ class NativeBackend(WebHdfsDelegation):
             return [_file_info(st) for st in self.client.list_status(path)]
 
     def mkdir(self, path: str, *, parents: bool = True, permission: int | None = None) -> None:
-        self._call(path, self.client.mkdirs, 0o755 if permission is None else permission, parents)
+        mode = self._create_mode(path, permission, DIR_MODE)
+        self._call(path, self.client.mkdirs, mode, parents)
+
+    def _create_mode(self, path: str, requested: int | None, default: int) -> int:
+        """The mode hdfs-native sends for a new inode at `path`: `requested`, else `default`
+        unmasked under a default ACL and trimmed by the umask elsewhere.
+
+        Hadoop's Java client sends the mode with the umask applied and, separately, without it;
+        the namenode takes the unmasked one when the parent has a default ACL, so that ACL (not
+        the umask) decides and project members can write each other's files. hdfs-native sends
+        a single mode, so the choice is made here (one ACL-status call on the parent).
+        """
+        if requested is not None:
+            return requested
+        return default if self._inherits_default_acl(path) else default & ~self.config.umask
+
+    def _inherits_default_acl(self, path: str) -> bool:
+        """Whether the nearest existing ancestor of `path` has a default ACL (new inodes below
+        it inherit that ACL); False when that cannot be read (e.g. ACLs disabled)."""
+        parent = posixpath.dirname(path)
+        while True:
+            try:
+                with self._errors(parent):
+                    entries = self.client.get_acl_status(parent).entries
+            except FileNotFoundError:
+                if parent == "/":
+                    return False
+                parent = posixpath.dirname(parent)
+                continue
+            except OSError as e:
+                log.debug("no ACL status for %s (%s): creating below it with the umask", parent, e)
+                return False
+            return any(e.scope == "default" for e in entries)
 
     def rm(self, path: str, *, recursive: bool = False) -> None:
         if not self._call(path, self.client.delete, recursive):
@@ -196,13 +229,12 @@ class NativeBackend(WebHdfsDelegation):
         self._call(path, self.client.set_times, int(mtime * 1000), int(atime * 1000))
 
     def modify_acl_entries(self, path: str, spec: list[str]) -> None:
-        entries = []
-        for text in spec:
-            scope = "default" if text.startswith("default:") else "access"
-            kind, name, perms = text.removeprefix("default:").split(":")
-            entries.append(AclEntry(kind, scope, perms, name or None))
         with self._errors(path):
-            self.client.modify_acl_entries(path, entries)
+            self.client.modify_acl_entries(path, [_acl_entry(text) for text in spec])
+
+    def remove_acl_entries(self, path: str, spec: list[str]) -> None:
+        with self._errors(path):
+            self.client.remove_acl_entries(path, [_acl_entry(text) for text in spec])
 
     def acl_entries(self, path: str) -> list[str]:
         with self._errors(path):
@@ -243,7 +275,7 @@ class NativeBackend(WebHdfsDelegation):
         options = WriteOptions(
             block_size=blocksize,
             replication=replication,
-            permission=permission,
+            permission=self._create_mode(path, permission, FILE_MODE),
             overwrite=overwrite,
             create_parent=True,
         )
@@ -320,6 +352,13 @@ def _file_info(st: FileStatus, path: str | None = None) -> FileInfo:
         replication=st.replication or 0,
         blocksize=st.blocksize or 0,
     )
+
+
+def _acl_entry(text: str) -> AclEntry:
+    """An hdfs-native AclEntry from aclspec text ("default:user:u:rwx"; "user:u" to remove)."""
+    scope = "default" if text.startswith("default:") else "access"
+    kind, name, *perms = text.removeprefix("default:").split(":")
+    return AclEntry(kind, scope, perms[0] if perms else "---", name or None)
 
 
 def _quota(value: int) -> int:

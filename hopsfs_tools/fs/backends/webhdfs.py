@@ -16,7 +16,13 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from hopsfs_tools.fs import errors
-from hopsfs_tools.fs.backends.base import BlockLocation, ContentSummary, FileInfo
+from hopsfs_tools.fs.backends.base import (
+    DIR_MODE,
+    FILE_MODE,
+    BlockLocation,
+    ContentSummary,
+    FileInfo,
+)
 
 if TYPE_CHECKING:
     from hopsfs_tools.config import ClusterConfig
@@ -50,6 +56,7 @@ class WebHdfsBackend:
         self.url = url[: -len(_API)] if url.endswith(_API) else url
         self.user = config.user or os.environ.get("HADOOP_USER_NAME") or getpass.getuser()
         self.timeout = config.timeout
+        self.umask = config.umask
         self._verify: bool | str = (
             config.properties.get(CA_PROPERTY) or os.environ.get("REQUESTS_CA_BUNDLE") or True
         )
@@ -144,7 +151,7 @@ class WebHdfsBackend:
                 raise errors.make(FileNotFoundError, path, f"parent {parent} does not exist") from e
             if kind != "directory":
                 raise errors.make(NotADirectoryError, path, f"parent {parent} is a file")
-        if not self._boolean("PUT", path, "MKDIRS", permission=_octal(permission)):
+        if not self._boolean("PUT", path, "MKDIRS", **self._modes(permission, DIR_MODE)):
             raise errors.make(OSError, path, "MKDIRS returned false")
 
     def rm(self, path: str, *, recursive: bool = False) -> None:
@@ -201,6 +208,11 @@ class WebHdfsBackend:
 
     def modify_acl_entries(self, path: str, spec: list[str]) -> None:
         self._call("PUT", _norm(path), "MODIFYACLENTRIES", aclspec=",".join(spec))
+
+    def remove_acl_entries(self, path: str, spec: list[str]) -> None:
+        # WebHDFS wants the (empty) permission field: "user:u:", not "user:u"
+        names = [e if e.removeprefix("default:").count(":") == 2 else f"{e}:" for e in spec]
+        self._call("PUT", _norm(path), "REMOVEACLENTRIES", aclspec=",".join(names))
 
     def acl_entries(self, path: str) -> list[str]:
         entries = self._call("GET", _norm(path), "GETACLSTATUS")["AclStatus"]["entries"]
@@ -308,7 +320,17 @@ class WebHdfsBackend:
             if not overwrite:
                 raise errors.make(FileExistsError, path, f"{path} exists")
         params = dict(overwrite=overwrite, replication=replication, blocksize=blocksize)
-        return self._upload("PUT", path, "CREATE", {**params, "permission": _octal(permission)})
+        return self._upload("PUT", path, "CREATE", {**params, **self._modes(permission, FILE_MODE)})
+
+    def _modes(self, permission: int | None, default: int) -> dict[str, str | None]:
+        """The permission parameters of a new inode: `permission` as given, else `default` with
+        the umask and without it, so the namenode trims it by the parent's default ACL if any."""
+        if permission is not None:
+            return {"permission": _octal(permission)}
+        return {
+            "permission": _octal(default & ~self.umask),
+            "unmaskedpermission": _octal(default),
+        }
 
     def append(self, path: str) -> BinaryIO:
         """A stream appending to the existing file `path` (not part of the Backend protocol)."""
@@ -522,6 +544,9 @@ class WebHdfsDelegation:
 
     def modify_acl_entries(self, path: str, spec: list[str]) -> None:
         self._web("ACLs").modify_acl_entries(path, spec)
+
+    def remove_acl_entries(self, path: str, spec: list[str]) -> None:
+        self._web("ACLs").remove_acl_entries(path, spec)
 
     def acl_entries(self, path: str) -> list[str]:
         return self._web("ACLs").acl_entries(path)
