@@ -195,8 +195,11 @@ def _data_steps(steps: _Steps, fs: HopsFileSystem, rows: int, images: int) -> No
 
     from hopsfs_tools import tensorflow as htf
 
+    with steps.step("import TensorFlow", "-") as m:  # takes seconds: worth its own line
+        import tensorflow as tf
+
+        m.detail = f"TensorFlow {tf.__version__}"
     with steps.step("generate data locally", "-") as m:
-        import tensorflow as tf  # here, so its start-up (seconds) is not an unlabelled pause
         csv_data = datasets.census_csv(rows)
         pixels, labels = datasets.digits(images)
         records = [_example(tf, image, label) for image, label in zip(pixels, labels, strict=True)]

@@ -32,7 +32,7 @@ tf = pytest.importorskip("tensorflow")  # the demo trains a Keras model: extra [
 
 
 ROWS, IMAGES = 1500, 600
-DATA_STEPS = ["create project", "generate data locally", "write CSV", "read CSV with pandas",
+DATA_STEPS = ["create project", "import TensorFlow", "generate data locally", "write CSV", "read CSV with pandas",
               "write Parquet", "write TFRecord shards", "train Keras, 1 epoch", "save model"]
 PROCESS_ENV = ("HADOOP_USER_NAME", "HOPSFS_PROJECT", "HOPSWORKS_PROJECT_NAME", "HOPSFS_BACKEND")
 
