@@ -39,26 +39,16 @@ CLUSTER_VARIABLES = ("HADOOP_CONF_DIR", "HOPSFS_NAMENODE_URI", "HOPSFS_WEBHDFS_U
 EXTRAS = {"pandas": "pandas", "tensorflow": "tf"}  # module the demo needs -> extra providing it
 
 
-@dataclass(frozen=True)
+@dataclass
 class Step:
     """What one demo step did: where on HDFS, how many bytes / items, and how long it took."""
 
     name: str
     path: str
-    seconds: float
+    seconds: float = 0.0
     size: int | None = None  # bytes written or read
     items: int | None = None  # rows, images, ...
     unit: str = ""  # what `items` counts
-    detail: str = ""
-
-
-@dataclass
-class _Measure:
-    """The mutable figures of the step in progress (see `_Steps.step`)."""
-
-    size: int | None = None
-    items: int | None = None
-    unit: str = ""
     detail: str = ""
 
 
@@ -80,22 +70,22 @@ class _Steps:
     done: list[Step] = field(default_factory=list)
 
     @contextmanager
-    def step(self, name: str, path: str) -> Iterator[_Measure]:
+    def step(self, name: str, path: str) -> Iterator[Step]:
+        """Announce the step, let the block fill in its figures, record it with its time."""
         self.progress(name)
-        measure = _Measure()
+        step = Step(name, path)
         started = time.perf_counter()
-        yield measure
-        seconds = time.perf_counter() - started
-        self.done.append(Step(name, path, seconds, measure.size, measure.items, measure.unit,
-                              measure.detail))
+        yield step
+        step.seconds = time.perf_counter() - started
+        self.done.append(step)
 
 
-def missing_extras() -> dict[str, str]:
+def _missing_extras() -> dict[str, str]:
     """The modules the demo needs that are not installed, each with the extra that provides it."""
     return {m: extra for m, extra in EXTRAS.items() if importlib.util.find_spec(m) is None}
 
 
-def cluster_configured() -> bool:
+def _cluster_configured() -> bool:
     """Whether the environment names a cluster (else the demo uses the embedded local one)."""
     return any(env(name) for name in CLUSTER_VARIABLES)
 
@@ -118,7 +108,7 @@ def run_demo(
     (default: the local cluster's, else a plain $HADOOP_USER_NAME, else the login name) creates
     the project. A local cluster the demo starts is stopped at the end unless `keep_running`.
     """
-    missing = missing_extras()
+    missing = _missing_extras()
     if missing:
         extras = ",".join(sorted(set(missing.values())))
         raise ModuleNotFoundError(
@@ -130,10 +120,10 @@ def run_demo(
     owner = Project(project, f"{project}__{user}")  # validates both names
     with _cluster(steps, cluster_dir, datanodes, keep_running) as (local, endpoint):
         admin = superuser or (local.state.user if local else _plain_user() or getpass.getuser())
-        with steps.step("create project", f"/Projects/{project}") as m:
+        with steps.step("create project", owner.root) as step:
             with _filesystem(endpoint, admin) as fs:
                 info = create_project(project, user, fs)
-            m.detail = f"owner {info.owner}, {len(DATASETS)} datasets"
+            step.detail = f"owner {info.owner}, {len(DATASETS)} datasets"
         with _filesystem(endpoint, owner.user, owner) as fs:
             _data_steps(steps, fs, rows, images)
     return DemoResult(steps.done, owner, local, local is None or local.is_running())
@@ -150,25 +140,25 @@ def _cluster(
     steps: _Steps, directory: str | os.PathLike[str] | None, datanodes: int, keep_running: bool
 ) -> Iterator[tuple[LocalCluster | None, dict[str, str]]]:
     """The cluster to use and the filesystem arguments reaching it (empty: the configured one)."""
-    if cluster_configured():
-        with steps.step("use configured cluster", load_config().namenode_uri) as m:
-            m.detail = ", ".join(f"${name}" for name in CLUSTER_VARIABLES if env(name))
+    if _cluster_configured():
+        with steps.step("use configured cluster", load_config().namenode_uri) as step:
+            step.detail = ", ".join(f"${name}" for name in CLUSTER_VARIABLES if env(name))
         yield None, {}
         return
     local = LocalCluster(directory, datanodes=datanodes)
     existed, started = bool(local.state.ports), not local.is_running()
     try:
         with steps.step("start local cluster" if started else "use running local cluster",
-                        str(local.directory)) as m:
+                        str(local.directory)) as step:
             local.up()
-            m.detail = f"{local.namenode_uri}, DataNodes: {local.state.datanodes}"
+            step.detail = f"{local.namenode_uri}, DataNodes: {local.state.datanodes}"
         yield local, {"namenode": local.namenode_uri, "webhdfs_url": local.webhdfs_url,
                       "conf_dir": str(local.conf_dir)}
     finally:  # also after a failed start: no daemon is left behind
         if started and not keep_running and local.state.pids:
-            with steps.step("stop local cluster", str(local.directory)) as m:
+            with steps.step("stop local cluster", str(local.directory)) as step:
                 local.down(keep=existed)  # data of a cluster that existed before is kept
-                m.detail = "data kept" if existed else "data removed"
+                step.detail = "data kept" if existed else "data removed"
 
 
 @contextmanager
@@ -195,50 +185,50 @@ def _data_steps(steps: _Steps, fs: HopsFileSystem, rows: int, images: int) -> No
 
     from hopsfs_tools import tensorflow as htf
 
-    with steps.step("import TensorFlow", "-") as m:  # takes seconds: worth its own line
+    with steps.step("import TensorFlow", "-") as step:  # takes seconds: worth a line
         import tensorflow as tf
 
-        m.detail = f"TensorFlow {tf.__version__}"
-    with steps.step("generate data locally", "-") as m:
+        step.detail = f"TensorFlow {tf.__version__}"
+    with steps.step("generate data locally", "-") as step:
         csv_data = datasets.census_csv(rows)
         pixels, labels = datasets.digits(images)
         records = [_example(tf, image, label) for image, label in zip(pixels, labels, strict=True)]
-        m.detail = f"{rows:,} census rows, {images:,} digit images (seeded, nothing downloaded)"
+        step.detail = f"{rows:,} census rows, {images:,} digit images (seeded, nothing downloaded)"
     csv, parquet, shards = (fs.resolve(p) for p in (CSV_PATH, PARQUET_PATH, TFRECORD_DIR))
-    with steps.step("write CSV", csv) as m:
+    with steps.step("write CSV", csv) as step:
         fs.pipe_file(csv, csv_data)
-        m.size, m.items, m.unit = len(csv_data), rows, "rows"
-    with steps.step("read CSV with pandas", csv) as m:
+        step.size, step.items, step.unit = len(csv_data), rows, "rows"
+    with steps.step("read CSV with pandas", csv) as step:
         with fs.open(csv, "rb") as f:
             frame = pd.read_csv(f, names=datasets.CENSUS_COLUMNS, sep=",",
                                 skipinitialspace=True, na_values="?")
-        m.size, m.items, m.unit = fs.size(csv), len(frame), "rows"
-        m.detail = f"{frame.shape[1]} columns, {(frame['income'] == '>50K').mean():.0%} >50K"
-    with steps.step("write Parquet", parquet) as m:
+        step.size, step.items, step.unit = fs.size(csv), len(frame), "rows"
+        step.detail = f"{frame.shape[1]} columns, {(frame['income'] == '>50K').mean():.0%} >50K"
+    with steps.step("write Parquet", parquet) as step:
         with fs.open(parquet, "wb") as f:
             frame.to_parquet(f, index=False)
-        m.size, m.items, m.unit = fs.size(parquet), len(frame), "rows"
-    with steps.step("write TFRecord shards", shards + "/") as m:
+        step.size, step.items, step.unit = fs.size(parquet), len(frame), "rows"
+    with steps.step("write TFRecord shards", shards + "/") as step:
         if fs.exists(shards):  # a rerun may use fewer shards: start from an empty directory
             fs.rm(shards, recursive=True)
         paths = htf.write_tfrecords(
             records, f"{shards}/train-{{shard:05d}}-of-{{num_shards:05d}}.tfrecord",
             num_shards=TFRECORD_SHARDS, fs=fs,
         )
-        m.size, m.items, m.unit = sum(fs.size(p) for p in paths), images, "images"
-        m.detail = f"{len(paths)} shards"
-    with steps.step("train Keras, 1 epoch", shards + "/*.tfrecord") as m:
+        step.size, step.items, step.unit = sum(fs.size(p) for p in paths), images, "images"
+        step.detail = f"{len(paths)} shards"
+    with steps.step("train Keras, 1 epoch", shards + "/*.tfrecord") as step:
         dataset = htf.tfrecord_dataset(f"{shards}/*.tfrecord", fs=fs, shuffle_files=True, seed=0)
         dataset = dataset.map(lambda r: _parse(tf, r), num_parallel_calls=tf.data.AUTOTUNE)
         model = _model(tf)
         history = model.fit(dataset.batch(BATCH_SIZE), epochs=1, verbose=0, shuffle=False,
                             steps_per_epoch=math.ceil(images / BATCH_SIZE)).history
-        m.items, m.unit = images, "images"
-        m.detail = f"loss {history['loss'][-1]:.2f}, accuracy {history['accuracy'][-1]:.2f}"
-    with steps.step("save model", fs.resolve(MODEL_PATH)) as m:
+        step.items, step.unit = images, "images"
+        step.detail = f"loss {history['loss'][-1]:.2f}, accuracy {history['accuracy'][-1]:.2f}"
+    with steps.step("save model", fs.resolve(MODEL_PATH)) as step:
         path = htf.save_model(model, MODEL_PATH, fs=fs)
-        m.size = fs.size(path)
-        m.detail = f"{model.count_params():,} parameters"
+        step.size = fs.size(path)
+        step.detail = f"{model.count_params():,} parameters"
 
 
 def _example(tf: Any, image: Any, label: int) -> bytes:

@@ -1,4 +1,4 @@
-"""`hopsfs-tools demo`: the end-to-end tour of `hopsfs_tools.demo`, one line per step, then a table."""
+"""`hopsfs-tools demo`: runs `hopsfs_tools.demo`, printing a line per step, then a table."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from hopsfs_tools.demo import PARQUET_PATH, PROJECT, TFRECORD_SHARDS, DemoResult
               help="DataNodes of a local cluster the demo starts.")
 def demo(rows: int, images: int, project: str, user: str | None, superuser: str | None,
          keep_running: bool, directory: Path | None, datanodes: int) -> None:
-    """Run the tour: local cluster, project, CSV -> pandas -> Parquet, TFRecords -> Keras -> Models/.
+    """Run the end-to-end demo: cluster, project, CSV -> pandas -> Parquet, TFRecords -> Keras.
 
     Uses the configured cluster (HADOOP_CONF_DIR, HOPSFS_NAMENODE_URI, HOPSFS_WEBHDFS_URL), else the
     local one, started if needed and stopped at the end unless it was running or --keep-running.
