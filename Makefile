@@ -13,9 +13,9 @@ $(VENV)/.installed-$(EXTRAS): pyproject.toml
 
 install: $(VENV)/.installed-$(EXTRAS)
 
-demo: install
-	$(VENV)/bin/hopsfs-tools cluster up
-	$(VENV)/bin/hopsfs-tools cluster status
+demo:  # the demo's extras only (TensorFlow, pandas), whatever EXTRAS says
+	$(MAKE) --no-print-directory install EXTRAS=tf,pandas
+	$(VENV)/bin/hopsfs-tools demo
 
 test: install
 	$(VENV)/bin/python -m pytest

@@ -60,10 +60,11 @@ def up(datanodes: int, directory: Path | None, timeout: float) -> None:
     verb = "already running" if was_running else f"started in {time.monotonic() - started:.1f}s"
     click.echo(f"HDFS cluster {verb}: {status['fs_uri']} "
                f"({status['num_live_datanodes']} live DataNodes), WebHDFS {status['webhdfs_url']}")
-    click.echo(f"  eval \"$(hopsfs-tools cluster env{_dir_arg(directory)})\"   # to point clients at it")
+    click.echo(f"  eval \"$(hopsfs-tools cluster env{dir_arg(directory)})\"   # to point clients at it")
 
 
-def _dir_arg(directory: Path | None) -> str:
+def dir_arg(directory: Path | None) -> str:
+    """The ` --dir DIR` of a command hint (empty without --dir)."""
     return f" --dir {shlex.quote(str(directory))}" if directory else ""
 
 

@@ -8,6 +8,7 @@ import click
 
 from hopsfs_tools import __version__
 from hopsfs_tools.cli.cluster import cluster
+from hopsfs_tools.cli.demo import demo
 from hopsfs_tools.cli.files import FILE_COMMANDS
 from hopsfs_tools.cli.libhdfs import libhdfs
 from hopsfs_tools.cli.project import project
@@ -25,6 +26,7 @@ def main(verbose: bool) -> None:
 
 
 main.add_command(cluster)
+main.add_command(demo)
 main.add_command(libhdfs)
 main.add_command(project)
 for _command in FILE_COMMANDS:
