@@ -68,7 +68,8 @@ def _local_file(data: bytes) -> str:
 
 
 def _local_tree() -> str:
-    root = tempfile.mkdtemp(prefix="crash-writer-tree-")
+    """A local directory named "tree" (copy_to_hdfs(tree, dir) writes dir/tree)."""
+    root = os.path.join(tempfile.mkdtemp(prefix="crash-writer-"), "tree")
     os.makedirs(os.path.join(root, "sub"))
     for name in ("a.txt", "sub/b.txt"):
         with open(os.path.join(root, name), "wb") as f:
@@ -132,7 +133,7 @@ WRITERS: dict[str, Callable[[HopsFileSystem, str], None]] = {
     "put": lambda fs, d: fs.put_file(_local_file(PAYLOAD), f"{d}/data"),
     "pipe": lambda fs, d: fs.pipe_file(f"{d}/data", PAYLOAD),
     "copy_to_hdfs": lambda fs, d: hdfs.copy_to_hdfs(_local_file(PAYLOAD), f"{d}/data", True),
-    "copy_to_hdfs_tree": lambda fs, d: hdfs.copy_to_hdfs(_local_tree(), f"{d}/tree", True),
+    "copy_to_hdfs_tree": lambda fs, d: hdfs.copy_to_hdfs(_local_tree(), d, True),
     "dump": lambda fs, d: hdfs.dump(PAYLOAD, f"{d}/data"),
     "to_parquet": _to_parquet,
     "parquet_dataset": _parquet_dataset,

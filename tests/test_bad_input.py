@@ -230,7 +230,8 @@ CASES = [
          ("{d}/file", "'rw+'", "'r', 'w', 'x' or 'a'")),
     Case("seek-negative", lambda c: _seek(c, -1), ValueError, ("{d}/file", "-1", "seek")),
     Case("seek-bad-whence", lambda c: _seek(c, 0, 3), ValueError, ("{d}/file", "whence")),
-    Case("write-to-read-only-file", lambda c: _misuse(c, f"{c.d}/file", "rb", lambda f: f.write(b"x")),
+    Case("write-to-read-only-file",
+         lambda c: _misuse(c, f"{c.d}/file", "rb", lambda f: f.write(b"x")),
          io.UnsupportedOperation, ("{d}/file", "'wb'")),
     Case("read-from-write-only-file", lambda c: _misuse(c, f"{c.d}/new", "wb", lambda f: f.read()),
          io.UnsupportedOperation, ("{d}/new", "'rb'")),
@@ -309,6 +310,13 @@ def _state(fs: HopsFileSystem, d: str) -> tuple[dict[str, bytes], list[str]]:
             elif entry["type"] == "directory":
                 pending.append(entry["name"])
     return files, leftovers
+
+
+def test_seek_past_the_end_is_not_an_error(catalogue_dir):
+    """As with local files: seeking past the end is allowed, and reading there gives b""."""
+    d, fs = catalogue_dir
+    with fs.open(f"{d}/file", "rb") as f:
+        assert f.seek(1000) == 1000 and f.read() == b"" and f.tell() == 1000
 
 
 def test_catalogue_is_large_and_unique():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import posixpath
 import queue
+import signal
 import subprocess
 import sys
 import tempfile
@@ -98,6 +99,7 @@ def kill_mid_write(cluster, base: str, cases: list[str], timeout: float = 300) -
         finally:
             proc.kill()  # SIGKILL: no finally blocks, no atexit, no close() in the writer
             proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
     return out
 
 
@@ -156,7 +158,7 @@ def test_killed_writer_leaves_target_intact(killed, fs, kind, mode):
 def test_readers_skip_leftovers(killed, fs, cluster_env, monkeypatch):
     monkeypatch.delenv("HADOOP_USER_NAME", raising=False)
     monkeypatch.delenv("HOPSFS_PROJECT", raising=False)
-    # tfrecord_dataset's file listing (globs and directories)
+    # TFRecord: tfrecord_dataset and its file listing (globs and directories)
     for kind in ("tfrecord_writer", "write_tfrecords"):
         old = sorted(f"{killed}/{kind}-overwrite/{rel}" for rel in OLD[kind])
         assert [p for p, _ in list_files(f"{killed}/{kind}-overwrite/*.tfrecord", fs)] == old
@@ -164,6 +166,13 @@ def test_readers_skip_leftovers(killed, fs, cluster_env, monkeypatch):
         assert [list(read_records(fs.open(p, "rb"))) for p in old] == [[b"old record"]] * len(old)
         with pytest.raises(FileNotFoundError, match="no TFRecord files match"):
             list_files(f"{killed}/{kind}-new/*.tfrecord", fs)
+    pytest.importorskip("tensorflow")
+    from hopsfs_tools.tensorflow import tfrecord_dataset
+
+    for strategy in ("cache", "stream"):
+        dataset = tfrecord_dataset(f"{killed}/write_tfrecords-overwrite/*.tfrecord", fs=fs,
+                                   strategy=strategy)
+        assert [r.numpy() for r in dataset] == [b"old record"] * 2
     # Parquet: a dataset directory holding a killed writer's temp file, and a single file
     rows = [b["x"].to_pylist() for b in parquet_batches(f"{killed}/parquet_dataset-overwrite/ds",
                                                           fs=fs)]
@@ -246,3 +255,21 @@ def test_live_writer_keeps_its_temp_file_fresh(fs, hdfs_dir, monkeypatch):
         assert fs.clean_tmp(hdfs_dir, older_than=2) == []  # started 3.6 s ago, but alive
     assert fs.cat_file(f"{hdfs_dir}/big") == b"a" * 3 * 2**20
     assert not [p for p in raw_tree(fs, hdfs_dir) if is_leftover(p)]
+
+
+def test_staged_dir_replaces_a_tree_or_leaves_it(fs, hdfs_dir):
+    target = f"{hdfs_dir}/tree"
+    fs.pipe({f"{target}/old/a": b"a", f"{target}/b": b"b"})
+    with pytest.raises(RuntimeError, match="interrupted"), fs.staged_dir(target) as staging:
+        fs.pipe(f"{staging}/new", b"partial")
+        raise RuntimeError("interrupted")
+    assert visible_files(fs, target) == {"old/a": b"a", "b": b"b"}
+    with fs.staged_dir(target) as staging:
+        fs.pipe(f"{staging}/new", b"n")
+        assert visible_files(fs, target) == {"old/a": b"a", "b": b"b"}  # not yet
+    assert visible_files(fs, target) == {"new": b"n"}
+    fs.pipe(f"{hdfs_dir}/file", b"f")
+    with fs.staged_dir(f"{hdfs_dir}/file") as staging:  # a tree may replace a file
+        fs.pipe(f"{staging}/x", b"x")
+    assert visible_files(fs, f"{hdfs_dir}/file") == {"x": b"x"}
+    assert not [p for p in raw_tree(fs, hdfs_dir) if is_leftover(p)]  # no staging, no old tree

@@ -44,7 +44,9 @@ CUT_SHORT = "the file was cut short, e.g. by an interrupted copy: rewrite it"
 MAYBE_COMPRESSED = (
     "if the file is compressed, pass compression='GZIP' or 'ZLIB'; otherwise it is damaged"
 )
-MAYBE_NOT_COMPRESSED = "if the file is not compressed, pass compression=None; otherwise it is damaged"
+MAYBE_NOT_COMPRESSED = (
+    "if the file is not compressed, pass compression=None; otherwise it is damaged"
+)
 
 
 def masked_crc32c(data: bytes) -> int:

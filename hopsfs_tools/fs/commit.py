@@ -108,7 +108,8 @@ def clean_tmp(
             elif match["kind"] == "replaced" and match["name"] not in names:
                 target = posixpath.join(posixpath.dirname(entry["name"]), match["name"])
                 log.warning(
-                    "kept %s: the previous version of the missing %s (rename it back to restore it)",
+                    "kept %s: the previous version of the missing %s (rename it back to "
+                    "restore it)",
                     entry["name"],
                     target,
                 )

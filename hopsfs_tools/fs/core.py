@@ -211,7 +211,9 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_EnvCached):
         """Entries of a directory, without in-progress writes' hidden temporary names."""
         path = self._strip_protocol(path)
         entries = [
-            e for e in self.backend.ls(path) if e["name"] == path or not commit.is_leftover(e["name"])
+            e
+            for e in self.backend.ls(path)
+            if e["name"] == path or not commit.is_leftover(e["name"])
         ]
         return [dict(e) for e in entries] if detail else [e["name"] for e in entries]
 
