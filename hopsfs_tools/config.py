@@ -57,6 +57,7 @@ UMASK_KEY = "fs.permissions.umask-mode"
 DEFAULT_UMASK = "022"  # Hadoop's default
 DEFAULT_TIMEOUT = 20.0
 _HADOOP_HTTP_PORT = 9870  # dfs.namenode.http-address default port
+_HOST = re.compile(r"[A-Za-z0-9._-]+|[0-9A-Fa-f:.]+")  # a host name, IPv4 or (bracketed) IPv6
 _NO_CLUSTER_HINT = (
     "start a local one with `hopsfs-tools cluster up`, or set HADOOP_CONF_DIR to a directory "
     "holding core-site.xml (fs.defaultFS), or set HOPSFS_NAMENODE_URI=hdfs://host:port"
@@ -177,7 +178,12 @@ def _namenode_uri(value: str | None, where: str) -> str | None:
     if "://" not in value:
         value = "hdfs://" + value
     parts = urlsplit(value)
-    if parts.scheme not in ("hdfs", "webhdfs", "swebhdfs") or not parts.netloc:
+    try:
+        valid = parts.scheme in ("hdfs", "webhdfs", "swebhdfs") and bool(parts.hostname)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        valid = False
+    if not valid or not _HOST.fullmatch(parts.hostname or ""):
         raise ValueError(
             f"Namenode URI {value!r}{where} is not hdfs://host:port or hdfs://nameservice: "
             "fix fs.defaultFS / HOPSFS_NAMENODE_URI / namenode="

@@ -16,7 +16,6 @@ import posixpath
 import shutil
 import stat as stat_module
 import tempfile
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any
@@ -377,19 +376,9 @@ def _replace(ctx: _Context, target: str, tree: bool, overwrite: bool,
     if not tree:
         write(target)
         return
-    head, tail = posixpath.split(target)
-    staging = posixpath.join(head, f"{TEMP_MARKER}{uuid.uuid4().hex[:8]}-{tail}")
-    try:
-        ctx.fs.makedirs(head, exist_ok=True)
+    ctx.fs.makedirs(posixpath.dirname(target), exist_ok=True)
+    with ctx.fs.staged_dir(target) as staging:
         write(staging)
-        if not ctx.fs.exists(staging):  # an empty tree writes no files
-            ctx.fs.makedirs(staging)
-        if ctx.fs.exists(target):
-            ctx.fs.rm(target, recursive=True)
-        ctx.fs.mv(staging, target)
-    finally:
-        if ctx.fs.exists(staging):
-            ctx.fs.rm(staging, recursive=True)
 
 
 def _sizes(ctx: _Context, path: str) -> dict[str, int]:

@@ -50,6 +50,13 @@ def resolve(path: str | os.PathLike[str] | bytes, root: str = "/") -> str:
     if "://" in text:
         scheme, rest = text.split("://", 1)
         if scheme == "hopsfs":
+            host, _, tail = rest.partition("/")
+            if ":" in host:  # never a path: HDFS names cannot hold ':'
+                raise ValueError(
+                    f"URL {text!r} names a host ({host}), but hopsfs:// URLs take the cluster "
+                    f"from the configuration: write hopsfs:///{tail} (absolute) or "
+                    f"hdfs://{host}/{tail}"
+                )
             text = rest  # "hopsfs://rel" is project-relative, "hopsfs:///abs" absolute
         elif scheme in ("hdfs", "webhdfs", "swebhdfs"):
             text = urlsplit(text).path or "/"

@@ -19,7 +19,6 @@ import random
 import shutil
 import tempfile
 import threading
-import uuid
 from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
@@ -33,7 +32,7 @@ from hopsfs_tools.formats.tfrecord import (
     read_record_batches,
     record_pieces,
 )
-from hopsfs_tools.fs.core import TEMP_MARKER, HopsFileSystem
+from hopsfs_tools.fs.core import HopsFile, HopsFileSystem
 
 if TYPE_CHECKING:
     import tensorflow as tf
@@ -524,20 +523,26 @@ def write_tfrecords(
 ) -> list[str]:
     """Write records round-robin into `num_shards` TFRecord files on HDFS; returns their paths.
 
-    Each shard appears atomically when complete; on an error none of them is committed.
+    Shards are uploaded to hidden temporary files and renamed into place only once all are
+    complete; on an error (or a crash while writing) none of them is committed.
     """
     fs = _filesystem(fs)
     paths = shard_paths(path_pattern, num_shards, fs)
     items = records_or_dataset
     if hasattr(items, "as_numpy_iterator"):  # a tf.data.Dataset
         items = items.as_numpy_iterator()
-    with ExitStack() as stack:
-        writers = [
-            stack.enter_context(TFRecordWriter(stack.enter_context(fs.open(p, "wb")), compression))
-            for p in paths
-        ]
+    with ExitStack() as stack:  # an error discards every shard's temporary file
+        files = [stack.enter_context(HopsFile(fs, p, "wb", autocommit=False)) for p in paths]
+        writers = [stack.enter_context(TFRecordWriter(f, compression)) for f in files]
         for i, item in enumerate(items):
             writers[i % num_shards].write(_record_bytes(item))
+    try:  # every shard is complete: now rename them all into place
+        for f in files:
+            f.commit()
+    except BaseException:
+        for f in files:
+            f.discard()
+        raise
     return paths
 
 
@@ -547,27 +552,15 @@ def write_tfrecords(
 def upload_dir(
     local_dir: str, hdfs_path: str, *, overwrite: bool = True, fs: HopsFileSystem | None = None
 ) -> str:
-    """Copy a local directory to HDFS via a hidden temporary directory renamed into place."""
+    """Copy a local directory to HDFS via a hidden temporary directory renamed into place
+    (an existing tree is replaced only once the new one is complete)."""
     fs = _filesystem(fs)
     target = fs.resolve(hdfs_path)
     if not overwrite and fs.exists(target):
         raise FileExistsError(f"{target} exists: pass overwrite=True to replace it")
-    parent, name = posixpath.split(target)
-    temp = posixpath.join(parent, f".{name}{TEMP_MARKER}{uuid.uuid4().hex}")
-    try:
+    with fs.staged_dir(target) as temp:
         fs.makedirs(temp)
         fs.put(os.path.join(local_dir, ""), temp, recursive=True)
-        if fs.exists(target):
-            old = temp + "-old"
-            fs.mv(target, old)
-            fs.mv(temp, target)
-            fs.rm(old, recursive=True)
-        else:
-            fs.mv(temp, target)
-    except BaseException:
-        if fs.exists(temp):
-            fs.rm(temp, recursive=True)
-        raise
     return target
 
 

@@ -53,8 +53,15 @@ def fault_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalClu
 
 @pytest.fixture(scope="session")
 def superuser_client(cluster: LocalCluster) -> Client:
-    """An hdfs-native client acting as the superuser who started the cluster."""
-    return client_as(cluster.namenode_uri, cluster.state.user)
+    """An hdfs-native client acting as the superuser who started the cluster.
+
+    /Projects is made first, 0755 as on Hopsworks, so a test's `mkdirs(..., create_parent=True)`
+    of a project directory cannot leave it writable by everyone for later tests.
+    """
+    client = client_as(cluster.namenode_uri, cluster.state.user)
+    client.mkdirs("/Projects", permission=0o755, create_parent=True)
+    client.set_permission("/Projects", 0o755)
+    return client
 
 
 def client_as(uri: str, user: str) -> Client:

@@ -184,7 +184,7 @@ def test_copy_to_hdfs_and_back(project: Project, tmp_path: Path, monkeypatch) ->
     (local / "sub" / "b.txt").unlink()
     hdfs.copy_to_hdfs(str(local), "Resources", overwrite=True)
     assert not hdfs.exists("Resources/my_data/sub/b.txt") and hdfs.isdir("Resources/my_data/sub")
-    assert [p for p in hdfs.ls("Resources") if ".hopsfs-tmp-" in p] == []  # no staging left
+    assert hdfs.get_fs().clean_tmp("Resources", older_than=0, dry_run=True) == []  # no staging
     monkeypatch.chdir(tmp_path)  # a single file, relative to $CWD
     (tmp_path / "single.txt").write_text("one file")
     hdfs.copy_to_hdfs("single.txt", "Resources")

@@ -413,7 +413,7 @@ def test_keras_trains_from_hdfs_and_checkpoints_to_hdfs(tf, fs, hdfs_dir, mnist_
         np.testing.assert_array_equal(mine, theirs)
     logs = [p for p in fs.find(f"{hdfs_dir}/run1/logs") if "tfevents" in p]
     assert logs and all(fs.size(p) > 0 for p in logs)
-    assert not [p for p in fs.find(hdfs_dir) if ".hopsfs-tmp-" in p]
+    assert fs.clean_tmp(hdfs_dir, older_than=0, recursive=True, dry_run=True) == []  # no temps
 
 
 def test_weights_only_checkpoint(tf, fs, hdfs_dir):
@@ -440,5 +440,6 @@ def test_save_and_load_model_file_and_saved_model_dir(tf, fs, hdfs_dir):
     np.testing.assert_allclose(served.serve(images).numpy(), expected, rtol=1e-5)
     htf.save_model(model, exported, fs=fs)  # replaces the directory in one rename
     assert sorted(fs.ls(f"{hdfs_dir}/models", detail=False)) == [path, exported]
+    assert fs.clean_tmp(f"{hdfs_dir}/models", older_than=0, dry_run=True) == []  # nor old tree
     with pytest.raises(FileExistsError, match="overwrite"):
         htf.save_model(model, exported, overwrite=False, fs=fs)

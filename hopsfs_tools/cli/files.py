@@ -615,6 +615,45 @@ def chown(fs: HopsFileSystem, owner: str, paths: tuple[str, ...], recursive: boo
         fs.chown(path, user or None, group or None)
 
 
+_SECONDS_PER = {"s": 1, "m": 60, "h": 3600, "d": 86400}  # duration units
+
+
+class _Duration(click.ParamType):
+    """A duration: seconds, or a number with unit s, m, h or d ("90s", "30m", "1h", "2d")."""
+
+    name = "duration"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        if isinstance(value, (int, float)):
+            return float(value)
+        text = str(value).strip().lower()
+        unit = _SECONDS_PER.get(text[-1:], 0)
+        try:
+            number = float(text[:-1] if unit else text)
+        except ValueError:
+            number = -1.0
+        if not number >= 0:
+            self.fail(f"{value!r} is not a duration such as 90s, 30m, 1h or 2d", param, ctx)
+        return number * (unit or 1)
+
+
+@_command("clean-tmp")
+@click.argument("path", default="")
+@click.option("--older-than", type=_Duration(), default="1h", show_default=True,
+              help="Only leftovers last modified longer ago than this (90s, 30m, 1h, 2d).")
+@click.option("--dry-run", is_flag=True, help="List what would be deleted; delete nothing.")
+@click.option("-r", "-R", "recursive", is_flag=True, help="Also in subdirectories.")
+def clean_tmp(fs: HopsFileSystem, path: str, older_than: float, dry_run: bool,
+              recursive: bool) -> None:
+    """Delete the hidden temporary files (.NAME.hopsfs-tmp-ID) that writers killed mid-write
+    left in PATH (default: the project root); prints each path deleted."""
+    for leftover in fs.clean_tmp(path, older_than=older_than, recursive=recursive,
+                                 dry_run=dry_run):
+        click.echo(f"would delete {leftover}" if dry_run else leftover)
+
+
 @_command("test")
 @click.argument("path")
 @click.option("-e", "check", flag_value="exists", help="Exit 0 if PATH exists.")
@@ -630,5 +669,5 @@ def test_(fs: HopsFileSystem, path: str, check: str | None) -> None:
 
 
 FILE_COMMANDS: list[click.Command] = [
-    ls, put, get, cat, head, tail, rm, mkdir, mv, cp, du, stat_, chmod, chown, test_,
+    ls, put, get, cat, head, tail, rm, mkdir, mv, cp, du, stat_, chmod, chown, test_, clean_tmp,
 ]

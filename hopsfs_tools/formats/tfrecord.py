@@ -30,9 +30,23 @@ _crc = google_crc32c.cext.value if google_crc32c.implementation == "c" else goog
 class TFRecordError(ValueError):
     """A TFRecord file is corrupt or truncated; `name` and `offset` say where."""
 
-    def __init__(self, name: str, offset: int, problem: str, unit: str = "byte offset") -> None:
-        super().__init__(f"{problem} in TFRecord file {name} at {unit} {offset}")
+    def __init__(
+        self, name: str, offset: int, problem: str, unit: str = "byte offset", hint: str = ""
+    ) -> None:
+        where = f"{problem} in TFRecord file {name} at {unit} {offset}"
+        super().__init__(f"{where} ({hint})" if hint else where)
         self.name, self.offset = name, offset
+
+
+# What to do about a bad file (the ends of TFRecordError messages).
+DAMAGED = "the file is damaged: rewrite it from its source"
+CUT_SHORT = "the file was cut short, e.g. by an interrupted copy: rewrite it"
+MAYBE_COMPRESSED = (
+    "if the file is compressed, pass compression='GZIP' or 'ZLIB'; otherwise it is damaged"
+)
+MAYBE_NOT_COMPRESSED = (
+    "if the file is not compressed, pass compression=None; otherwise it is damaged"
+)
 
 
 def masked_crc32c(data: bytes) -> int:
@@ -148,12 +162,18 @@ class _Decompressed(io.RawIOBase):
                 tail = self._src.read(READ_CHUNK)
                 if not tail:
                     raise TFRecordError(
-                        self._name, self._consumed, "truncated compressed stream (no end marker)"
+                        self._name,
+                        self._consumed,
+                        "truncated compressed stream (no end marker)",
+                        hint=CUT_SHORT,
                     )
             try:
                 out = self._inflater.decompress(tail, size)
             except zlib.error as e:
-                raise TFRecordError(self._name, self._consumed, f"corrupt compressed data ({e})")
+                hint = MAYBE_NOT_COMPRESSED if self._consumed == 0 else DAMAGED
+                raise TFRecordError(
+                    self._name, self._consumed, f"corrupt compressed data ({e})", hint=hint
+                ) from None
             self._consumed += len(tail) - len(self._inflater.unconsumed_tail)
             if out:
                 return out
@@ -190,7 +210,10 @@ def read_record_batches(
         while end - pos >= 12:
             length, length_crc = _HEADER.unpack_from(buf, pos)
             if verify and masked_crc32c(buf[pos : pos + 8]) != length_crc:
-                raise TFRecordError(name, base + pos, "corrupt record length (CRC mismatch)", unit)
+                hint = MAYBE_COMPRESSED if base + pos == 0 and not kind else DAMAGED
+                raise TFRecordError(
+                    name, base + pos, "corrupt record length (CRC mismatch)", unit, hint
+                )
             stop = pos + 16 + length
             if stop > end:
                 if more and not batch:  # one record larger than a chunk: read all of it
@@ -198,7 +221,9 @@ def read_record_batches(
                 break
             data = buf[pos + 12 : stop - 4]
             if verify and masked_crc32c(data) != _FOOTER.unpack_from(buf, stop - 4)[0]:
-                raise TFRecordError(name, base + pos, "corrupt record data (CRC mismatch)", unit)
+                raise TFRecordError(
+                    name, base + pos, "corrupt record data (CRC mismatch)", unit, DAMAGED
+                )
             batch.append(data)
             pos = stop
         if batch:
@@ -230,7 +255,10 @@ def record_pieces(
         while end - pos >= 12:
             length, length_crc = _HEADER.unpack_from(buf, pos)
             if masked_crc32c(buf[pos : pos + 8]) != length_crc:
-                raise TFRecordError(name, base + pos, "corrupt record length (CRC mismatch)")
+                hint = MAYBE_COMPRESSED if base + pos == 0 else DAMAGED
+                raise TFRecordError(
+                    name, base + pos, "corrupt record length (CRC mismatch)", hint=hint
+                )
             if pos + 16 + length > end:
                 if not pos:  # one record larger than a chunk: read the rest of it at once
                     want = max(chunk_size, pos + 16 + length - end)
@@ -251,7 +279,7 @@ def _truncated(buf: bytes, pos: int, name: str, base: int, unit: str) -> TFRecor
     if len(buf) - pos >= 12:
         length = _HEADER.unpack_from(buf, pos)[0]
         problem = f"truncated record ({len(buf) - pos} of {16 + length} bytes present)"
-    return TFRecordError(name, base + pos, problem, unit)
+    return TFRecordError(name, base + pos, problem, unit, CUT_SHORT)
 
 
 def read_records(

@@ -15,7 +15,6 @@ import os
 import posixpath
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
@@ -26,7 +25,7 @@ from fsspec.callbacks import DEFAULT_CALLBACK
 from fsspec.spec import AbstractBufferedFile, AbstractFileSystem, _Cached
 
 from hopsfs_tools.config import ClusterConfig, load_config
-from hopsfs_tools.fs import errors
+from hopsfs_tools.fs import commit, errors
 from hopsfs_tools.fs.backends.base import Backend, BlockLocation, ContentSummary, RangeReader
 from hopsfs_tools.project import Project, current_project, resolve
 
@@ -35,7 +34,9 @@ T = TypeVar("T")
 
 DEFAULT_BLOCK_SIZE = 8 * 2**20  # readahead / write buffer: 8 MiB, as HopsFS's TF readers use
 DEFAULT_BATCH_SIZE = 64  # concurrent operations in cat/pipe/put/get/copy of many files
-TEMP_MARKER = ".hopsfs-tmp-"
+_MODES = [sorted(m + t) for m in "rwxa" for t in ("", "b", "t")]  # open() modes (any order)
+TEMP_MARKER = commit.TEMP_MARKER
+TOUCH_INTERVAL = 60.0  # seconds between mtime updates of a temporary file being written
 # Environment read at construction: instances built under different values must differ.
 _ENV_KEYS = (
     "HOPSFS_NAMENODE_URI",
@@ -207,7 +208,13 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_EnvCached):
         return dict(self.backend.info(self._strip_protocol(path)))
 
     def ls(self, path: str, detail: bool = True, **kwargs: Any) -> list[Any]:
-        entries = self.backend.ls(self._strip_protocol(path))
+        """Entries of a directory, without in-progress writes' hidden temporary names."""
+        path = self._strip_protocol(path)
+        entries = [
+            e
+            for e in self.backend.ls(path)
+            if e["name"] == path or not commit.is_leftover(e["name"])
+        ]
         return [dict(e) for e in entries] if detail else [e["name"] for e in entries]
 
     def exists(self, path: str, **kwargs: Any) -> bool:
@@ -256,7 +263,9 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_EnvCached):
 
     def set_replication(self, path: str, replication: int) -> None:
         """Set the replication factor of a file."""
-        self.backend.set_replication(self._strip_protocol(path), replication)
+        path = self._strip_protocol(path)
+        _check_positive(path, "replication", replication)
+        self.backend.set_replication(path, replication)
 
     def modify_acl_entries(self, path: str, spec: list[str]) -> None:
         """Add or update HDFS ACL entries of `path` ("user:u:rwx", "default:user:u:rwx")."""
@@ -275,13 +284,13 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_EnvCached):
     def mkdir(self, path: str, create_parents: bool = True, **kwargs: Any) -> None:
         path = self._strip_protocol(path)
         if self.exists(path):
-            raise errors.make(FileExistsError, path, f"cannot create directory {path}: it exists")
+            raise _exists_error(path)
         self.backend.mkdir(path, parents=create_parents, permission=kwargs.get("permission"))
 
     def makedirs(self, path: str, exist_ok: bool = False) -> None:
         path = self._strip_protocol(path)
         if not exist_ok and self.exists(path):
-            raise errors.make(FileExistsError, path, f"cannot create directory {path}: it exists")
+            raise _exists_error(path)
         self.backend.mkdir(path, parents=True)
 
     mkdirs = makedirs  # type: ignore[assignment]
@@ -360,6 +369,38 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_EnvCached):
         for src, dst in zip(sources, targets, strict=True):
             self.mv(src, dst, overwrite=overwrite)
 
+    @contextmanager
+    def staged_dir(self, path: str) -> Iterator[str]:
+        """A hidden temporary path next to `path` to write a tree into inside the block; then
+        it replaces `path` (see commit.replace_tree), or is deleted if the block raised."""
+        target = self._strip_protocol(path)
+        staging = commit.temp_path(target)
+        try:
+            yield staging
+            if not self.exists(staging):  # an empty tree writes no files
+                self.makedirs(staging)
+            commit.replace_tree(self.backend, staging, target)
+        finally:
+            if self.exists(staging):
+                self.rm(staging, recursive=True)
+
+    def clean_tmp(
+        self,
+        path: str = "",
+        older_than: float = commit.DEFAULT_OLDER_THAN,
+        recursive: bool = False,
+        dry_run: bool = False,
+    ) -> list[str]:
+        """Delete hidden temporary files that crashed writers left in directory `path` (and below
+        with `recursive`), older than `older_than` seconds; the paths deleted (see commit)."""
+        return commit.clean_tmp(
+            self.backend,
+            self._strip_protocol(path),
+            older_than=older_than,
+            recursive=recursive,
+            dry_run=dry_run,
+        )
+
     def touch(self, path: str, truncate: bool = True, **kwargs: Any) -> None:
         path = self._strip_protocol(path)
         if truncate or not self.exists(path):
@@ -390,11 +431,16 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_EnvCached):
         )
 
     def open(self, path: str, mode: str = "rb", **kwargs: Any) -> Any:  # type: ignore[override]
-        if "b" in mode or "r" in mode:
+        if sorted(mode) not in _MODES:
+            raise ValueError(
+                f"Unsupported mode {mode!r} for {self._strip_protocol(path)}: use 'r', 'w', 'x' "
+                "or 'a', optionally with 'b' (binary) or 't' (text)"
+            )
+        if "b" in mode:
             return super().open(path, mode, **kwargs)
         text = {k: kwargs.pop(k) for k in ("encoding", "errors", "newline") if k in kwargs}
         binary = super().open(path, mode.replace("t", "") + "b", **kwargs)
-        return _AtomicTextWrapper(binary, **text)  # an exception inside `with` discards the file
+        return _TextFile(binary, **text)
 
     def open_file(self, path: str, mode: str = "r", **kwargs: Any) -> Any:
         """pydoop-style open, as in Hopsworks notebooks (`h.open_file(path, "r")`): modes
@@ -569,9 +615,14 @@ class HopsFile(AbstractBufferedFile):
         self._reader: RangeReader | None = None
         self._raw: Any = None
         self.temp_path: str | None = None
+        self._touched = time.monotonic()
         self._write_options = {
             k: kwargs.pop(k) for k in ("replication", "permission") if k in kwargs
         }
+        if kwargs.get("block_size", "default") != "default":
+            _check_positive(path, "block_size", kwargs["block_size"])
+        if self._write_options.get("replication") is not None:
+            _check_positive(path, "replication", self._write_options["replication"])
         if mode == "rb":
             self._reader = fs.backend.open_read(path)
             kwargs.setdefault("size", self._reader.size)
@@ -609,30 +660,55 @@ class HopsFile(AbstractBufferedFile):
                 )
             self._raw = append(path)
             return
-        parent, name = posixpath.split(path)
-        self.temp_path = posixpath.join(parent, f".{name}{TEMP_MARKER}{uuid.uuid4().hex}")
-        self._raw = backend.open_write(self.temp_path, overwrite=False, **self._write_options)
+        self.temp_path = commit.temp_path(path)
+        with self._writing():
+            self._raw = backend.open_write(self.temp_path, overwrite=False, **self._write_options)
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """On an error inside, close the file and drop the temporary file (the target stays as
+        it was); raise the error about the target, the path the caller knows."""
+        try:
+            yield
+        except BaseException as e:
+            temp = self.temp_path
+            self.closed = True
+            self.discard()
+            if isinstance(e, OSError) and temp is not None:
+                raise errors.retarget(e, temp, self.path) from e
+            raise
 
     def _upload_chunk(self, final: bool = False) -> bool:
-        data = self.buffer.getbuffer()
-        if data.nbytes:
-            self._raw.write(data)
-        del data
-        if final:
-            self._raw.close()
-            if self.autocommit:
-                self.commit()
+        with self._writing():
+            data = self.buffer.getbuffer()
+            if data.nbytes:
+                self._raw.write(data)
+            del data
+            if final:
+                self._raw.close()
+        if final and self.autocommit:
+            self.commit()
+        elif not final:
+            self._touch_temp()
         return True
+
+    def _touch_temp(self) -> None:
+        """Move the temporary file's mtime to now, at most every TOUCH_INTERVAL: HDFS leaves
+        it at creation until close, and `clean_tmp` must tell live writes from dead ones."""
+        if self.temp_path is None or time.monotonic() - self._touched < TOUCH_INTERVAL:
+            return
+        self._touched, now = time.monotonic(), time.time()
+        try:
+            self.fs.backend.set_times(self.temp_path, mtime=now, atime=now)
+        except OSError as e:  # only a hint for clean_tmp: never fail the write for it
+            log.debug("could not touch %s: %s", self.temp_path, e)
 
     def commit(self) -> None:
         """Move the finished temporary file over the target (atomic on the namenode)."""
         if self.temp_path is None:
             return
-        try:
+        with self._writing():
             self.fs.backend.rename(self.temp_path, self.path, overwrite=self.mode != "xb")
-        except BaseException:
-            self.discard()
-            raise
         self.temp_path = None
 
     def discard(self) -> None:
@@ -648,7 +724,32 @@ class HopsFile(AbstractBufferedFile):
                 self.fs.backend.rm(self.temp_path)
             except FileNotFoundError:
                 pass
+            except OSError as e:  # e.g. the namenode went away: `clean-tmp` removes it later
+                log.warning("could not delete the temporary file %s: %s", self.temp_path, e)
             self.temp_path = None
+
+    def read(self, length: int = -1) -> bytes:
+        if self.mode != "rb" and not self.closed:
+            raise io.UnsupportedOperation(
+                f"{self.path} is open for writing: open it with 'rb' to read it"
+            )
+        return super().read(length)
+
+    def write(self, data: Any) -> int:
+        if self.closed:
+            raise ValueError(f"I/O operation on closed file {self.path}: open it again")
+        if self.mode == "rb":
+            raise io.UnsupportedOperation(
+                f"{self.path} is open for reading: open it with 'wb' (replace) or 'ab' (append) "
+                "to write"
+            )
+        return super().write(data)
+
+    def seek(self, loc: int, whence: int = 0) -> int:
+        try:
+            return super().seek(loc, whence)
+        except ValueError as e:
+            raise ValueError(f"{self.path}: cannot seek to {loc} (whence {whence}): {e}") from None
 
     def abort(self) -> None:
         """Close without committing (used when the writer's `with` block raised)."""
@@ -672,13 +773,56 @@ class HopsFile(AbstractBufferedFile):
             self.close()
 
 
-class _AtomicTextWrapper(io.TextIOWrapper):
-    """Text-mode writer whose `with` block discards the file on an exception."""
+class _TextFile(io.TextIOWrapper):
+    """A text-mode HopsFile: decoding errors name the file; a writer's `with` block discards
+    the file on an exception."""
+
+    def read(self, size: int | None = -1) -> str:
+        with self._decoding():
+            return super().read(size)
+
+    def readline(self, size: int | None = -1) -> str:
+        with self._decoding():
+            return super().readline(size)
+
+    def __next__(self) -> str:
+        with self._decoding():
+            return super().__next__()
+
+    @contextmanager
+    def _decoding(self) -> Iterator[None]:
+        try:
+            yield
+        except UnicodeDecodeError as e:
+            path = getattr(self.buffer, "path", "")
+            raise UnicodeDecodeError(
+                e.encoding,
+                e.object,
+                e.start,
+                e.end,
+                f"{e.reason}, reading {path} as {e.encoding} (pass the file's encoding=, e.g. "
+                "'latin-1', or open it in binary mode 'rb')",
+            ) from None
 
     def __exit__(self, exc_type: Any, *args: Any) -> None:
         if exc_type is not None and isinstance(self.buffer, HopsFile):
             self.buffer.abort()
         super().__exit__(exc_type, *args)
+
+
+def _exists_error(path: str) -> OSError:
+    return errors.make(
+        FileExistsError,
+        path,
+        f"cannot create directory {path}: it exists",
+        hint="pick another name, remove it first, or for a directory pass exist_ok=True",
+    )
+
+
+def _check_positive(path: str, name: str, value: Any) -> None:
+    """ValueError unless `value` is a positive int (an argument about `path`)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, not {value!r} (for {path})")
 
 
 def _span(start: int | None, end: int | None, size: int) -> tuple[int, int]:

@@ -76,6 +76,13 @@ def _permission_hint(path: str, detail: str) -> str:
     )
 
 
+# Hints for OSErrors whose type says little (plain OSError), by errno.
+_CODE_HINTS: dict[int, str] = {
+    errno.EDQUOT: "free space in that directory or ask an HDFS administrator to raise its quota; "
+    "a file being written reserves a whole block times its replication",
+}
+
+
 def java_class_name(text: str) -> str | None:
     """The simple name of the first known Java exception mentioned in `text`."""
     for name in JAVA_EXCEPTIONS:
@@ -93,14 +100,18 @@ def translate(
     return make(exc_type, path, message, code=_ERRNO.get(key))
 
 
-def make(exc_type: type[OSError], path: str, detail: str = "", *, code: int | None = None) -> OSError:
-    """An OSError subclass whose message names the path, what happened and what to do."""
+def make(
+    exc_type: type[OSError],
+    path: str,
+    detail: str = "",
+    *,
+    code: int | None = None,
+    hint: str | None = None,
+) -> OSError:
+    """An OSError subclass whose message names the path, what happened and what to do (`hint`,
+    else the usual advice for `exc_type` / `code`)."""
     if exc_type is ConnectionError:
         return ConnectionError(f"{path}: {detail}".strip(": "))
-    hint = _permission_hint(path, detail) if exc_type is PermissionError else ""
-    hint = hint or _HINTS.get(exc_type, "")
-    text = detail.strip().splitlines()[0] if detail.strip() else exc_type.__name__
-    msg = f"{text} ({hint})" if hint else text
     if code is None:
         code = {
             FileNotFoundError: errno.ENOENT,
@@ -109,4 +120,20 @@ def make(exc_type: type[OSError], path: str, detail: str = "", *, code: int | No
             IsADirectoryError: errno.EISDIR,
             NotADirectoryError: errno.ENOTDIR,
         }.get(exc_type, errno.EIO)
+    if hint is None:
+        hint = (
+            (_permission_hint(path, detail) if exc_type is PermissionError else "")
+            or _HINTS.get(exc_type)
+            or _CODE_HINTS.get(code, "")
+        )
+    text = detail.strip().splitlines()[0] if detail.strip() else exc_type.__name__
+    msg = f"{text} ({hint})" if hint else text
     return exc_type(code, msg, path)
+
+
+def retarget(exc: OSError, path: str, shown_as: str) -> OSError:
+    """The same error about `shown_as` instead of `path` (a write's temporary file -> its target:
+    the user asked for the target and never saw the temporary name)."""
+    if exc.errno is None or exc.strerror is None:
+        return type(exc)(str(exc).replace(path, shown_as))
+    return type(exc)(exc.errno, exc.strerror.replace(path, shown_as), shown_as)

@@ -15,12 +15,11 @@ import posixpath
 import re
 import socket
 import threading
-import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn, TypeVar, cast
 from urllib.parse import urlsplit
 
-from hopsfs_tools.fs import errors
+from hopsfs_tools.fs import commit, errors
 from hopsfs_tools.fs.backends.base import ContentSummary, FileInfo
 from hopsfs_tools.fs.backends.webhdfs import WebHdfsDelegation
 from hopsfs_tools.hadoop.libhdfs import LIB_NAME, arrow_environment
@@ -377,7 +376,6 @@ class ArrowBackend(WebHdfsDelegation):
     def _replace(self, src: str, dst: str) -> None:
         """Rename `src` over `dst`. libhdfs has no rename-with-overwrite, so the old `dst` is
         moved aside first (restored if the rename fails); concurrent replacers: last one wins."""
-        parent, name = posixpath.split(dst)
         for _ in range(_REPLACE_ATTEMPTS):
             kind = self._kind(dst)
             if kind == "directory" and self.ls(dst):
@@ -387,7 +385,7 @@ class ArrowBackend(WebHdfsDelegation):
                     f"cannot rename {src} onto non-empty directory {dst}",
                     code=errno.ENOTEMPTY,
                 )
-            aside = posixpath.join(parent, f".{name}.hopsfs-replaced-{uuid.uuid4().hex}")
+            aside = commit.replaced_path(dst)
             if kind is not None and self._lib.hdfsRename(self._fs(), _b(dst), _b(aside)) != 0:
                 continue  # dst changed under us: look again
             if self._lib.hdfsRename(self._fs(), _b(src), _b(dst)) == 0:
