@@ -16,6 +16,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import time
 import urllib.error
@@ -24,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hopsfs_tools.cluster.tls import TlsMaterial
 from hopsfs_tools.config import default_cluster_dir, write_site_xml
 from hopsfs_tools.hadoop.jars import HADOOP_VERSION, hadoop_jars
 
@@ -71,6 +73,7 @@ class ClusterState:
     user: str = field(default_factory=getpass.getuser)
     ports: dict[str, dict[str, int]] = field(default_factory=dict)
     pids: dict[str, int] = field(default_factory=dict)
+    tls: dict[str, Any] | None = None  # TlsMaterial.to_dict() when the HTTP servers are HTTPS-only
 
     @classmethod
     def read(cls, directory: Path) -> ClusterState:
@@ -133,9 +136,20 @@ def _pid_alive(pid: int | None) -> bool:
 
 
 class LocalCluster:
-    """Start, query and stop a local HDFS cluster kept in `directory`."""
+    """Start, query and stop a local HDFS cluster kept in `directory`.
 
-    def __init__(self, directory: str | os.PathLike | None = None, datanodes: int = 3) -> None:
+    `tls=True` (or a `TlsMaterial`) makes every HTTP server HTTPS-only (dfs.http.policy), with a
+    certificate from a CA generated into `directory`/tls unless given; clients verify it against
+    `tls_material.ca_cert` (HOPSFS_CA_CERT in `env()`).
+    """
+
+    def __init__(
+        self,
+        directory: str | os.PathLike | None = None,
+        datanodes: int = 3,
+        *,
+        tls: bool | TlsMaterial = False,
+    ) -> None:
         if datanodes < 1:
             raise ValueError(f"a cluster needs at least 1 DataNode, got datanodes={datanodes}")
         self.directory = Path(directory) if directory else default_cluster_dir()
@@ -145,6 +159,12 @@ class LocalCluster:
             if (self.directory / STATE_FILE).exists()
             else ClusterState(directory=str(self.directory), datanodes=datanodes)
         )
+        self._tls_request = tls
+
+    @property
+    def tls_material(self) -> TlsMaterial | None:
+        """The CA and keystore of an HTTPS-only cluster (None for plain HTTP)."""
+        return TlsMaterial.from_dict(self.state.tls) if self.state.tls else None
 
     # ----------------------------------------------------------------- addresses
     @property
@@ -161,6 +181,8 @@ class LocalCluster:
 
     @property
     def webhdfs_url(self) -> str:
+        if self.state.tls:
+            return f"https://{HOST}:{self.state.ports[NAMENODE]['https']}"
         return f"http://{HOST}:{self.state.ports[NAMENODE]['http']}"
 
     @property
@@ -169,11 +191,14 @@ class LocalCluster:
 
     def env(self) -> dict[str, str]:
         """The environment a client needs to use this cluster."""
-        return {
+        env = {
             "HADOOP_CONF_DIR": str(self.conf_dir),
             "HOPSFS_NAMENODE_URI": self.namenode_uri,
             "HOPSFS_WEBHDFS_URL": self.webhdfs_url,
         }
+        if self.tls_material:
+            env["HOPSFS_CA_CERT"] = str(self.tls_material.ca_cert)
+        return env
 
     def log_path(self, name: str) -> Path:
         return self.logs_dir / f"{name}.log"
@@ -187,6 +212,11 @@ class LocalCluster:
         check_prerequisites()
         jars = hadoop_jars(self.state.hadoop_version)
         self.directory.mkdir(parents=True, exist_ok=True)
+        if self._tls_request and not self.state.tls:
+            material = self._tls_request
+            if not isinstance(material, TlsMaterial):
+                material = TlsMaterial.create(self.directory / "tls")
+            self.state.tls = material.to_dict()
         if not self.state.ports:
             self._allocate_ports()
         if not (self.conf_dir / "hdfs-site.xml").exists():
@@ -225,7 +255,10 @@ class LocalCluster:
     def jmx(self, bean: str, timeout: float = 5.0) -> dict[str, Any]:
         """One NameNode JMX bean (e.g. 'FSNamesystemState', 'NameNodeInfo') as a dict."""
         url = f"{self.webhdfs_url}/jmx?qry=Hadoop:service=NameNode,name={bean}"
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
+        context = None
+        if self.tls_material:
+            context = ssl.create_default_context(cafile=str(self.tls_material.ca_cert))
+        with urllib.request.urlopen(url, timeout=timeout, context=context) as resp:
             beans = json.load(resp)["beans"]
         if not beans:
             raise ClusterError(f"NameNode JMX bean {bean} not available at {url}")
@@ -318,6 +351,9 @@ class LocalCluster:
         ports = {NAMENODE: {"rpc": _free_port(), "http": _free_port()}}
         for name in self.datanode_names:
             ports[name] = {"xfer": _free_port(), "http": _free_port(), "ipc": _free_port()}
+        if self.state.tls:
+            for daemon in ports.values():
+                daemon["https"] = _free_port()
         self.state.ports = ports
         self.state.write()
 
@@ -335,7 +371,7 @@ class LocalCluster:
             "ipc.client.connect.retry.interval": 500,
             "ipc.client.connect.timeout": 5000,
         })
-        write_site_xml(self.conf_dir / "hdfs-site.xml", {
+        hdfs_site = {
             "dfs.namenode.name.dir": self.directory / "name",
             "dfs.namenode.rpc-address": f"{HOST}:{nn['rpc']}",
             "dfs.namenode.http-address": f"{HOST}:{nn['http']}",
@@ -355,7 +391,16 @@ class LocalCluster:
             "dfs.namenode.datanode.registration.ip-hostname-check": "false",
             "dfs.blocksize": 128 * 1024 * 1024,
             "dfs.namenode.fs-limits.min-block-size": 1024,
-        })
+        }
+        tls = self.tls_material
+        if tls:
+            hdfs_site.update({
+                "dfs.http.policy": "HTTPS_ONLY",
+                "dfs.namenode.https-address": f"{HOST}:{nn['https']}",
+            })
+            write_site_xml(self.conf_dir / "ssl-server.xml", tls.ssl_server_properties())
+            write_site_xml(self.conf_dir / "ssl-client.xml", tls.ssl_client_properties())
+        write_site_xml(self.conf_dir / "hdfs-site.xml", hdfs_site)
         (self.conf_dir / "log4j.properties").write_text(LOG4J)
 
     def _java(self, main: str, jars: Path, heap: str, args: list[str]) -> list[str]:
@@ -394,6 +439,8 @@ class LocalCluster:
                 "dfs.datanode.http.address": f"{HOST}:{ports['http']}",
                 "dfs.datanode.ipc.address": f"{HOST}:{ports['ipc']}",
             }
+            if "https" in ports:
+                overrides["dfs.datanode.https.address"] = f"{HOST}:{ports['https']}"
             args = [a for k, v in overrides.items() for a in ("-D", f"{k}={v}")]
             cmd = self._java(MAIN_CLASS["datanode"], jars, "256m", args)
         self.logs_dir.mkdir(parents=True, exist_ok=True)

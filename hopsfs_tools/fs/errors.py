@@ -4,6 +4,15 @@ from __future__ import annotations
 
 import errno
 
+
+class CertificateVerificationError(ConnectionError):
+    """An HTTPS server's certificate failed verification (unknown CA, expired, other host name).
+
+    Raised before anything is sent to the server; the message names the server and the option
+    that sets the CA to trust.
+    """
+
+
 # Java exception class (simple name) -> Python exception type.
 JAVA_EXCEPTIONS: dict[str, type[OSError]] = {
     "FileNotFoundException": FileNotFoundError,

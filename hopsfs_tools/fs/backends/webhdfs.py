@@ -7,14 +7,16 @@ import io
 import os
 import posixpath
 import queue
+import re
 import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, BinaryIO
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import SplitResult, quote, urlencode, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 
+from hopsfs_tools.config import CA_PROPERTY
 from hopsfs_tools.fs import errors
 from hopsfs_tools.fs.backends.base import BlockLocation, ContentSummary, FileInfo
 
@@ -25,7 +27,9 @@ _API = "/webhdfs/v1"
 _POOL_SIZE = 32  # connections kept per host: enough for thread pools reading in parallel
 _UPLOAD_CHUNK = 1 << 20  # bytes per queued piece of an upload
 _UPLOAD_QUEUE = 8  # queued pieces: bounds an upload's memory to ~8 MiB plus the caller's buffer
-CA_PROPERTY = "hopsfs.webhdfs.ca"
+
+_CERT_FAILED = "CERTIFICATE_VERIFY_FAILED"  # what OpenSSL says about an untrusted certificate
+_CERT_REASON = re.compile(r"certificate verify failed: ([^(]+?) \(_ssl")
 
 Send = Callable[..., requests.Response]
 
@@ -50,9 +54,8 @@ class WebHdfsBackend:
         self.url = url[: -len(_API)] if url.endswith(_API) else url
         self.user = config.user or os.environ.get("HADOOP_USER_NAME") or getpass.getuser()
         self.timeout = config.timeout
-        self._verify: bool | str = (
-            config.properties.get(CA_PROPERTY) or os.environ.get("REQUESTS_CA_BUNDLE") or True
-        )
+        # True: the system's trust store (or REQUESTS_CA_BUNDLE, which requests reads itself)
+        self._verify: bool | str = config.ca_cert or True
         self._session = requests.Session()
         adapter = HTTPAdapter(pool_connections=_POOL_SIZE, pool_maxsize=_POOL_SIZE)
         self._session.mount("http://", adapter)
@@ -76,14 +79,31 @@ class WebHdfsBackend:
                 requests.Timeout,
                 requests.exceptions.ChunkedEncodingError,
             ) as e:
+                where = urlsplit(e.request.url if e.request is not None and e.request.url else url)
+                if isinstance(e, requests.exceptions.SSLError) and _CERT_FAILED in str(e):
+                    raise self._untrusted(e, where, path) from e
                 retry = method == "GET" and attempt == 1 and not isinstance(e, requests.Timeout)
                 if not retry:
-                    raise self._unreachable(e, url, path) from e
+                    raise self._unreachable(e, where, path) from e
         raise AssertionError("unreachable")
 
-    def _unreachable(self, e: requests.RequestException, url: str, path: str) -> ConnectionError:
+    def _untrusted(
+        self, e: requests.exceptions.SSLError, where: SplitResult, path: str
+    ) -> errors.CertificateVerificationError:
+        """The error for a server whose TLS certificate we do not trust (nothing was sent)."""
+        reason = _CERT_REASON.search(str(e))
+        trusted = f"the CA in {self._verify}" if isinstance(self._verify, str) else "system CAs"
+        return errors.CertificateVerificationError(
+            f"{path}: the TLS certificate of {where.scheme}://{where.netloc} failed verification "
+            f"against {trusted} ({reason.group(1) if reason else 'certificate verify failed'}), "
+            "so nothing was sent; trust the cluster's CA with ca_cert='/path/to/ca.pem', "
+            f"HOPSFS_CA_CERT or {CA_PROPERTY} in hdfs-site.xml"
+        )
+
+    def _unreachable(
+        self, e: requests.RequestException, where: SplitResult, path: str
+    ) -> ConnectionError:
         """The ConnectionError for a request that got no answer (names the server that failed)."""
-        where = urlsplit(e.request.url if e.request is not None and e.request.url else url)
         if isinstance(e, requests.Timeout):
             why = f"no answer within {self.timeout:g}s"
         else:
