@@ -74,6 +74,14 @@ class ClusterConfig:
     timeout: float = DEFAULT_TIMEOUT  # seconds for connect/RPC before ConnectionError
     ca_cert: str | None = None  # PEM CA bundle for HTTPS; None: the system's trust store
 
+    @property
+    def kerberos(self) -> bool:
+        """Whether the cluster authenticates with Kerberos (hadoop.security.authentication).
+
+        Then the identity is the Kerberos ticket's principal (`kinit`); `user` is not used.
+        """
+        return self.properties.get("hadoop.security.authentication", "").lower() == "kerberos"
+
 
 def load_config(
     *,

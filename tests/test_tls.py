@@ -13,8 +13,7 @@ import pytest
 import requests
 
 from hopsfs_tools import CertificateVerificationError, HopsFileSystem, load_config
-from hopsfs_tools.cluster import LocalCluster
-from hopsfs_tools.cluster.tls import TlsMaterial
+from hopsfs_tools.cluster import LocalCluster, TlsMaterial
 
 DATA = os.urandom(3 * 2**20 + 17)  # several WebHDFS requests and a partial last one
 

@@ -24,7 +24,9 @@ import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+from hopsfs_tools.cluster.kdc import Kdc
 from hopsfs_tools.cluster.tls import TlsMaterial
 from hopsfs_tools.config import default_cluster_dir, write_site_xml
 from hopsfs_tools.hadoop.jars import HADOOP_VERSION, hadoop_jars
@@ -34,6 +36,10 @@ log = logging.getLogger(__name__)
 STATE_FILE = "cluster.json"
 NAMENODE = "namenode"
 HOST = "127.0.0.1"
+# Host part of a Kerberos cluster's service principals (nn/localhost@REALM), so also the host
+# SPNEGO clients must name in the NameNode's HTTPS URL.
+SERVICE_HOST = "localhost"
+SERVICES = {NAMENODE: "nn", "datanode": "dn", "http": "HTTP"}
 
 # The module openings Hadoop's build uses to run its daemons and tests on Java 17.
 JAVA17_OPENS = [
@@ -74,6 +80,7 @@ class ClusterState:
     ports: dict[str, dict[str, int]] = field(default_factory=dict)
     pids: dict[str, int] = field(default_factory=dict)
     tls: dict[str, Any] | None = None  # TlsMaterial.to_dict() when the HTTP servers are HTTPS-only
+    kerberos: dict[str, str] | None = None  # realm, krb5_conf, keytab of a Kerberos cluster
 
     @classmethod
     def read(cls, directory: Path) -> ClusterState:
@@ -141,6 +148,11 @@ class LocalCluster:
     `tls=True` (or a `TlsMaterial`) makes every HTTP server HTTPS-only (dfs.http.policy), with a
     certificate from a CA generated into `directory`/tls unless given; clients verify it against
     `tls_material.ca_cert` (HOPSFS_CA_CERT in `env()`).
+
+    `kerberos=Kdc(...)` (a started KDC) makes a secure cluster: Kerberos RPC authentication and
+    service authorization, principals nn/, dn/ and HTTP/localhost@REALM in one keytab, block
+    access tokens, SASL data transfer protection and SPNEGO for WebHDFS. Secure DataNodes on
+    unprivileged ports need HTTPS, so it implies `tls=True`.
     """
 
     def __init__(
@@ -149,6 +161,7 @@ class LocalCluster:
         datanodes: int = 3,
         *,
         tls: bool | TlsMaterial = False,
+        kerberos: Kdc | None = None,
     ) -> None:
         if datanodes < 1:
             raise ValueError(f"a cluster needs at least 1 DataNode, got datanodes={datanodes}")
@@ -159,7 +172,8 @@ class LocalCluster:
             if (self.directory / STATE_FILE).exists()
             else ClusterState(directory=str(self.directory), datanodes=datanodes)
         )
-        self._tls_request = tls
+        self._tls_request = tls or (kerberos is not None)
+        self._kdc = kerberos
 
     @property
     def tls_material(self) -> TlsMaterial | None:
@@ -180,9 +194,18 @@ class LocalCluster:
         return f"hdfs://{HOST}:{self.state.ports[NAMENODE]['rpc']}"
 
     @property
+    def principals(self) -> dict[str, str]:
+        """A Kerberos cluster's service principals by role: namenode, datanode, http (SPNEGO)."""
+        if not self.state.kerberos:
+            return {}
+        realm = self.state.kerberos["realm"]
+        return {role: f"{svc}/{SERVICE_HOST}@{realm}" for role, svc in SERVICES.items()}
+
+    @property
     def webhdfs_url(self) -> str:
         if self.state.tls:
-            return f"https://{HOST}:{self.state.ports[NAMENODE]['https']}"
+            host = SERVICE_HOST if self.state.kerberos else HOST
+            return f"https://{host}:{self.state.ports[NAMENODE]['https']}"
         return f"http://{HOST}:{self.state.ports[NAMENODE]['http']}"
 
     @property
@@ -198,6 +221,8 @@ class LocalCluster:
         }
         if self.tls_material:
             env["HOPSFS_CA_CERT"] = str(self.tls_material.ca_cert)
+        if self.state.kerberos:
+            env["KRB5_CONFIG"] = self.state.kerberos["krb5_conf"]
         return env
 
     def log_path(self, name: str) -> Path:
@@ -217,6 +242,8 @@ class LocalCluster:
             if not isinstance(material, TlsMaterial):
                 material = TlsMaterial.create(self.directory / "tls")
             self.state.tls = material.to_dict()
+        if self._kdc and not self.state.kerberos:
+            self._create_principals(self._kdc)
         if not self.state.ports:
             self._allocate_ports()
         if not (self.conf_dir / "hdfs-site.xml").exists():
@@ -351,7 +378,7 @@ class LocalCluster:
         ports = {NAMENODE: {"rpc": _free_port(), "http": _free_port()}}
         for name in self.datanode_names:
             ports[name] = {"xfer": _free_port(), "http": _free_port(), "ipc": _free_port()}
-        if self.state.tls:
+        if self.state.tls:  # (webhdfs_url needs them)
             for daemon in ports.values():
                 daemon["https"] = _free_port()
         self.state.ports = ports
@@ -362,7 +389,7 @@ class LocalCluster:
         self.conf_dir.mkdir(parents=True, exist_ok=True)
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         nn = self.state.ports[NAMENODE]
-        write_site_xml(self.conf_dir / "core-site.xml", {
+        core_site = {
             "fs.defaultFS": self.namenode_uri,
             "hadoop.tmp.dir": self.directory / "tmp",
             "hadoop.security.authentication": "simple",
@@ -370,7 +397,7 @@ class LocalCluster:
             "ipc.client.connect.max.retries": 3,
             "ipc.client.connect.retry.interval": 500,
             "ipc.client.connect.timeout": 5000,
-        })
+        }
         hdfs_site = {
             "dfs.namenode.name.dir": self.directory / "name",
             "dfs.namenode.rpc-address": f"{HOST}:{nn['rpc']}",
@@ -396,18 +423,72 @@ class LocalCluster:
         if tls:
             hdfs_site.update({
                 "dfs.http.policy": "HTTPS_ONLY",
-                "dfs.namenode.https-address": f"{HOST}:{nn['https']}",
+                "dfs.namenode.https-address": f"{urlsplit(self.webhdfs_url).netloc}",
             })
             write_site_xml(self.conf_dir / "ssl-server.xml", tls.ssl_server_properties())
             write_site_xml(self.conf_dir / "ssl-client.xml", tls.ssl_client_properties())
+        if self.state.kerberos:
+            core_site.update(self._kerberos_core_site())
+            hdfs_site.update(self._kerberos_hdfs_site())
+        write_site_xml(self.conf_dir / "core-site.xml", core_site)
         write_site_xml(self.conf_dir / "hdfs-site.xml", hdfs_site)
         (self.conf_dir / "log4j.properties").write_text(LOG4J)
 
+    def _create_principals(self, kdc: Kdc) -> None:
+        """The service principals, exported into one keytab the daemons log in with."""
+        keytab = self.directory / "keytabs" / "hdfs.keytab"
+        keytab.parent.mkdir(parents=True, exist_ok=True)
+        for svc in SERVICES.values():
+            kdc.add_principal(f"{svc}/{SERVICE_HOST}", keytab)
+        keytab.chmod(0o600)
+        self.state.kerberos = {
+            "realm": kdc.realm, "krb5_conf": str(kdc.krb5_conf), "keytab": str(keytab),
+        }
+        self.state.write()
+
+    def _kerberos_core_site(self) -> dict[str, str]:
+        """Kerberos authentication and service-level authorization for every daemon and client,
+        SPNEGO on the HTTP servers (WebHDFS included)."""
+        realm = re.escape(self.state.kerberos["realm"])
+        return {
+            "hadoop.security.authentication": "kerberos",
+            "hadoop.security.authorization": "true",
+            "hadoop.http.authentication.type": "kerberos",
+            "hadoop.http.authentication.kerberos.principal": self.principals["http"],
+            "hadoop.http.authentication.kerberos.keytab": self.state.kerberos["keytab"],
+            # JMX metrics stay readable without a ticket: `status()` and readiness read them.
+            "hadoop.http.authentication.kerberos.endpoint.whitelist": "/jmx",
+            # The services act as the cluster's superuser, as nn/host@R -> hdfs on real clusters.
+            "hadoop.security.auth_to_local": "\n".join([
+                f"RULE:[2:$1@$0]([nd]n@{realm})s/.*/{self.state.user}/",
+                f"RULE:[2:$1@$0](HTTP@{realm})s/.*/{self.state.user}/",
+                "DEFAULT",
+            ]),
+        }
+
+    def _kerberos_hdfs_site(self) -> dict[str, str]:
+        """Principals, keytabs, block tokens, SASL data transfer protection, SPNEGO for WebHDFS."""
+        keytab, principals = self.state.kerberos["keytab"], self.principals
+        return {
+            "dfs.namenode.kerberos.principal": principals[NAMENODE],
+            "dfs.namenode.keytab.file": keytab,
+            "dfs.datanode.kerberos.principal": principals["datanode"],
+            "dfs.datanode.keytab.file": keytab,
+            "dfs.web.authentication.kerberos.principal": principals["http"],
+            "dfs.web.authentication.kerberos.keytab": keytab,
+            "dfs.namenode.kerberos.internal.spnego.principal": principals["http"],
+            "dfs.block.access.token.enable": "true",
+            # Unprivileged DataNode ports are allowed with SASL on data transfer + HTTPS_ONLY.
+            "dfs.data.transfer.protection": "authentication",
+        }
+
     def _java(self, main: str, jars: Path, heap: str, args: list[str]) -> list[str]:
         classpath = os.pathsep.join([str(self.conf_dir), str(jars / "*")])
+        krb5 = self.state.kerberos
         return [
             "java", f"-Xmx{heap}", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
             "-Djava.net.preferIPv4Stack=true", f"-Dhadoop.log.dir={self.logs_dir}",
+            *([f"-Djava.security.krb5.conf={krb5['krb5_conf']}"] if krb5 else []),
             *JAVA17_OPENS, "-cp", classpath, main, *args,
         ]
 

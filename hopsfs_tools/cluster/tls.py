@@ -2,7 +2,7 @@
 
 Hadoop's HTTP servers read a PKCS12 keystore named in ssl-server.xml; Java clients (swebhdfs)
 trust a PKCS12 truststore named in ssl-client.xml; Python clients trust the CA's PEM file
-(`ca_cert=` / HOPSFS_CA_CERT). Everything is generated with `cryptography` (extra `[security]`).
+(`ca_cert=` / HOPSFS_CA_CERT). Everything is generated with `cryptography` (extra `[tls]`).
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ class TlsMaterial:
         except ImportError as e:
             raise ImportError(
                 "generating TLS material needs `cryptography`: "
-                "pip install 'hopsfs-tools[security]'"
+                "pip install 'hopsfs-tools[tls]'"
             ) from e
         if not hosts:
             raise ValueError("a TLS certificate needs at least one host name or IP address")

@@ -54,12 +54,18 @@ class WebHdfsBackend:
         self.url = url[: -len(_API)] if url.endswith(_API) else url
         self.user = config.user or os.environ.get("HADOOP_USER_NAME") or getpass.getuser()
         self.timeout = config.timeout
+        self.properties = config.properties
         # True: the system's trust store (or REQUESTS_CA_BUNDLE, which requests reads itself)
         self._verify: bool | str = config.ca_cert or True
         self._session = requests.Session()
         adapter = HTTPAdapter(pool_connections=_POOL_SIZE, pool_maxsize=_POOL_SIZE)
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
+        # Kerberos: SPNEGO with the ticket's principal instead of `user.name` (simple auth)
+        self._kerberos = config.kerberos
+        self._auth_errors: tuple[type[Exception], ...] = ()
+        if self._kerberos:
+            self._session.auth, self._auth_errors = _spnego()
 
     # -- HTTP plumbing -------------------------------------------------------------------------
 
@@ -71,9 +77,11 @@ class WebHdfsBackend:
         """
         for attempt in (1, 2):
             try:
-                return self._session.request(
+                resp = self._session.request(
                     method, url, timeout=(self.timeout, self.timeout), verify=self._verify, **kw
                 )
+            except self._auth_errors as e:  # e.g. no ticket: SPNEGO found no credentials
+                raise errors.kerberos(path, str(e), self.properties) from e
             except (
                 requests.ConnectionError,
                 requests.Timeout,
@@ -85,6 +93,13 @@ class WebHdfsBackend:
                 retry = method == "GET" and attempt == 1 and not isinstance(e, requests.Timeout)
                 if not retry:
                     raise self._unreachable(e, where, path) from e
+            else:
+                if resp.status_code == 401 and self._kerberos:
+                    raise errors.kerberos(
+                        path, f"{urlsplit(url).netloc} answered 401 Unauthorized to SPNEGO",
+                        self.properties,
+                    )
+                return resp
         raise AssertionError("unreachable")
 
     def _untrusted(
@@ -115,7 +130,7 @@ class WebHdfsBackend:
 
     def _url(self, path: str, op: str, params: dict[str, Any]) -> str:
         """The namenode URL of `op` on `path` (None-valued params dropped, booleans lower-case)."""
-        query = {"op": op, "user.name": self.user}
+        query = {"op": op} if self._kerberos else {"op": op, "user.name": self.user}
         for key, value in params.items():
             if value is not None:
                 query[key] = str(value).lower() if isinstance(value, bool) else str(value)
@@ -473,6 +488,21 @@ def check(resp: requests.Response, path: str) -> None:
     if resp.status_code == 404:
         raise errors.make(FileNotFoundError, path, f"{detail}: is webhdfs_url a WebHDFS endpoint?")
     raise errors.make(OSError, path, f"{detail}: {resp.text[:200]}")
+
+
+def _spnego() -> tuple[requests.auth.AuthBase, tuple[type[Exception], ...]]:
+    """SPNEGO (Kerberos over HTTP) from requests-gssapi, and the errors it raises."""
+    try:
+        from requests_gssapi import OPTIONAL, HTTPSPNEGOAuth
+        from requests_gssapi.exceptions import MutualAuthenticationError, SPNEGOExchangeError
+    except ImportError as e:
+        raise ImportError(
+            "WebHDFS on a Kerberos cluster needs requests-gssapi for SPNEGO: "
+            "pip install 'hopsfs-tools[kerberos]'"
+        ) from e
+    # The server is already authenticated by TLS; Hadoop does not always send its token back.
+    auth = HTTPSPNEGOAuth(mutual_authentication=OPTIONAL)
+    return auth, (SPNEGOExchangeError, MutualAuthenticationError)
 
 
 def _file_info(parent: str, st: dict[str, Any]) -> FileInfo:
