@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from hdfs_native import Client
 
 from hopsfs_tools import HopsFileSystem, KerberosError, load_config
 from hopsfs_tools.cluster import Kdc, LocalCluster
@@ -156,3 +157,21 @@ def test_arrow_backend_with_and_without_a_ticket(
     assert "kinit" in result["no_ticket"] and kdc.realm in result["no_ticket"]
     assert result["equal"] is True
     assert result["owner"] == getpass.getuser()
+
+
+def test_datanodes_demand_sasl(
+    krb_env: Path, kdc: Kdc, keytabs: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client that skips SASL on data transfer (dfs.data.transfer.protection unset) is refused
+    by the DataNode although the NameNode accepted its ticket: the protection is really on."""
+    superuser = getpass.getuser()
+    kdc.kinit(superuser, keytabs[superuser], krb_env)
+    path = f"/krb/sasl-{time.time_ns()}.bin"
+    HopsFileSystem(backend="native", skip_instance_cache=True).pipe(path, DATA)
+    config = load_config()
+    props = {k: v for k, v in config.properties.items() if k != "dfs.data.transfer.protection"}
+    monkeypatch.delenv("HADOOP_CONF_DIR")  # hdfs-native would read the property from there
+    plain = Client(config.namenode_uri, config=props)
+    assert plain.get_file_info(path).length == len(DATA)  # NameNode RPC: fine
+    with pytest.raises(RuntimeError, match="All DataNodes failed"):
+        plain.read(path).read()

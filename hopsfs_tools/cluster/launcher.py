@@ -378,7 +378,7 @@ class LocalCluster:
         ports = {NAMENODE: {"rpc": _free_port(), "http": _free_port()}}
         for name in self.datanode_names:
             ports[name] = {"xfer": _free_port(), "http": _free_port(), "ipc": _free_port()}
-        if self.state.tls:  # (webhdfs_url needs them)
+        if self.state.tls:
             for daemon in ports.values():
                 daemon["https"] = _free_port()
         self.state.ports = ports
@@ -423,7 +423,7 @@ class LocalCluster:
         if tls:
             hdfs_site.update({
                 "dfs.http.policy": "HTTPS_ONLY",
-                "dfs.namenode.https-address": f"{urlsplit(self.webhdfs_url).netloc}",
+                "dfs.namenode.https-address": urlsplit(self.webhdfs_url).netloc,
             })
             write_site_xml(self.conf_dir / "ssl-server.xml", tls.ssl_server_properties())
             write_site_xml(self.conf_dir / "ssl-client.xml", tls.ssl_client_properties())

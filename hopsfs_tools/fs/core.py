@@ -45,6 +45,7 @@ _ENV_KEYS = (
     "HOPSWORKS_PROJECT_NAME",
     "HOPSFS_TIMEOUT",
     "HOPSFS_CA_CERT",
+    "KRB5CCNAME",  # another ticket cache may hold another principal
     "HADOOP_CONF_DIR",
     "HADOOP_USER_NAME",
 )
