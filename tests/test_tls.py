@@ -33,8 +33,9 @@ def tls_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalClust
 
 @pytest.fixture
 def no_ca_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No CA from the environment: each test says what it trusts."""
-    for key in ("HOPSFS_CA_CERT", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "HADOOP_CONF_DIR"):
+    """No CA from the environment: each test says what it trusts; the OS user (superuser)."""
+    for key in ("HOPSFS_CA_CERT", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "HADOOP_CONF_DIR",
+                "HADOOP_USER_NAME"):
         monkeypatch.delenv(key, raising=False)
 
 
@@ -95,11 +96,15 @@ def test_native_backend_delegates_to_webhdfs_over_https(
     tls_cluster: LocalCluster, no_ca_env: None
 ) -> None:
     ca = str(tls_cluster.tls_material.ca_cert)
-    native = HopsFileSystem(conf_dir=str(tls_cluster.conf_dir), user=getpass.getuser(),
-                            ca_cert=ca, skip_instance_cache=True)
+    # no user=: hdfs-native has one user per process, and earlier tests may hold another
+    native = HopsFileSystem(conf_dir=str(tls_cluster.conf_dir), ca_cert=ca,
+                            skip_instance_cache=True)
     path = f"/tls/checksum-{time.time_ns()}.bin"
-    native.pipe(path, DATA)
-    assert native.checksum(path) == webhdfs(tls_cluster, ca_cert=ca).checksum(path)  # via HTTPS
+    try:
+        native.pipe(path, DATA)
+        assert native.checksum(path) == webhdfs(tls_cluster, ca_cert=ca).checksum(path)  # HTTPS
+    finally:
+        native.close()
 
 
 def test_wrong_ca_is_refused_before_sending_data(
