@@ -56,7 +56,7 @@ class Kdc:
 
     def env(self) -> dict[str, str]:
         """What MIT Kerberos clients (kinit, libgssapi) need to find this realm's KDC."""
-        return {"KRB5_CONFIG": str(self.krb5_conf), "KRB5_KDC_PROFILE": str(self.kdc_conf)}
+        return {"KRB5_CONFIG": str(self.krb5_conf)}
 
     def principal(self, name: str) -> str:
         """`name` with this realm appended ("nn/localhost" -> "nn/localhost@REALM")."""
@@ -156,7 +156,8 @@ class Kdc:
 """)
 
     def _env(self) -> dict[str, str]:
-        return {**os.environ, **self.env()}
+        """The environment of the KDC's own commands (krb5kdc, kdb5_util, kadmin.local)."""
+        return {**os.environ, **self.env(), "KRB5_KDC_PROFILE": str(self.kdc_conf)}
 
     def _kadmin(self, query: str) -> None:
         self._run([_tool("kadmin.local"), "-r", self.realm, "-q", query], f"kadmin.local {query!r}")
