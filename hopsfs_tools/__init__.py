@@ -6,14 +6,16 @@
 
 from hopsfs_tools import hdfs
 from hopsfs_tools.config import ClusterConfig, load_config
-from hopsfs_tools.fs import HopsFileSystem
+from hopsfs_tools.fs import CertificateVerificationError, HopsFileSystem, KerberosError
 from hopsfs_tools.project import Project, current_project
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "CertificateVerificationError",
     "ClusterConfig",
     "HopsFileSystem",
+    "KerberosError",
     "Project",
     "__version__",
     "current_project",

@@ -55,6 +55,7 @@ def write_site_xml(path: str | os.PathLike, props: Mapping[str, object]) -> None
 BACKENDS = ("native", "arrow", "webhdfs")
 UMASK_KEY = "fs.permissions.umask-mode"
 DEFAULT_UMASK = "022"  # Hadoop's default
+CA_PROPERTY = "hopsfs.webhdfs.ca"  # a CA bundle in core-site.xml / hdfs-site.xml
 DEFAULT_TIMEOUT = 20.0
 _HADOOP_HTTP_PORT = 9870  # dfs.namenode.http-address default port
 _HOST = re.compile(r"[A-Za-z0-9._-]+|[0-9A-Fa-f:.]+")  # a host name, IPv4 or (bracketed) IPv6
@@ -75,6 +76,15 @@ class ClusterConfig:
     user: str | None  # HADOOP_USER_NAME / explicit user, if any
     properties: dict[str, str] = field(default_factory=dict)  # core-site + hdfs-site merged
     timeout: float = DEFAULT_TIMEOUT  # seconds for connect/RPC before ConnectionError
+    ca_cert: str | None = None  # PEM CA bundle for HTTPS; None: the system's trust store
+
+    @property
+    def kerberos(self) -> bool:
+        """Whether the cluster authenticates with Kerberos (hadoop.security.authentication).
+
+        Then the identity is the Kerberos ticket's principal (`kinit`); `user` is not used.
+        """
+        return self.properties.get("hadoop.security.authentication", "").lower() == "kerberos"
 
     @property
     def umask(self) -> int:
@@ -91,16 +101,24 @@ def load_config(
     conf_dir: str | None = None,
     user: str | None = None,
     timeout: float | None = None,
+    ca_cert: str | None = None,
 ) -> ClusterConfig:
-    """Find the cluster: explicit args > env > HADOOP_CONF_DIR XML > the local default cluster."""
+    """Find the cluster: explicit args > env > HADOOP_CONF_DIR XML > the local default cluster.
+
+    `webhdfs_url` may be http(s)://host:port or Hadoop's webhdfs:// / swebhdfs:// form;
+    `ca_cert` (HOPSFS_CA_CERT, or hopsfs.webhdfs.ca in the XML) is the PEM CA bundle HTTPS
+    servers are verified against, instead of the system's.
+    """
     namenode = namenode or env("HOPSFS_NAMENODE_URI")
-    webhdfs_url = webhdfs_url or env("HOPSFS_WEBHDFS_URL")
+    webhdfs_url = _http_url(webhdfs_url or env("HOPSFS_WEBHDFS_URL"))
     conf_path = _conf_dir(conf_dir or env("HADOOP_CONF_DIR"), namenode or webhdfs_url)
     props = _site_properties(conf_path) if conf_path else {}
     where = f" (HADOOP_CONF_DIR={conf_path})" if conf_path else ""
     namenode = _namenode_uri(namenode or props.get("fs.defaultFS"), where)
     if namenode:
-        webhdfs_url = webhdfs_url or _webhdfs_from_properties(props, namenode)
+        webhdfs_url = (
+            webhdfs_url or _webhdfs_from_properties(props, namenode) or _http_url(namenode)
+        )
     elif webhdfs_url:  # WebHDFS only (e.g. through a gateway): Hadoop's own URI scheme for it
         namenode = _webhdfs_as_namenode(webhdfs_url)
     else:
@@ -113,6 +131,7 @@ def load_config(
         user=user or env("HADOOP_USER_NAME"),
         properties=props,
         timeout=_timeout(timeout),
+        ca_cert=_ca_cert(ca_cert or env("HOPSFS_CA_CERT") or props.get(CA_PROPERTY)),
     )
 
 
@@ -204,6 +223,30 @@ def _webhdfs_from_properties(props: Mapping[str, str], namenode_uri: str) -> str
     if address_host in ("0.0.0.0", "", "[::]"):  # bind-all address: reach it via the namenode host
         address_host = host
     return f"{'https' if https else 'http'}://{address_host}:{port or _HADOOP_HTTP_PORT}"
+
+
+def _http_url(url: str | None) -> str | None:
+    """http(s):// for Hadoop's webhdfs:// (swebhdfs://) URIs; None for hdfs:// and None."""
+    if not url:
+        return None
+    scheme, sep, rest = url.partition("://")
+    http = {"webhdfs": "http", "swebhdfs": "https", "http": "http", "https": "https"}
+    if sep and scheme.lower() in http:
+        return f"{http[scheme.lower()]}://{rest}"
+    return None if sep and scheme.lower() == "hdfs" else url
+
+
+def _ca_cert(path: str | None) -> str | None:
+    """The CA bundle file, which must exist (a typo must not fall back to the system's trust)."""
+    if path is None:
+        return None
+    ca = Path(path).expanduser()
+    if not ca.is_file():
+        raise FileNotFoundError(
+            f"CA certificate file {ca} does not exist: fix ca_cert= / HOPSFS_CA_CERT / "
+            f"{CA_PROPERTY}"
+        )
+    return str(ca)
 
 
 def _webhdfs_as_namenode(webhdfs_url: str) -> str:

@@ -1,5 +1,7 @@
 """The embedded local HDFS cluster (real Apache Hadoop daemons from Maven Central jars)."""
 
+from hopsfs_tools.cluster.kdc import Kdc, KdcError
 from hopsfs_tools.cluster.launcher import ClusterError, LocalCluster, check_prerequisites
+from hopsfs_tools.cluster.tls import TlsMaterial
 
-__all__ = ["ClusterError", "LocalCluster", "check_prerequisites"]
+__all__ = ["ClusterError", "Kdc", "KdcError", "LocalCluster", "TlsMaterial", "check_prerequisites"]

@@ -16,6 +16,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import time
 import urllib.error
@@ -23,7 +24,10 @@ import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+from hopsfs_tools.cluster.kdc import Kdc
+from hopsfs_tools.cluster.tls import TlsMaterial
 from hopsfs_tools.config import default_cluster_dir, write_site_xml
 from hopsfs_tools.hadoop.jars import HADOOP_VERSION, hadoop_jars
 
@@ -32,6 +36,10 @@ log = logging.getLogger(__name__)
 STATE_FILE = "cluster.json"
 NAMENODE = "namenode"
 HOST = "127.0.0.1"
+# Host part of a Kerberos cluster's service principals (nn/localhost@REALM), so also the host
+# SPNEGO clients must name in the NameNode's HTTPS URL.
+SERVICE_HOST = "localhost"
+SERVICES = {NAMENODE: "nn", "datanode": "dn", "http": "HTTP"}
 
 # The module openings Hadoop's build uses to run its daemons and tests on Java 17.
 JAVA17_OPENS = [
@@ -71,6 +79,8 @@ class ClusterState:
     user: str = field(default_factory=getpass.getuser)
     ports: dict[str, dict[str, int]] = field(default_factory=dict)
     pids: dict[str, int] = field(default_factory=dict)
+    tls: dict[str, Any] | None = None  # TlsMaterial.to_dict() when the HTTP servers are HTTPS-only
+    kerberos: dict[str, str] | None = None  # realm, krb5_conf, keytab of a Kerberos cluster
 
     @classmethod
     def read(cls, directory: Path) -> ClusterState:
@@ -133,9 +143,26 @@ def _pid_alive(pid: int | None) -> bool:
 
 
 class LocalCluster:
-    """Start, query and stop a local HDFS cluster kept in `directory`."""
+    """Start, query and stop a local HDFS cluster kept in `directory`.
 
-    def __init__(self, directory: str | os.PathLike | None = None, datanodes: int = 3) -> None:
+    `tls=True` (or a `TlsMaterial`) makes every HTTP server HTTPS-only (dfs.http.policy), with a
+    certificate from a CA generated into `directory`/tls unless given; clients verify it against
+    `tls_material.ca_cert` (HOPSFS_CA_CERT in `env()`).
+
+    `kerberos=Kdc(...)` (a started KDC) makes a secure cluster: Kerberos RPC authentication and
+    service authorization, principals nn/, dn/ and HTTP/localhost@REALM in one keytab, block
+    access tokens, SASL data transfer protection and SPNEGO for WebHDFS. Secure DataNodes on
+    unprivileged ports need HTTPS, so it implies `tls=True`.
+    """
+
+    def __init__(
+        self,
+        directory: str | os.PathLike | None = None,
+        datanodes: int = 3,
+        *,
+        tls: bool | TlsMaterial = False,
+        kerberos: Kdc | None = None,
+    ) -> None:
         if datanodes < 1:
             raise ValueError(f"a cluster needs at least 1 DataNode, got datanodes={datanodes}")
         self.directory = Path(directory) if directory else default_cluster_dir()
@@ -145,6 +172,13 @@ class LocalCluster:
             if (self.directory / STATE_FILE).exists()
             else ClusterState(directory=str(self.directory), datanodes=datanodes)
         )
+        self._tls_request = tls or (kerberos is not None)
+        self._kdc = kerberos
+
+    @property
+    def tls_material(self) -> TlsMaterial | None:
+        """The CA and keystore of an HTTPS-only cluster (None for plain HTTP)."""
+        return TlsMaterial.from_dict(self.state.tls) if self.state.tls else None
 
     # ----------------------------------------------------------------- addresses
     @property
@@ -160,7 +194,18 @@ class LocalCluster:
         return f"hdfs://{HOST}:{self.state.ports[NAMENODE]['rpc']}"
 
     @property
+    def principals(self) -> dict[str, str]:
+        """A Kerberos cluster's service principals by role: namenode, datanode, http (SPNEGO)."""
+        if not self.state.kerberos:
+            return {}
+        realm = self.state.kerberos["realm"]
+        return {role: f"{svc}/{SERVICE_HOST}@{realm}" for role, svc in SERVICES.items()}
+
+    @property
     def webhdfs_url(self) -> str:
+        if self.state.tls:
+            host = SERVICE_HOST if self.state.kerberos else HOST
+            return f"https://{host}:{self.state.ports[NAMENODE]['https']}"
         return f"http://{HOST}:{self.state.ports[NAMENODE]['http']}"
 
     @property
@@ -169,11 +214,16 @@ class LocalCluster:
 
     def env(self) -> dict[str, str]:
         """The environment a client needs to use this cluster."""
-        return {
+        env = {
             "HADOOP_CONF_DIR": str(self.conf_dir),
             "HOPSFS_NAMENODE_URI": self.namenode_uri,
             "HOPSFS_WEBHDFS_URL": self.webhdfs_url,
         }
+        if self.tls_material:
+            env["HOPSFS_CA_CERT"] = str(self.tls_material.ca_cert)
+        if self.state.kerberos:
+            env["KRB5_CONFIG"] = self.state.kerberos["krb5_conf"]
+        return env
 
     def log_path(self, name: str) -> Path:
         return self.logs_dir / f"{name}.log"
@@ -187,6 +237,13 @@ class LocalCluster:
         check_prerequisites()
         jars = hadoop_jars(self.state.hadoop_version)
         self.directory.mkdir(parents=True, exist_ok=True)
+        if self._tls_request and not self.state.tls:
+            material = self._tls_request
+            if not isinstance(material, TlsMaterial):
+                material = TlsMaterial.create(self.directory / "tls")
+            self.state.tls = material.to_dict()
+        if self._kdc and not self.state.kerberos:
+            self._create_principals(self._kdc)
         if not self.state.ports:
             self._allocate_ports()
         if not (self.conf_dir / "hdfs-site.xml").exists():
@@ -225,7 +282,10 @@ class LocalCluster:
     def jmx(self, bean: str, timeout: float = 5.0) -> dict[str, Any]:
         """One NameNode JMX bean (e.g. 'FSNamesystemState', 'NameNodeInfo') as a dict."""
         url = f"{self.webhdfs_url}/jmx?qry=Hadoop:service=NameNode,name={bean}"
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
+        context = None
+        if self.tls_material:
+            context = ssl.create_default_context(cafile=str(self.tls_material.ca_cert))
+        with urllib.request.urlopen(url, timeout=timeout, context=context) as resp:
             beans = json.load(resp)["beans"]
         if not beans:
             raise ClusterError(f"NameNode JMX bean {bean} not available at {url}")
@@ -318,6 +378,9 @@ class LocalCluster:
         ports = {NAMENODE: {"rpc": _free_port(), "http": _free_port()}}
         for name in self.datanode_names:
             ports[name] = {"xfer": _free_port(), "http": _free_port(), "ipc": _free_port()}
+        if self.state.tls:
+            for daemon in ports.values():
+                daemon["https"] = _free_port()
         self.state.ports = ports
         self.state.write()
 
@@ -326,7 +389,7 @@ class LocalCluster:
         self.conf_dir.mkdir(parents=True, exist_ok=True)
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         nn = self.state.ports[NAMENODE]
-        write_site_xml(self.conf_dir / "core-site.xml", {
+        core_site = {
             "fs.defaultFS": self.namenode_uri,
             "hadoop.tmp.dir": self.directory / "tmp",
             "hadoop.security.authentication": "simple",
@@ -334,8 +397,8 @@ class LocalCluster:
             "ipc.client.connect.max.retries": 3,
             "ipc.client.connect.retry.interval": 500,
             "ipc.client.connect.timeout": 5000,
-        })
-        write_site_xml(self.conf_dir / "hdfs-site.xml", {
+        }
+        hdfs_site = {
             "dfs.namenode.name.dir": self.directory / "name",
             "dfs.namenode.rpc-address": f"{HOST}:{nn['rpc']}",
             "dfs.namenode.http-address": f"{HOST}:{nn['http']}",
@@ -355,14 +418,77 @@ class LocalCluster:
             "dfs.namenode.datanode.registration.ip-hostname-check": "false",
             "dfs.blocksize": 128 * 1024 * 1024,
             "dfs.namenode.fs-limits.min-block-size": 1024,
-        })
+        }
+        tls = self.tls_material
+        if tls:
+            hdfs_site.update({
+                "dfs.http.policy": "HTTPS_ONLY",
+                "dfs.namenode.https-address": urlsplit(self.webhdfs_url).netloc,
+            })
+            write_site_xml(self.conf_dir / "ssl-server.xml", tls.ssl_server_properties())
+            write_site_xml(self.conf_dir / "ssl-client.xml", tls.ssl_client_properties())
+        if self.state.kerberos:
+            core_site.update(self._kerberos_core_site())
+            hdfs_site.update(self._kerberos_hdfs_site())
+        write_site_xml(self.conf_dir / "core-site.xml", core_site)
+        write_site_xml(self.conf_dir / "hdfs-site.xml", hdfs_site)
         (self.conf_dir / "log4j.properties").write_text(LOG4J)
+
+    def _create_principals(self, kdc: Kdc) -> None:
+        """The service principals, exported into one keytab the daemons log in with."""
+        keytab = self.directory / "keytabs" / "hdfs.keytab"
+        keytab.parent.mkdir(parents=True, exist_ok=True)
+        for svc in SERVICES.values():
+            kdc.add_principal(f"{svc}/{SERVICE_HOST}", keytab)
+        keytab.chmod(0o600)
+        self.state.kerberos = {
+            "realm": kdc.realm, "krb5_conf": str(kdc.krb5_conf), "keytab": str(keytab),
+        }
+        self.state.write()
+
+    def _kerberos_core_site(self) -> dict[str, str]:
+        """Kerberos authentication and service-level authorization for every daemon and client,
+        SPNEGO on the HTTP servers (WebHDFS included)."""
+        realm = re.escape(self.state.kerberos["realm"])
+        return {
+            "hadoop.security.authentication": "kerberos",
+            "hadoop.security.authorization": "true",
+            "hadoop.http.authentication.type": "kerberos",
+            "hadoop.http.authentication.kerberos.principal": self.principals["http"],
+            "hadoop.http.authentication.kerberos.keytab": self.state.kerberos["keytab"],
+            # JMX metrics stay readable without a ticket: `status()` and readiness read them.
+            "hadoop.http.authentication.kerberos.endpoint.whitelist": "/jmx",
+            # The services act as the cluster's superuser, as nn/host@R -> hdfs on real clusters.
+            "hadoop.security.auth_to_local": "\n".join([
+                f"RULE:[2:$1@$0]([nd]n@{realm})s/.*/{self.state.user}/",
+                f"RULE:[2:$1@$0](HTTP@{realm})s/.*/{self.state.user}/",
+                "DEFAULT",
+            ]),
+        }
+
+    def _kerberos_hdfs_site(self) -> dict[str, str]:
+        """Principals, keytabs, block tokens, SASL data transfer protection, SPNEGO for WebHDFS."""
+        keytab, principals = self.state.kerberos["keytab"], self.principals
+        return {
+            "dfs.namenode.kerberos.principal": principals[NAMENODE],
+            "dfs.namenode.keytab.file": keytab,
+            "dfs.datanode.kerberos.principal": principals["datanode"],
+            "dfs.datanode.keytab.file": keytab,
+            "dfs.web.authentication.kerberos.principal": principals["http"],
+            "dfs.web.authentication.kerberos.keytab": keytab,
+            "dfs.namenode.kerberos.internal.spnego.principal": principals["http"],
+            "dfs.block.access.token.enable": "true",
+            # Unprivileged DataNode ports are allowed with SASL on data transfer + HTTPS_ONLY.
+            "dfs.data.transfer.protection": "authentication",
+        }
 
     def _java(self, main: str, jars: Path, heap: str, args: list[str]) -> list[str]:
         classpath = os.pathsep.join([str(self.conf_dir), str(jars / "*")])
+        krb5 = self.state.kerberos
         return [
             "java", f"-Xmx{heap}", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
             "-Djava.net.preferIPv4Stack=true", f"-Dhadoop.log.dir={self.logs_dir}",
+            *([f"-Djava.security.krb5.conf={krb5['krb5_conf']}"] if krb5 else []),
             *JAVA17_OPENS, "-cp", classpath, main, *args,
         ]
 
@@ -394,6 +520,8 @@ class LocalCluster:
                 "dfs.datanode.http.address": f"{HOST}:{ports['http']}",
                 "dfs.datanode.ipc.address": f"{HOST}:{ports['ipc']}",
             }
+            if "https" in ports:
+                overrides["dfs.datanode.https.address"] = f"{HOST}:{ports['https']}"
             args = [a for k, v in overrides.items() for a in ("-D", f"{k}={v}")]
             cmd = self._java(MAIN_CLASS["datanode"], jars, "256m", args)
         self.logs_dir.mkdir(parents=True, exist_ok=True)

@@ -45,6 +45,8 @@ _ENV_KEYS = (
     "HOPSFS_PROJECT",
     "HOPSWORKS_PROJECT_NAME",
     "HOPSFS_TIMEOUT",
+    "HOPSFS_CA_CERT",
+    "KRB5CCNAME",  # another ticket cache may hold another principal
     "HADOOP_CONF_DIR",
     "HADOOP_USER_NAME",
 )
@@ -103,9 +105,11 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_EnvCached):
         conf_dir: str | None = None,
         timeout: float | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
+        ca_cert: str | None = None,
         **kwargs: Any,
     ) -> None:
-        """`backend`: "native" (default, or $HOPSFS_BACKEND), "arrow" or "webhdfs"."""
+        """`backend`: "native" (default, or $HOPSFS_BACKEND), "arrow" or "webhdfs";
+        `ca_cert`: PEM CA bundle to verify HTTPS (WebHDFS) servers with (or $HOPSFS_CA_CERT)."""
         super().__init__(**kwargs)
         self.config: ClusterConfig = load_config(
             namenode=namenode,
@@ -114,6 +118,7 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_EnvCached):
             conf_dir=conf_dir,
             user=user,
             timeout=timeout,
+            ca_cert=ca_cert,
         )
         self.project: Project | None = (
             project if isinstance(project, Project) else current_project(project, user)

@@ -3,9 +3,42 @@
 from __future__ import annotations
 
 import errno
+import os
 import re
+from collections.abc import Mapping
 
 from hopsfs_tools.project import PROJECTS_ROOT, split_user
+
+
+class CertificateVerificationError(ConnectionError):
+    """An HTTPS server's certificate failed verification (unknown CA, expired, other host name).
+
+    Raised before anything is sent to the server; the message names the server and the option
+    that sets the CA to trust.
+    """
+
+
+class KerberosError(PermissionError):
+    """The cluster requires Kerberos and this client has no valid ticket, or it was refused.
+
+    The message names the NameNode's principal and realm and says how to get a ticket (`kinit`).
+    """
+
+
+def kerberos(path: str, detail: str, properties: Mapping[str, str]) -> KerberosError:
+    """The KerberosError for an authentication failure (`detail`: the library's reason)."""
+    principal = properties.get("dfs.namenode.kerberos.principal", "")
+    realm = principal.rpartition("@")[2] if "@" in principal else "<REALM>"
+    cache = os.environ.get("KRB5CCNAME") or "the default ticket cache"
+    served_by = f" (NameNode principal {principal})" if principal else ""
+    return KerberosError(
+        errno.EACCES,
+        f"Kerberos authentication failed: {detail.strip().splitlines()[0]}. The cluster"
+        f"{served_by} requires a Kerberos ticket: run `kinit <user>@{realm}` (or `kinit -kt "
+        f"<keytab> <principal>`) so that it is in {cache} (KRB5CCNAME)",
+        path,
+    )
+
 
 # Java exception class (simple name) -> Python exception type.
 JAVA_EXCEPTIONS: dict[str, type[OSError]] = {

@@ -240,19 +240,26 @@ def exported_symbols(lib: Path) -> set[str]:
 
 
 def arrow_environment(conf_dir: str | None) -> dict[str, str]:
-    """The env vars libhdfs needs: ARROW_LIBHDFS_DIR, JAVA_HOME, CLASSPATH, LD_LIBRARY_PATH."""
+    """The env vars libhdfs needs: ARROW_LIBHDFS_DIR, JAVA_HOME, CLASSPATH, LD_LIBRARY_PATH,
+    and LIBHDFS_OPTS telling the JVM about $KRB5_CONFIG (Java reads only /etc/krb5.conf)."""
     home = java_home()
     jvm_dir = str(libjvm_dir(home))
     ld_path = os.environ.get("LD_LIBRARY_PATH", "")
     if jvm_dir not in ld_path.split(os.pathsep):
         ld_path = os.pathsep.join(p for p in (jvm_dir, ld_path) if p)
-    return {
+    env = {
         "ARROW_LIBHDFS_DIR": str(ensure_libhdfs()),
         "JAVA_HOME": str(home),
         # Explicit jars: the JVM started through JNI does not expand `dir/*` wildcards.
         "CLASSPATH": hadoop_classpath(conf_dir=conf_dir),
         "LD_LIBRARY_PATH": ld_path,
     }
+    opts = os.environ.get("LIBHDFS_OPTS", "")
+    krb5_conf = os.environ.get("KRB5_CONFIG")
+    if krb5_conf and "java.security.krb5.conf" not in opts:
+        first = krb5_conf.split(os.pathsep)[0]  # MIT allows a list of files; Java takes one
+        env["LIBHDFS_OPTS"] = f"{opts} -Djava.security.krb5.conf={first}".strip()
+    return env
 
 
 def describe(conf_dir: str | None = None) -> str:

@@ -55,6 +55,14 @@ def prepare_environment(conf_dir: str | None) -> dict[str, str]:
         return _JVM_ENV
 
 
+def _ticket_cache() -> str | None:
+    """The Kerberos ticket cache file named by KRB5CCNAME (None: Java's default cache)."""
+    name = os.environ.get("KRB5CCNAME", "")
+    if name.startswith("FILE:") or (name and ":" not in name):
+        return name.removeprefix("FILE:")
+    return None
+
+
 def _has_hadoop_jars(classpath: str) -> bool:
     """Whether `classpath` lists Hadoop client jars explicitly (the JNI JVM expands no `*`)."""
     return (
@@ -86,6 +94,7 @@ _SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "hdfsBuilderSetNameNode": (None, [_P, _S]),
     "hdfsBuilderSetUserName": (None, [_P, _S]),
     "hdfsBuilderSetForceNewInstance": (None, [_P]),
+    "hdfsBuilderSetKerbTicketCachePath": (None, [_P, _S]),
     "hdfsBuilderConfSetStr": (_I, [_P, _S, _S]),
     "hdfsBuilderConnect": (_P, [_P]),
     "hdfsDisconnect": (_I, [_P]),
@@ -121,7 +130,9 @@ class ArrowBackend(WebHdfsDelegation):
     def __init__(self, config: ClusterConfig) -> None:
         self.config = config
         env = prepare_environment(config.conf_dir)
-        self.user = config.user or os.environ.get("HADOOP_USER_NAME")
+        # On a Kerberos cluster the identity is the ticket cache's principal, not a user name.
+        self.user = None if config.kerberos else config.user or os.environ.get("HADOOP_USER_NAME")
+        self.ticket_cache = _ticket_cache() if config.kerberos else None
         # Fail fast on an unreachable namenode (the Java default retries for minutes).
         connect_ms = str(max(int(config.timeout * 1000 / 3), 1000))
         self.conf = {
@@ -153,6 +164,8 @@ class ArrowBackend(WebHdfsDelegation):
         self._lib.hdfsBuilderSetNameNode(builder, c(self.config.namenode_uri))
         if self.user:
             self._lib.hdfsBuilderSetUserName(builder, c(self.user))
+        if self.ticket_cache:
+            self._lib.hdfsBuilderSetKerbTicketCachePath(builder, c(self.ticket_cache))
         self._lib.hdfsBuilderSetForceNewInstance(builder)
         for key, value in self.conf.items():
             self._lib.hdfsBuilderConfSetStr(builder, c(key), c(value))
@@ -162,6 +175,13 @@ class ArrowBackend(WebHdfsDelegation):
         self._handle = handle
         ptr = self._lib.hdfsGetPathInfo(handle, b"/")
         if not ptr:
+            # The status of "/" is never denied: a reachable secure NameNode refused the login.
+            refused = ctypes.get_errno() in (errno.EACCES, EINTERNAL) and not self._namenode_down()
+            if self.config.kerberos and refused:
+                raise errors.kerberos(
+                    "/", "the NameNode is reachable but refused the libhdfs client's login (the "
+                    "Java stack trace is on stderr)", self.config.properties
+                )
             raise self._unreachable("the namenode did not answer a status call on /")
         self._lib.hdfsFreeFileInfo(ptr, 1)
 
@@ -176,6 +196,7 @@ class ArrowBackend(WebHdfsDelegation):
                     self.config.namenode_uri,
                     0,
                     user=self.user,
+                    kerb_ticket=self.ticket_cache,
                     replication=replication,
                     default_block_size=blocksize,
                     extra_conf=self.conf,

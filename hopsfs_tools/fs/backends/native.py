@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _RPC_ERROR = re.compile(r'RPCError\("([^"]+)", "(.*)', re.S)
+# GSSAPIError(GssMajorCodes { .. routine_error: "GSS_S_NO_CRED" .. }, 2529639053, "why")
+_GSS_ERROR = re.compile(r'GSSAPIError\(.*, "(.*)"\)', re.S)
 _NETWORK = re.compile(r"Connection (refused|reset)|timed out|os error (104|110|111|113)\b")
 _RETRY_KEYS = (
     "dfs.client.failover.max.attempts",
@@ -68,7 +70,8 @@ class NativeBackend(WebHdfsDelegation):
 
     def __init__(self, config: ClusterConfig) -> None:
         self.config = config
-        self.user = _bind_user(config.user)
+        # Kerberos: the ticket's principal is the user (hdfs-native ignores HADOOP_USER_NAME then)
+        self.user = None if config.kerberos else _bind_user(config.user)
         props = {**retry_properties(config.timeout), **config.properties}
         if "dfs.client.socket-timeout" not in props:
             props["dfs.client.socket-timeout"] = str(int(config.timeout * 1000))
@@ -117,6 +120,9 @@ class NativeBackend(WebHdfsDelegation):
     def _error(self, exc: BaseException, path: str) -> OSError:
         """Our typed, path-naming error for an exception raised by hdfs-native on `path`."""
         text = str(exc)
+        gss = _GSS_ERROR.search(text)
+        if gss:  # no (valid) Kerberos ticket: fails at once, never a connection error
+            return errors.kerberos(path, gss.group(1), self.config.properties)
         rpc = _RPC_ERROR.match(text)
         if rpc:  # RuntimeError('RPCError("org.apache...Exception", "message\\n\\tat ...")')
             java, text = rpc.group(1), rpc.group(2).split("\\n")[0].removesuffix('")')
@@ -392,7 +398,9 @@ def _bind_user(user: str | None) -> str:
     return effective
 
 
-def _release_user(user: str) -> None:
-    """Forget one live backend of `user`."""
+def _release_user(user: str | None) -> None:
+    """Forget one live backend of `user` (None: a Kerberos backend, bound to no user name)."""
+    if user is None:
+        return
     with _users_lock:
         _users[user] = max(0, _users.get(user, 0) - 1)

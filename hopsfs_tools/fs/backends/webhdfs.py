@@ -7,14 +7,16 @@ import io
 import os
 import posixpath
 import queue
+import re
 import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, BinaryIO
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import SplitResult, quote, urlencode, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 
+from hopsfs_tools.config import CA_PROPERTY
 from hopsfs_tools.fs import errors
 from hopsfs_tools.fs.backends.base import (
     DIR_MODE,
@@ -31,7 +33,9 @@ _API = "/webhdfs/v1"
 _POOL_SIZE = 32  # connections kept per host: enough for thread pools reading in parallel
 _UPLOAD_CHUNK = 1 << 20  # bytes per queued piece of an upload
 _UPLOAD_QUEUE = 8  # queued pieces: bounds an upload's memory to ~8 MiB plus the caller's buffer
-CA_PROPERTY = "hopsfs.webhdfs.ca"
+
+_CERT_FAILED = "CERTIFICATE_VERIFY_FAILED"  # what OpenSSL says about an untrusted certificate
+_CERT_REASON = re.compile(r"certificate verify failed: ([^(]+?) \(_ssl")
 
 Send = Callable[..., requests.Response]
 
@@ -57,13 +61,18 @@ class WebHdfsBackend:
         self.user = config.user or os.environ.get("HADOOP_USER_NAME") or getpass.getuser()
         self.timeout = config.timeout
         self.umask = config.umask
-        self._verify: bool | str = (
-            config.properties.get(CA_PROPERTY) or os.environ.get("REQUESTS_CA_BUNDLE") or True
-        )
+        self.properties = config.properties
+        # True: the system's trust store (or REQUESTS_CA_BUNDLE, which requests reads itself)
+        self._verify: bool | str = config.ca_cert or True
         self._session = requests.Session()
         adapter = HTTPAdapter(pool_connections=_POOL_SIZE, pool_maxsize=_POOL_SIZE)
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
+        # Kerberos: SPNEGO with the ticket's principal instead of `user.name` (simple auth)
+        self._kerberos = config.kerberos
+        self._auth_errors: tuple[type[Exception], ...] = ()
+        if self._kerberos:
+            self._session.auth, self._auth_errors = _spnego()
 
     # -- HTTP plumbing -------------------------------------------------------------------------
 
@@ -75,22 +84,48 @@ class WebHdfsBackend:
         """
         for attempt in (1, 2):
             try:
-                return self._session.request(
+                resp = self._session.request(
                     method, url, timeout=(self.timeout, self.timeout), verify=self._verify, **kw
                 )
+            except self._auth_errors as e:  # e.g. no ticket: SPNEGO found no credentials
+                raise errors.kerberos(path, str(e), self.properties) from e
             except (
                 requests.ConnectionError,
                 requests.Timeout,
                 requests.exceptions.ChunkedEncodingError,
             ) as e:
+                where = urlsplit(e.request.url if e.request is not None and e.request.url else url)
+                if isinstance(e, requests.exceptions.SSLError) and _CERT_FAILED in str(e):
+                    raise self._untrusted(e, where, path) from e
                 retry = method == "GET" and attempt == 1 and not isinstance(e, requests.Timeout)
                 if not retry:
-                    raise self._unreachable(e, url, path) from e
+                    raise self._unreachable(e, where, path) from e
+            else:
+                if resp.status_code == 401 and self._kerberos:
+                    raise errors.kerberos(
+                        path, f"{urlsplit(url).netloc} answered 401 Unauthorized to SPNEGO",
+                        self.properties,
+                    )
+                return resp
         raise AssertionError("unreachable")
 
-    def _unreachable(self, e: requests.RequestException, url: str, path: str) -> ConnectionError:
+    def _untrusted(
+        self, e: requests.exceptions.SSLError, where: SplitResult, path: str
+    ) -> errors.CertificateVerificationError:
+        """The error for a server whose TLS certificate we do not trust (nothing was sent)."""
+        reason = _CERT_REASON.search(str(e))
+        trusted = f"the CA in {self._verify}" if isinstance(self._verify, str) else "system CAs"
+        return errors.CertificateVerificationError(
+            f"{path}: the TLS certificate of {where.scheme}://{where.netloc} failed verification "
+            f"against {trusted} ({reason.group(1) if reason else 'certificate verify failed'}), "
+            "so nothing was sent; trust the cluster's CA with ca_cert='/path/to/ca.pem', "
+            f"HOPSFS_CA_CERT or {CA_PROPERTY} in hdfs-site.xml"
+        )
+
+    def _unreachable(
+        self, e: requests.RequestException, where: SplitResult, path: str
+    ) -> ConnectionError:
         """The ConnectionError for a request that got no answer (names the server that failed)."""
-        where = urlsplit(e.request.url if e.request is not None and e.request.url else url)
         if isinstance(e, requests.Timeout):
             why = f"no answer within {self.timeout:g}s"
         else:
@@ -102,7 +137,7 @@ class WebHdfsBackend:
 
     def _url(self, path: str, op: str, params: dict[str, Any]) -> str:
         """The namenode URL of `op` on `path` (None-valued params dropped, booleans lower-case)."""
-        query = {"op": op, "user.name": self.user}
+        query = {"op": op} if self._kerberos else {"op": op, "user.name": self.user}
         for key, value in params.items():
             if value is not None:
                 query[key] = str(value).lower() if isinstance(value, bool) else str(value)
@@ -475,6 +510,21 @@ def check(resp: requests.Response, path: str) -> None:
     if resp.status_code == 404:
         raise errors.make(FileNotFoundError, path, f"{detail}: is webhdfs_url a WebHDFS endpoint?")
     raise errors.make(OSError, path, f"{detail}: {resp.text[:200]}")
+
+
+def _spnego() -> tuple[requests.auth.AuthBase, tuple[type[Exception], ...]]:
+    """SPNEGO (Kerberos over HTTP) from requests-gssapi, and the errors it raises."""
+    try:
+        from requests_gssapi import OPTIONAL, HTTPSPNEGOAuth
+        from requests_gssapi.exceptions import MutualAuthenticationError, SPNEGOExchangeError
+    except ImportError as e:
+        raise ImportError(
+            "WebHDFS on a Kerberos cluster needs requests-gssapi for SPNEGO: "
+            "pip install 'hopsfs-tools[kerberos]'"
+        ) from e
+    # The server is already authenticated by TLS; Hadoop does not always send its token back.
+    auth = HTTPSPNEGOAuth(mutual_authentication=OPTIONAL)
+    return auth, (SPNEGOExchangeError, MutualAuthenticationError)
 
 
 def _file_info(parent: str, st: dict[str, Any]) -> FileInfo:
