@@ -53,6 +53,8 @@ def write_site_xml(path: str | os.PathLike, props: Mapping[str, object]) -> None
 
 BACKENDS = ("native", "arrow", "webhdfs")
 DEFAULT_TIMEOUT = 20.0
+DEFAULT_RETRIES = 5  # further attempts of a call that failed on a lost connection
+DEFAULT_RETRY_BACKOFF = 0.5  # seconds before the first retry; doubles for each further one
 _HADOOP_HTTP_PORT = 9870  # dfs.namenode.http-address default port
 _NO_CLUSTER_HINT = (
     "start a local one with `hopsfs-tools cluster up`, or set HADOOP_CONF_DIR to a directory "
@@ -71,6 +73,8 @@ class ClusterConfig:
     user: str | None  # HADOOP_USER_NAME / explicit user, if any
     properties: dict[str, str] = field(default_factory=dict)  # core-site + hdfs-site merged
     timeout: float = DEFAULT_TIMEOUT  # seconds for connect/RPC before ConnectionError
+    retries: int = DEFAULT_RETRIES  # retries of safe calls after a lost connection (0: none)
+    retry_backoff: float = DEFAULT_RETRY_BACKOFF  # seconds before the first retry (then doubled)
 
 
 def load_config(
@@ -81,6 +85,8 @@ def load_config(
     conf_dir: str | None = None,
     user: str | None = None,
     timeout: float | None = None,
+    retries: int | None = None,
+    retry_backoff: float | None = None,
 ) -> ClusterConfig:
     """Find the cluster: explicit args > env > HADOOP_CONF_DIR XML > the local default cluster."""
     namenode = namenode or env("HOPSFS_NAMENODE_URI")
@@ -103,6 +109,8 @@ def load_config(
         user=user or env("HADOOP_USER_NAME"),
         properties=props,
         timeout=_timeout(timeout),
+        retries=_retries(retries),
+        retry_backoff=_retry_backoff(retry_backoff),
     )
 
 
@@ -197,5 +205,36 @@ def _timeout(value: float | None) -> float:
     if not seconds > 0:
         raise ValueError(
             f"Timeout {raw!r} is not a positive number of seconds: fix HOPSFS_TIMEOUT / timeout="
+        )
+    return seconds
+
+
+def _retries(value: int | None) -> int:
+    """The explicit retry count, else $HOPSFS_RETRIES, else the default; a whole number >= 0."""
+    raw: object = value if value is not None else (env("HOPSFS_RETRIES") or DEFAULT_RETRIES)
+    try:
+        count = int(str(raw))
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise ValueError(
+            f"Retries {raw!r} is not a whole number >= 0: fix HOPSFS_RETRIES / retries="
+        )
+    return count
+
+
+def _retry_backoff(value: float | None) -> float:
+    """The explicit first retry delay, else $HOPSFS_RETRY_BACKOFF, else the default; >= 0 s."""
+    raw: object = (
+        value if value is not None else (env("HOPSFS_RETRY_BACKOFF") or DEFAULT_RETRY_BACKOFF)
+    )
+    try:
+        seconds = float(raw)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if not seconds >= 0:
+        raise ValueError(
+            f"Retry backoff {raw!r} is not a number of seconds >= 0: "
+            "fix HOPSFS_RETRY_BACKOFF / retry_backoff="
         )
     return seconds

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import getpass
 import io
+import logging
 import os
 import posixpath
 import queue
 import threading
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -25,9 +27,16 @@ _API = "/webhdfs/v1"
 _POOL_SIZE = 32  # connections kept per host: enough for thread pools reading in parallel
 _UPLOAD_CHUNK = 1 << 20  # bytes per queued piece of an upload
 _UPLOAD_QUEUE = 8  # queued pieces: bounds an upload's memory to ~8 MiB plus the caller's buffer
+_READ_CHUNK = 1 << 20  # bytes per piece of a streamed read
+_FAILED_FOR = 60.0  # seconds a datanode that failed us is avoided in redirects
+_REDIRECT_ASKS = 4  # namenode answers to try while they name an avoided datanode
+_BROKEN = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+)
 CA_PROPERTY = "hopsfs.webhdfs.ca"
-
-Send = Callable[..., requests.Response]
+log = logging.getLogger(__name__)
 
 
 def connect(config: ClusterConfig) -> WebHdfsBackend:
@@ -39,6 +48,7 @@ class WebHdfsBackend:
     """The Backend protocol over WebHDFS: namenode JSON calls, datanode redirects for data."""
 
     name = "webhdfs"
+    recovers_writes = False  # the upload streams through one DataNode; if it dies, so does the PUT
 
     def __init__(self, config: ClusterConfig) -> None:
         if not config.webhdfs_url:
@@ -57,29 +67,41 @@ class WebHdfsBackend:
         adapter = HTTPAdapter(pool_connections=_POOL_SIZE, pool_maxsize=_POOL_SIZE)
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
+        self._failed: dict[str, float] = {}  # datanode "host:port" -> when it last failed us
 
     # -- HTTP plumbing -------------------------------------------------------------------------
 
     def _send(self, method: str, url: str, path: str, **kw: Any) -> requests.Response:
-        """One HTTP request; network failures become ConnectionError naming the URL.
+        """One HTTP request; network failures become ConnectionError naming the URL (fs.core
+        retries what is safe to retry)."""
+        try:
+            return self._session.request(
+                method, url, timeout=(self.timeout, self.timeout), verify=self._verify, **kw
+            )
+        except _BROKEN as e:
+            raise self._unreachable(e, url, path) from e
 
-        A GET that lost its connection (not a timeout) is tried once more: a stale pooled
-        connection or a dead datanode behind a redirect should not fail a read.
-        """
-        for attempt in (1, 2):
-            try:
-                return self._session.request(
-                    method, url, timeout=(self.timeout, self.timeout), verify=self._verify, **kw
+    def _redirect(self, method: str, path: str, op: str, params: dict[str, Any]) -> str:
+        """The datanode URL the namenode sends `op` to, asking again while it names a datanode
+        that failed us recently (the namenode picks among the replicas' holders)."""
+        now = time.monotonic()
+        self._failed = {dn: t for dn, t in self._failed.items() if now - t < _FAILED_FOR}
+        location = ""
+        for _ in range(_REDIRECT_ASKS):
+            resp = self._send(method, self._url(path, op, params), path, allow_redirects=False)
+            check(resp, path)
+            location = resp.headers.get("Location") or ""
+            if not location:
+                raise errors.make(
+                    OSError, path, f"WebHDFS {op} answered {resp.status_code} without a redirect"
                 )
-            except (
-                requests.ConnectionError,
-                requests.Timeout,
-                requests.exceptions.ChunkedEncodingError,
-            ) as e:
-                retry = method == "GET" and attempt == 1 and not isinstance(e, requests.Timeout)
-                if not retry:
-                    raise self._unreachable(e, url, path) from e
-        raise AssertionError("unreachable")
+            if urlsplit(location).netloc not in self._failed:
+                break
+        return location
+
+    def _datanode_failed(self, url: str) -> None:
+        """Avoid the datanode of `url` in redirects for a while."""
+        self._failed[urlsplit(url).netloc] = time.monotonic()
 
     def _unreachable(self, e: requests.RequestException, url: str, path: str) -> ConnectionError:
         """The ConnectionError for a request that got no answer (names the server that failed)."""
@@ -281,12 +303,31 @@ class WebHdfsBackend:
         return WebHdfsReader(self, path, st["size"])
 
     def read_range(self, path: str, offset: int, length: int) -> bytes:
-        """`length` bytes at `offset` through OPEN (redirected to a datanode)."""
-        resp = self._send(
-            "GET", self._url(path, "OPEN", {"offset": offset, "length": length}), path
-        )
-        check(resp, path)
-        return resp.content
+        """Up to `length` bytes at `offset`, streamed by OPEN from a datanode.
+
+        If the datanode dies mid-stream, the bytes received so far are returned (callers ask
+        again for the rest, see fs.core) and the datanode is avoided from then on; with nothing
+        received, ConnectionError.
+        """
+        location = self._redirect("GET", path, "OPEN", {"offset": offset, "length": length})
+        try:
+            resp = self._send("GET", location, path, stream=True)
+        except ConnectionError:
+            self._datanode_failed(location)
+            raise
+        parts: list[bytes] = []
+        with resp:
+            check(resp, path)
+            try:
+                parts.extend(resp.iter_content(_READ_CHUNK))
+            except _BROKEN as e:
+                self._datanode_failed(location)
+                got = sum(map(len, parts))
+                if not got:
+                    raise self._unreachable(e, location, path) from e
+                log.warning("%s: the stream from %s broke after %d bytes (%s); resuming",
+                            path, urlsplit(location).netloc, got, e)
+        return b"".join(parts)
 
     def open_write(
         self,
@@ -319,14 +360,8 @@ class WebHdfsBackend:
 
     def _upload(self, method: str, path: str, op: str, params: dict[str, Any]) -> BinaryIO:
         """Ask the namenode where to send the data (a 307 to a datanode), then stream it there."""
-        resp = self._send(method, self._url(path, op, params), path, allow_redirects=False)
-        check(resp, path)
-        location = resp.headers.get("Location")
-        if not location:
-            raise errors.make(
-                OSError, path, f"WebHDFS {op} answered {resp.status_code} without a redirect"
-            )
-        return _Upload(self._send, method, location, path)  # type: ignore[return-value]
+        location = self._redirect(method, path, op, params)
+        return _Upload(self, method, location, path)  # type: ignore[return-value]
 
     def close(self) -> None:
         self._session.close()
@@ -357,7 +392,7 @@ class _Upload(io.RawIOBase):
     close() ends the body and waits for the datanode to confirm the file.
     """
 
-    def __init__(self, send: Send, method: str, url: str, path: str) -> None:
+    def __init__(self, backend: WebHdfsBackend, method: str, url: str, path: str) -> None:
         super().__init__()
         self.path = path
         self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=_UPLOAD_QUEUE)
@@ -365,7 +400,10 @@ class _Upload(io.RawIOBase):
         self._result: requests.Response | BaseException | None = None
         self._written = 0
         self._thread = threading.Thread(
-            target=self._run, args=(send, method, url), name=f"webhdfs-upload {path}", daemon=True
+            target=self._run,
+            args=(backend, method, url),
+            name=f"webhdfs-upload {path}",
+            daemon=True,
         )
         self._thread.start()
 
@@ -373,10 +411,13 @@ class _Upload(io.RawIOBase):
         while (piece := self._queue.get()) is not None:
             yield piece
 
-    def _run(self, send: Send, method: str, url: str) -> None:
+    def _run(self, backend: WebHdfsBackend, method: str, url: str) -> None:
         try:
             headers = {"Content-Type": "application/octet-stream"}
-            self._result = send(method, url, self.path, data=self._body(), headers=headers)
+            self._result = backend._send(method, url, self.path, data=self._body(), headers=headers)
+        except ConnectionError as e:  # the datanode went away: avoid it for the next attempt
+            backend._datanode_failed(url)
+            self._result = e
         except BaseException as e:  # handed to the writer thread by _raise
             self._result = e
         finally:
