@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -181,6 +182,28 @@ def test_datanode_killed_mid_write(
 # -- the NameNode ---------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("backend", ["native", "webhdfs"])
+def test_retries_and_backoff_are_configurable(backend: str) -> None:
+    """Against a port nobody listens on: retries=0 fails at once; retries=3 with a 0.3 s
+    backoff waits 0.3 + 0.6 + 1.2 s between four attempts, then raises ConnectionError."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    where = {"namenode": f"hdfs://127.0.0.1:{port}", "webhdfs_url": f"http://127.0.0.1:{port}"}
+    took = {}
+    for retries in (0, 3):
+        fs = HopsFileSystem(
+            backend=backend, timeout=30, retries=retries, retry_backoff=0.3,
+            skip_instance_cache=True, **where,
+        )
+        start = time.monotonic()
+        with pytest.raises(ConnectionError, match=f"127.0.0.1:{port}"):
+            fs.info("/x")
+        took[retries] = time.monotonic() - start
+    assert took[0] < 1.5, took
+    assert 2.1 <= took[3] < 2.1 + 5, took
+
+
 @pytest.mark.slow
 def test_namenode_down_is_a_connection_error_within_timeout(fault_cluster: LocalCluster) -> None:
     """Every backend, connected before the NameNode stops and connecting while it is down:
@@ -221,6 +244,8 @@ def test_namenode_down_is_a_connection_error_within_timeout(fault_cluster: Local
             durations = dict(zip(BACKENDS, pool.map(check, BACKENDS), strict=True))
     finally:
         fault_cluster.start("namenode", timeout=180)
+    print(f"\nNameNode down, timeout {timeout:g}s: ConnectionError after (s) "
+          + ", ".join(f"{b} {max(t):.1f}" for b, t in durations.items()))
     for backend, took in durations.items():
         assert max(took) < timeout + 4, (backend, took)  # 4 s of slack on this loaded machine
     for fs in used.values():
