@@ -261,27 +261,34 @@ def test_namenode_down_is_a_connection_error_within_timeout(fault_cluster: Local
 @pytest.mark.slow
 def test_namenode_restart_mid_session(fault_cluster: LocalCluster) -> None:
     """Calls made while the NameNode restarts succeed once it is back (bounded retries), and
-    every later call works, including WebHDFS writes through DataNodes whose cached connection
-    to the old NameNode broke (EOFException on their next write)."""
+    every later call works. The first call after the restart is a write: through WebHDFS it
+    meets the DataNode's broken cached connection to the old NameNode (EOFException), and the
+    upload restarts."""
     filesystems = {
         b: make_fs(fault_cluster, b, timeout=60, retries=10, retry_backoff=0.5) for b in BACKENDS
     }
     before = {b: os.urandom(3 * MiB + i) for i, b in enumerate(BACKENDS)}
+    during = {b: os.urandom(2 * MiB + i) for i, b in enumerate(BACKENDS)}
     for backend, fs in filesystems.items():
         fs.pipe_file(f"/restart-{backend}.bin", before[backend])
+
+    def write_then_read(backend: str) -> bytes:
+        fs = filesystems[backend]
+        fs.pipe_file(f"/during-{backend}.bin", during[backend])
+        return fs.cat_file(f"/restart-{backend}.bin")
+
     fault_cluster.stop("namenode")
     with ThreadPoolExecutor(len(BACKENDS)) as pool:
         try:
-            during = {
-                b: pool.submit(fs.cat_file, f"/restart-{b}.bin") for b, fs in filesystems.items()
-            }
+            calls = {b: pool.submit(write_then_read, b) for b in BACKENDS}
             time.sleep(2)  # the calls are retrying against the stopped NameNode
-            assert not any(f.done() for f in during.values())
+            assert not any(f.done() for f in calls.values())
         finally:
             fault_cluster.start("namenode", timeout=180)
-        for backend, future in during.items():
+        for backend, future in calls.items():
             assert future.result(timeout=120) == before[backend], backend
     for backend, fs in filesystems.items():
+        assert fs.cat_file(f"/during-{backend}.bin") == during[backend]
         after = os.urandom(2 * MiB + 7)
         fs.pipe_file(f"/after-{backend}.bin", after)
         assert fs.cat_file(f"/after-{backend}.bin") == after
@@ -289,3 +296,4 @@ def test_namenode_restart_mid_session(fault_cluster: LocalCluster) -> None:
         fs.mv(f"/after-{backend}.bin", f"/moved-{backend}.bin")
         assert fs.exists(f"/moved-{backend}.bin") and not fs.exists(f"/after-{backend}.bin")
         fs.rm(f"/moved-{backend}.bin")
+    assert not [p for p in filesystems["native"].ls("/", detail=False) if ".hopsfs-tmp-" in p]
