@@ -57,6 +57,8 @@ UMASK_KEY = "fs.permissions.umask-mode"
 DEFAULT_UMASK = "022"  # Hadoop's default
 CA_PROPERTY = "hopsfs.webhdfs.ca"  # a CA bundle in core-site.xml / hdfs-site.xml
 DEFAULT_TIMEOUT = 20.0
+DEFAULT_RETRIES = 5  # further attempts of a call that failed on a lost connection
+DEFAULT_RETRY_BACKOFF = 0.5  # seconds before the first retry; doubles for each further one
 _HADOOP_HTTP_PORT = 9870  # dfs.namenode.http-address default port
 _HOST = re.compile(r"[A-Za-z0-9._-]+|[0-9A-Fa-f:.]+")  # a host name, IPv4 or (bracketed) IPv6
 _NO_CLUSTER_HINT = (
@@ -77,6 +79,8 @@ class ClusterConfig:
     properties: dict[str, str] = field(default_factory=dict)  # core-site + hdfs-site merged
     timeout: float = DEFAULT_TIMEOUT  # seconds for connect/RPC before ConnectionError
     ca_cert: str | None = None  # PEM CA bundle for HTTPS; None: the system's trust store
+    retries: int = DEFAULT_RETRIES  # retries of safe calls after a lost connection (0: none)
+    retry_backoff: float = DEFAULT_RETRY_BACKOFF  # seconds before the first retry (then doubled)
 
     @property
     def kerberos(self) -> bool:
@@ -102,6 +106,8 @@ def load_config(
     user: str | None = None,
     timeout: float | None = None,
     ca_cert: str | None = None,
+    retries: int | None = None,
+    retry_backoff: float | None = None,
 ) -> ClusterConfig:
     """Find the cluster: explicit args > env > HADOOP_CONF_DIR XML > the local default cluster.
 
@@ -132,6 +138,8 @@ def load_config(
         properties=props,
         timeout=_timeout(timeout),
         ca_cert=_ca_cert(ca_cert or env("HOPSFS_CA_CERT") or props.get(CA_PROPERTY)),
+        retries=_retries(retries),
+        retry_backoff=_retry_backoff(retry_backoff),
     )
 
 
@@ -278,5 +286,36 @@ def _timeout(value: float | None) -> float:
     if not seconds > 0:
         raise ValueError(
             f"Timeout {raw!r} is not a positive number of seconds: fix HOPSFS_TIMEOUT / timeout="
+        )
+    return seconds
+
+
+def _retries(value: int | None) -> int:
+    """The explicit retry count, else $HOPSFS_RETRIES, else the default; a whole number >= 0."""
+    raw: object = value if value is not None else (env("HOPSFS_RETRIES") or DEFAULT_RETRIES)
+    try:
+        count = int(str(raw))
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise ValueError(
+            f"Retries {raw!r} is not a whole number >= 0: fix HOPSFS_RETRIES / retries="
+        )
+    return count
+
+
+def _retry_backoff(value: float | None) -> float:
+    """The explicit first retry delay, else $HOPSFS_RETRY_BACKOFF, else the default; >= 0 s."""
+    raw: object = (
+        value if value is not None else (env("HOPSFS_RETRY_BACKOFF") or DEFAULT_RETRY_BACKOFF)
+    )
+    try:
+        seconds = float(raw)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if not seconds >= 0:
+        raise ValueError(
+            f"Retry backoff {raw!r} is not a number of seconds >= 0: "
+            "fix HOPSFS_RETRY_BACKOFF / retry_backoff="
         )
     return seconds

@@ -9,7 +9,8 @@ import pytest
 from hopsfs_tools.config import ClusterConfig, default_cluster_dir, load_config, write_site_xml
 
 ENV = ("HOPSFS_NAMENODE_URI", "HOPSFS_WEBHDFS_URL", "HOPSFS_BACKEND", "HADOOP_CONF_DIR",
-       "HADOOP_USER_NAME", "HOPSFS_TIMEOUT", "XDG_CACHE_HOME")
+       "HADOOP_USER_NAME", "HOPSFS_TIMEOUT", "HOPSFS_RETRIES", "HOPSFS_RETRY_BACKOFF",
+       "XDG_CACHE_HOME")
 
 
 @pytest.fixture(autouse=True)
@@ -191,3 +192,29 @@ def test_umask_default_and_error(tmp_path: Path) -> None:
                                                           "fs.permissions.umask-mode": "rw"})))
     with pytest.raises(ValueError, match="fs.permissions.umask-mode='rw' is neither octal"):
         bad.umask  # noqa: B018 - the property parses on access
+
+
+def test_retries_and_backoff_precedence(monkeypatch) -> None:
+    cfg = load_config(namenode="hdfs://nn:1")
+    assert (cfg.retries, cfg.retry_backoff) == (5, 0.5)
+    monkeypatch.setenv("HOPSFS_RETRIES", "2")
+    monkeypatch.setenv("HOPSFS_RETRY_BACKOFF", "0.1")
+    cfg = load_config(namenode="hdfs://nn:1")
+    assert (cfg.retries, cfg.retry_backoff) == (2, 0.1)
+    cfg = load_config(namenode="hdfs://nn:1", retries=0, retry_backoff=3)
+    assert (cfg.retries, cfg.retry_backoff) == (0, 3.0)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("HOPSFS_RETRIES", "-1", "not a whole number >= 0.*HOPSFS_RETRIES"),
+        ("HOPSFS_RETRIES", "many", "not a whole number >= 0.*HOPSFS_RETRIES"),
+        ("HOPSFS_RETRY_BACKOFF", "-0.5", "not a number of seconds >= 0.*HOPSFS_RETRY_BACKOFF"),
+        ("HOPSFS_RETRY_BACKOFF", "nan", "not a number of seconds >= 0.*HOPSFS_RETRY_BACKOFF"),
+    ],
+)
+def test_bad_retry_settings(name: str, value: str, message: str, monkeypatch) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=message):
+        load_config(namenode="hdfs://nn:1")

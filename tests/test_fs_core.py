@@ -604,3 +604,31 @@ def test_acl_entries_round_trip(cluster, hdfs_dir, backend):
     assert any(e.startswith("user:acl__bob:") for e in fs.acl_entries(f"{hdfs_dir}/shared/f"))
     with pytest.raises(FileNotFoundError, match="missing"):
         fs.acl_entries(f"{hdfs_dir}/missing")
+
+
+FORK_AFTER_HDFS_NATIVE_FSSPEC = """
+import os, subprocess, sys
+import fsspec
+import hopsfs_tools.fs  # installs the at-fork hook
+host, port = sys.argv[1], int(sys.argv[2])
+h = fsspec.filesystem("hdfs", host=host, port=port)  # hdfs-native's own fsspec class
+h.pipe_file(sys.argv[3], os.urandom(3 << 20))
+assert len(h.cat_file(sys.argv[3])) == 3 << 20
+del h  # now only fsspec's instance cache holds the client, as after pd.read_csv("hdfs://...")
+subprocess.run(["true"], preexec_fn=lambda: None, check=True)  # a fork running at-fork hooks
+print("forked")
+"""
+
+
+def test_fork_after_hdfs_native_fsspec_use_does_not_hang(cluster, hdfs_dir):
+    """fsspec's after-fork hook clears every fsspec class's cache in the child; freeing an
+    hdfs-native client there blocked forever (pyspark's gateway launch forks like this)."""
+    host, port = cluster.namenode_uri.split("//")[1].rsplit(":", 1)
+    out = subprocess.run(
+        [sys.executable, "-c", FORK_AFTER_HDFS_NATIVE_FSSPEC, host, port, f"{hdfs_dir}/f.bin"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "forked"

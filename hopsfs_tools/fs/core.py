@@ -13,6 +13,7 @@ import io
 import logging
 import os
 import posixpath
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -21,12 +22,14 @@ from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from fsspec import spec as fsspec_spec
 from fsspec.callbacks import DEFAULT_CALLBACK
 from fsspec.spec import AbstractBufferedFile, AbstractFileSystem, _Cached
 
 from hopsfs_tools.config import ClusterConfig, load_config
 from hopsfs_tools.fs import commit, errors
 from hopsfs_tools.fs.backends.base import Backend, BlockLocation, ContentSummary, RangeReader
+from hopsfs_tools.fs.retry import RetryingReader, RetryPolicy
 from hopsfs_tools.project import Project, current_project, resolve
 
 log = logging.getLogger(__name__)
@@ -37,6 +40,8 @@ DEFAULT_BATCH_SIZE = 64  # concurrent operations in cat/pipe/put/get/copy of man
 _MODES = [sorted(m + t) for m in "rwxa" for t in ("", "b", "t")]  # open() modes (any order)
 TEMP_MARKER = commit.TEMP_MARKER
 TOUCH_INTERVAL = 60.0  # seconds between mtime updates of a temporary file being written
+SPOOL_MEMORY = 8 * 2**20  # a restartable write keeps this much in memory, the rest in $TMPDIR
+SPOOL_LIMIT = 2 * 2**30  # ... and stops keeping a copy (no more restarts) beyond this size
 # Environment read at construction: instances built under different values must differ.
 _ENV_KEYS = (
     "HOPSFS_NAMENODE_URI",
@@ -47,6 +52,8 @@ _ENV_KEYS = (
     "HOPSFS_TIMEOUT",
     "HOPSFS_CA_CERT",
     "KRB5CCNAME",  # another ticket cache may hold another principal
+    "HOPSFS_RETRIES",
+    "HOPSFS_RETRY_BACKOFF",
     "HADOOP_CONF_DIR",
     "HADOOP_USER_NAME",
 )
@@ -106,10 +113,15 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_EnvCached):
         timeout: float | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
         ca_cert: str | None = None,
+        retries: int | None = None,
+        retry_backoff: float | None = None,
         **kwargs: Any,
     ) -> None:
         """`backend`: "native" (default, or $HOPSFS_BACKEND), "arrow" or "webhdfs";
-        `ca_cert`: PEM CA bundle to verify HTTPS (WebHDFS) servers with (or $HOPSFS_CA_CERT)."""
+        `ca_cert`: PEM CA bundle to verify HTTPS (WebHDFS) servers with (or $HOPSFS_CA_CERT).
+
+        `retries` / `retry_backoff` ($HOPSFS_RETRIES / $HOPSFS_RETRY_BACKOFF): how often calls
+        that are safe to repeat are retried after a lost connection, and the first wait."""
         super().__init__(**kwargs)
         self.config: ClusterConfig = load_config(
             namenode=namenode,
@@ -119,7 +131,10 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_EnvCached):
             user=user,
             timeout=timeout,
             ca_cert=ca_cert,
+            retries=retries,
+            retry_backoff=retry_backoff,
         )
+        self.retry_policy = RetryPolicy.from_config(self.config)
         self.project: Project | None = (
             project if isinstance(project, Project) else current_project(project, user)
         )
@@ -170,6 +185,51 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_EnvCached):
         """The absolute HDFS path of a project-relative path, absolute path or URI."""
         return self.project.resolve(path) if self.project else resolve(path)
 
+    def _do(self, op: str, path: str, *args: Any, **kwargs: Any) -> Any:
+        """backend.<op>(path, ...) for an operation that is safe to repeat, with retries."""
+        return self.retry_policy.call(
+            lambda: getattr(self.backend, op)(path, *args, **kwargs), f"{op} {path}"
+        )
+
+    def _open_reader(self, path: str) -> RetryingReader:
+        """A reader of `path` that survives lost connections (reopens, resumes at the range)."""
+        return RetryingReader(lambda: self.backend.open_read(path), self.retry_policy, path)
+
+    def _remove(self, path: str, recursive: bool = False) -> None:
+        """backend.rm with retries; after a lost answer, a path that is gone counts as deleted."""
+        retried = False
+
+        def attempt() -> None:
+            nonlocal retried
+            try:
+                self.backend.rm(path, recursive=recursive)
+            except FileNotFoundError:
+                if not retried:
+                    raise
+            except Exception as e:
+                retried = retried or errors.transient(e)
+                raise
+
+        self.retry_policy.call(attempt, f"deleting {path}")
+
+    def _rename(self, src: str, dst: str, overwrite: bool) -> None:
+        """backend.rename with retries; after a lost answer, `src` gone and `dst` present means
+        the lost attempt did it."""
+        retried = False
+
+        def attempt() -> None:
+            nonlocal retried
+            try:
+                self.backend.rename(src, dst, overwrite=overwrite)
+            except FileNotFoundError:
+                if not (retried and self.exists(dst) and not self.exists(src)):
+                    raise
+            except Exception as e:
+                retried = retried or errors.transient(e)
+                raise
+
+        self.retry_policy.call(attempt, f"renaming {src} to {dst}")
+
     def _pool_map(
         self, func: Callable[[T], Any], items: Iterable[T], batch_size: int | None = None
     ) -> list[tuple[T, Any, BaseException | None]]:
@@ -210,14 +270,14 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_EnvCached):
     # -- metadata ------------------------------------------------------------------------------
 
     def info(self, path: str, **kwargs: Any) -> dict[str, Any]:
-        return dict(self.backend.info(self._strip_protocol(path)))
+        return dict(self._do("info", self._strip_protocol(path)))
 
     def ls(self, path: str, detail: bool = True, **kwargs: Any) -> list[Any]:
         """Entries of a directory, without in-progress writes' hidden temporary names."""
         path = self._strip_protocol(path)
         entries = [
             e
-            for e in self.backend.ls(path)
+            for e in self._do("ls", path)
             if e["name"] == path or not commit.is_leftover(e["name"])
         ]
         return [dict(e) for e in entries] if detail else [e["name"] for e in entries]
@@ -234,11 +294,11 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_EnvCached):
 
     def checksum(self, path: str) -> str:  # type: ignore[override]
         """HDFS's MD5-of-MD5-of-CRC32C file checksum (hex): equal files give equal checksums."""
-        return self.backend.checksum(self._strip_protocol(path))
+        return self._do("checksum", self._strip_protocol(path))
 
     def content_summary(self, path: str) -> ContentSummary:
         """Length, file/directory counts, space consumed and quotas of a directory tree."""
-        return self.backend.content_summary(self._strip_protocol(path))
+        return self._do("content_summary", self._strip_protocol(path))
 
     def du(
         self,
@@ -256,25 +316,25 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_EnvCached):
         self, path: str, start: int = 0, length: int | None = None
     ) -> list[BlockLocation]:
         """The blocks of a file: [{offset, length, hosts}] (for placing work near the data)."""
-        return self.backend.block_locations(self._strip_protocol(path), start, length)
+        return self._do("block_locations", self._strip_protocol(path), start, length)
 
     def chmod(self, path: str, mode: int) -> None:
         """Set the permission bits of `path` (e.g. 0o750)."""
-        self.backend.set_permission(self._strip_protocol(path), mode)
+        self._do("set_permission", self._strip_protocol(path), mode)
 
     def chown(self, path: str, owner: str | None = None, group: str | None = None) -> None:
         """Set the owner and/or group of `path` (changing the owner needs the HDFS superuser)."""
-        self.backend.set_owner(self._strip_protocol(path), owner, group)
+        self._do("set_owner", self._strip_protocol(path), owner, group)
 
     def set_replication(self, path: str, replication: int) -> None:
         """Set the replication factor of a file."""
         path = self._strip_protocol(path)
         _check_positive(path, "replication", replication)
-        self.backend.set_replication(path, replication)
+        self._do("set_replication", path, replication)
 
     def modify_acl_entries(self, path: str, spec: list[str]) -> None:
         """Add or update HDFS ACL entries of `path` ("user:u:rwx", "default:user:u:rwx")."""
-        self.backend.modify_acl_entries(self._strip_protocol(path), spec)
+        self._do("modify_acl_entries", self._strip_protocol(path), spec)
 
     def remove_acl_entries(self, path: str, spec: list[str]) -> None:
         """Remove the HDFS ACL entries named in `spec` ("user:u", "default:user:u")."""
@@ -282,7 +342,7 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_EnvCached):
 
     def acl_entries(self, path: str) -> list[str]:
         """The extended access ACL entries of `path` ("user:u:rwx", "group::r-x")."""
-        return self.backend.acl_entries(self._strip_protocol(path))
+        return self._do("acl_entries", self._strip_protocol(path))
 
     # -- namespace -----------------------------------------------------------------------------
 
@@ -290,13 +350,13 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_EnvCached):
         path = self._strip_protocol(path)
         if self.exists(path):
             raise _exists_error(path)
-        self.backend.mkdir(path, parents=create_parents, permission=kwargs.get("permission"))
+        self._do("mkdir", path, parents=create_parents, permission=kwargs.get("permission"))
 
     def makedirs(self, path: str, exist_ok: bool = False) -> None:
         path = self._strip_protocol(path)
         if not exist_ok and self.exists(path):
             raise _exists_error(path)
-        self.backend.mkdir(path, parents=True)
+        self._do("mkdir", path, parents=True)
 
     mkdirs = makedirs  # type: ignore[assignment]
 
@@ -306,7 +366,7 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_EnvCached):
             raise errors.make(
                 IsADirectoryError, path, f"rm_file: {path} is a directory (use rmdir or rm)"
             )
-        self.backend.rm(path)
+        self._remove(path)
 
     _rm = rm_file  # type: ignore[assignment]
 
@@ -323,7 +383,7 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_EnvCached):
             return
         for p in reversed(self.expand_path(path, recursive=recursive, maxdepth=maxdepth)):
             try:
-                self.backend.rm(p)
+                self._remove(p)
             except OSError as e:  # a directory below maxdepth keeps its deeper content
                 if e.errno != errno.ENOTEMPTY:
                     raise
@@ -331,7 +391,7 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_EnvCached):
     def _delete(self, path: str, recursive: bool) -> None:
         """Delete one path; a non-empty directory without `recursive` says to pass it."""
         try:
-            self.backend.rm(path, recursive=recursive)
+            self._remove(path, recursive)
         except OSError as e:
             if e.errno == errno.ENOTEMPTY:
                 raise OSError(
@@ -361,7 +421,7 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_EnvCached):
                 return
             if self.isdir(dst) and not dst.startswith(src.rstrip("/") + "/"):
                 dst = posixpath.join(dst, posixpath.basename(src))
-            self.backend.rename(src, dst, overwrite=overwrite and not self.isdir(dst))
+            self._rename(src, dst, overwrite and not self.isdir(dst))
             return
         sources = self.expand_path(path1, recursive=False)
         if isinstance(path2, (list, tuple)):
@@ -412,7 +472,7 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_EnvCached):
             self.pipe_file(path, b"", **kwargs)
         else:
             now = time.time()
-            self.backend.set_times(path, mtime=now, atime=now)
+            self._do("set_times", path, mtime=now, atime=now)
 
     # -- data ----------------------------------------------------------------------------------
 
@@ -456,7 +516,7 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_EnvCached):
         self, path: str, start: int | None = None, end: int | None = None, **kwargs: Any
     ) -> bytes:
         path = self._strip_protocol(path)
-        reader = self.backend.open_read(path)
+        reader = self._open_reader(path)
         try:
             start, end = _span(start, end, reader.size)
             return _read(reader, start, end - start)
@@ -532,7 +592,7 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_EnvCached):
         if self.isdir(src):
             self.makedirs(path2, exist_ok=True)
             return
-        reader = self.backend.open_read(src)
+        reader = self._open_reader(src)
         try:
             with self.open(path2, "wb", **kwargs) as out:
                 for offset in range(0, reader.size, self.blocksize):
@@ -588,7 +648,7 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_EnvCached):
         if outfile is None and self.isdir(rpath):
             os.makedirs(lpath, exist_ok=True)
             return
-        reader = self.backend.open_read(rpath)
+        reader = self._open_reader(rpath)
         try:
             callback.set_size(reader.size)
             if outfile is None:
@@ -611,6 +671,11 @@ class HopsFile(AbstractBufferedFile):
 
     Writing goes to "<dir>/.<name>.hopsfs-tmp-<uuid>", renamed over the target on close; an
     exception inside `with` deletes the temporary file and leaves the target untouched.
+
+    With a backend whose client cannot recover a write from a lost DataNode (native, webhdfs),
+    what was written is also kept in a local spool, and after a transient failure the upload
+    restarts into a fresh temporary file (the old one is deleted): bounded by the filesystem's
+    retries, up to SPOOL_LIMIT bytes. Appends are never restarted.
     """
 
     DEFAULT_BLOCK_SIZE = DEFAULT_BLOCK_SIZE
@@ -619,6 +684,7 @@ class HopsFile(AbstractBufferedFile):
     def __init__(self, fs: HopsFileSystem, path: str, mode: str = "rb", **kwargs: Any) -> None:
         self._reader: RangeReader | None = None
         self._raw: Any = None
+        self._spool: tempfile.SpooledTemporaryFile[bytes] | None = None
         self.temp_path: str | None = None
         self._touched = time.monotonic()
         self._write_options = {
@@ -629,7 +695,7 @@ class HopsFile(AbstractBufferedFile):
         if self._write_options.get("replication") is not None:
             _check_positive(path, "replication", self._write_options["replication"])
         if mode == "rb":
-            self._reader = fs.backend.open_read(path)
+            self._reader = fs._open_reader(path)
             kwargs.setdefault("size", self._reader.size)
         elif mode not in ("wb", "xb", "ab"):
             raise ValueError(f"Unsupported mode {mode!r} for {path}: use rb, wb, xb or ab")
@@ -647,11 +713,12 @@ class HopsFile(AbstractBufferedFile):
         return _read(self._reader, start, min(end, self.size) - start)
 
     def _initiate_upload(self) -> None:
-        backend, path = self.fs.backend, self.path
+        path = self.path
         try:
-            current = backend.info(path)
+            current = self.fs._do("info", path)
         except FileNotFoundError:
             current = None
+        backend = self.fs.backend
         if current and current["type"] == "directory":
             raise errors.make(IsADirectoryError, path, f"cannot write to {path}: it is a directory")
         if current and self.mode == "xb":
@@ -665,9 +732,12 @@ class HopsFile(AbstractBufferedFile):
                 )
             self._raw = append(path)
             return
-        self.temp_path = commit.temp_path(path)
+        if self.fs.config.retries and not backend.recovers_writes:
+            self._spool = tempfile.SpooledTemporaryFile(  # noqa: SIM115 - closed by _drop_spool
+                SPOOL_MEMORY, prefix="hopsfs-spool-"
+            )
         with self._writing():
-            self._raw = backend.open_write(self.temp_path, overwrite=False, **self._write_options)
+            self._restarting(self._open_temp, redo=False)  # a restart opens a new temporary file
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
@@ -683,14 +753,22 @@ class HopsFile(AbstractBufferedFile):
                 raise errors.retarget(e, temp, self.path) from e
             raise
 
+    def _open_temp(self) -> None:
+        """Start writing a new temporary file beside the target."""
+        self.temp_path = commit.temp_path(self.path)
+        self._raw = self.fs.backend.open_write(
+            self.temp_path, overwrite=False, **self._write_options
+        )
+
     def _upload_chunk(self, final: bool = False) -> bool:
         with self._writing():
             data = self.buffer.getbuffer()
             if data.nbytes:
-                self._raw.write(data)
+                self._write(data)
             del data
             if final:
-                self._raw.close()
+                self._restarting(lambda: self._raw.close(), redo=True)
+                self._drop_spool()
         if final and self.autocommit:
             self.commit()
         elif not final:
@@ -708,16 +786,94 @@ class HopsFile(AbstractBufferedFile):
         except OSError as e:  # only a hint for clean_tmp: never fail the write for it
             log.debug("could not touch %s: %s", self.temp_path, e)
 
+    def _write(self, data: memoryview) -> None:
+        """Send `data` (kept in the spool first: a restart replays it)."""
+        self._keep(data)
+        self._restarting(lambda: self._raw.write(data), redo=False)
+
+    def _keep(self, data: memoryview) -> None:
+        """Add `data` to the spool; past SPOOL_LIMIT (or a full local disk) stop keeping it."""
+        if self._spool is None:
+            return
+        try:
+            if self._spool.tell() + data.nbytes <= SPOOL_LIMIT:
+                self._spool.write(data)
+                return
+            log.info("%s: over %d bytes, the write can no longer restart", self.path, SPOOL_LIMIT)
+        except OSError as e:
+            log.warning("%s: cannot spool locally (%s): the write cannot restart", self.path, e)
+        self._drop_spool()
+
+    def _drop_spool(self) -> None:
+        spool, self._spool = self._spool, None
+        if spool is not None:
+            spool.close()
+
+    def _restarting(self, step: Callable[[], Any], *, redo: bool) -> None:
+        """step(); after a transient failure (and while the spool holds everything written so
+        far) restart the upload into a fresh temporary file, replay the spool, and re-run
+        step() if `redo` (a write's data is already in the replayed spool)."""
+        policy, failures = self.fs.retry_policy, 0
+        pending = step
+        while True:
+            try:
+                pending()
+                return
+            except Exception as e:
+                first_open = self._raw is None
+                if not errors.transient(e) or (self._spool is None and not first_open):
+                    raise
+                if failures >= policy.retries:
+                    raise
+                delay = policy.delay(failures)
+                failures += 1
+                log.warning("writing %s failed (%s); restarting the upload in %.1fs",
+                            self.path, e, delay)
+                time.sleep(delay)
+                pending = self._replay_then(step if redo else None)
+
+    def _replay_then(self, step: Callable[[], Any] | None) -> Callable[[], None]:
+        """A step that drops the failed temporary file, opens a new one, replays the spool and
+        then runs `step`."""
+
+        def restart() -> None:
+            self._abandon()
+            self._open_temp()
+            if self._spool is not None:
+                self._spool.seek(0)
+                while chunk := self._spool.read(DEFAULT_BLOCK_SIZE):
+                    self._raw.write(chunk)
+            if step is not None:
+                step()
+
+        return restart
+
+    def _abandon(self) -> None:
+        """Forget the current raw stream and delete its temporary file (best effort)."""
+        raw, self._raw = self._raw, None
+        if raw is not None and not raw.closed:
+            try:
+                raw.close()
+            except Exception as e:  # noqa: BLE001 - it failed already; the file is dropped
+                log.debug("closing the abandoned write of %s: %s", self.path, e)
+        temp, self.temp_path = self.temp_path, None
+        if temp is not None:
+            try:
+                self.fs.backend.rm(temp)
+            except Exception as e:  # noqa: BLE001 - a leftover hidden temp file is harmless
+                log.debug("could not delete %s: %s", temp, e)
+
     def commit(self) -> None:
         """Move the finished temporary file over the target (atomic on the namenode)."""
         if self.temp_path is None:
             return
         with self._writing():
-            self.fs.backend.rename(self.temp_path, self.path, overwrite=self.mode != "xb")
+            self.fs._rename(self.temp_path, self.path, overwrite=self.mode != "xb")
         self.temp_path = None
 
     def discard(self) -> None:
         """Drop what was written: the target stays as it was."""
+        self._drop_spool()
         raw, self._raw = self._raw, None
         if raw is not None and not raw.closed:
             try:
@@ -726,7 +882,7 @@ class HopsFile(AbstractBufferedFile):
                 log.debug("closing the abandoned write of %s: %s", self.path, e)
         if self.temp_path is not None:
             try:
-                self.fs.backend.rm(self.temp_path)
+                self.fs._remove(self.temp_path)
             except FileNotFoundError:
                 pass
             except OSError as e:  # e.g. the namenode went away: `clean-tmp` removes it later
@@ -867,14 +1023,21 @@ def _has_magic(path: str) -> bool:
     return any(c in path for c in "*?[")
 
 
-# fsspec's after-fork hook clears its instance cache in the child; a HopsFileSystem held only by
-# that cache is then freed there, and freeing an hdfs-native client in a forked child blocks
-# forever (its runtime waits for threads that were not forked). Holding them across the fork
-# keeps them alive (unused) in the child: forked workers (DataLoader, multiprocessing) are safe.
-_FORK_SURVIVORS: list[HopsFileSystem] = []
-os.register_at_fork(
-    before=lambda: _FORK_SURVIVORS.extend(HopsFileSystem._cache.values()),
-    after_in_parent=_FORK_SURVIVORS.clear,
-)
+# fsspec's after-fork hook clears the instance caches of every fsspec class in the child; a
+# filesystem held only by such a cache is then freed there, and freeing an hdfs-native client in a
+# forked child blocks forever (its runtime waits for threads that were not forked). That covers
+# HopsFileSystem and hdfs-native's own fsspec classes (e.g. made by pandas for an hdfs:// URL), so
+# all cached instances are held across the fork: alive (unused) in the child, released in the
+# parent. Forked workers (DataLoader, multiprocessing, subprocess with preexec_fn) are then safe.
+_FORK_SURVIVORS: list[AbstractFileSystem] = []
+
+
+def _hold_cached_filesystems() -> None:
+    classes = getattr(fsspec_spec, "_registered_classes", None) or (HopsFileSystem,)
+    for cls in list(classes):
+        _FORK_SURVIVORS.extend(getattr(cls, "_cache", {}).values())
+
+
+os.register_at_fork(before=_hold_cached_filesystems, after_in_parent=_FORK_SURVIVORS.clear)
 
 __all__ = ["HopsFile", "HopsFileSystem"]

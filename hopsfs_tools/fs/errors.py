@@ -56,6 +56,12 @@ JAVA_EXCEPTIONS: dict[str, type[OSError]] = {
     "ConnectException": ConnectionError,
     "ConnectTimeoutException": ConnectionError,
     "UnknownHostException": ConnectionError,
+    "NoRouteToHostException": ConnectionError,
+    "SocketTimeoutException": ConnectionError,
+    "SocketException": ConnectionError,
+    # A server's cached connection to a restarted NameNode (e.g. a DataNode serving WebHDFS)
+    "EOFException": ConnectionError,
+    "RetriableException": OSError,
 }
 
 # Messages that say more than their Java class (checked first: generic IOExceptions, and
@@ -72,6 +78,8 @@ _ERRNO: dict[str, int] = {
     "PathIsNotEmptyDirectoryException": errno.ENOTEMPTY,
     "DSQuotaExceededException": errno.EDQUOT,
     "NSQuotaExceededException": errno.EDQUOT,
+    "SafeModeException": errno.EAGAIN,  # a restarted NameNode leaves safe mode by itself
+    "RetriableException": errno.EAGAIN,
     "directory is not empty": errno.ENOTEMPTY,
 }
 
@@ -114,6 +122,13 @@ _CODE_HINTS: dict[int, str] = {
     errno.EDQUOT: "free space in that directory or ask an HDFS administrator to raise its quota; "
     "a file being written reserves a whole block times its replication",
 }
+
+
+def transient(exc: BaseException) -> bool:
+    """Whether `exc` may go away by itself (lost connection, NameNode starting): worth a retry."""
+    if isinstance(exc, (ConnectionError, TimeoutError)):
+        return True
+    return isinstance(exc, OSError) and exc.errno == errno.EAGAIN
 
 
 def java_class_name(text: str) -> str | None:

@@ -126,6 +126,7 @@ class ArrowBackend(WebHdfsDelegation):
     """The Backend protocol over pyarrow.fs.HadoopFileSystem (+ ctypes into the same libhdfs)."""
 
     name = "arrow"
+    recovers_writes = True  # the Java client's pipeline recovery
 
     def __init__(self, config: ClusterConfig) -> None:
         self.config = config

@@ -56,7 +56,8 @@ class RangeReader(Protocol):
     size: int
 
     def read_range(self, offset: int, length: int) -> bytes:
-        """Up to `length` bytes at `offset` (fewer only at end of file)."""
+        """Up to `length` bytes at `offset`: fewer when a stream broke midway (callers ask
+        again from where it stopped, see fs.core._read), nothing only at end of file."""
 
     def close(self) -> None: ...
 
@@ -66,6 +67,9 @@ class Backend(Protocol):
     """What fs.core needs from a client library. Implementations: native, arrow, webhdfs."""
 
     name: str
+    # True when the client itself carries a write past a lost DataNode (the Java client's
+    # pipeline recovery); otherwise fs.core spools what is written and restarts the upload.
+    recovers_writes: bool
 
     def info(self, path: str) -> FileInfo: ...
 

@@ -67,6 +67,9 @@ class NativeBackend(WebHdfsDelegation):
     """The Backend protocol over `hdfs_native.Client` (its calls release the GIL)."""
 
     name = "native"
+    # hdfs-native recovers the block being written, but fails when a new block's pipeline
+    # starts at a DataNode that has just died (it does not exclude it and ask again).
+    recovers_writes = False
 
     def __init__(self, config: ClusterConfig) -> None:
         self.config = config
@@ -75,6 +78,11 @@ class NativeBackend(WebHdfsDelegation):
         props = {**retry_properties(config.timeout), **config.properties}
         if "dfs.client.socket-timeout" not in props:
             props["dfs.client.socket-timeout"] = str(int(config.timeout * 1000))
+        # hdfs-native treats every block written to as an append when a DataNode fails, so the
+        # DEFAULT policy demands a replacement DataNode; a cluster with no spare one (3 DataNodes,
+        # replication 3) would fail the write. Best effort continues on the survivors, as the
+        # Java client does for a create; the NameNode re-replicates the block afterwards.
+        props.setdefault("dfs.client.block.write.replace-datanode-on-failure.best-effort", "true")
         self._closed = False
         try:
             self._check_reachable()
@@ -99,12 +107,12 @@ class NativeBackend(WebHdfsDelegation):
         found = [(a.rpartition(":")[0], int(a.rpartition(":")[2])) for a in addresses if ":" in a]
         return found or [(host, 8020)]
 
-    def _check_reachable(self) -> None:
-        """ConnectionError within config.timeout unless some namenode accepts TCP connections."""
+    def _check_reachable(self, timeout: float | None = None) -> None:
+        """ConnectionError within `timeout` (config.timeout) unless some namenode accepts TCP."""
         problems = []
         for host, port in self._namenode_addresses():
             try:
-                with socket.create_connection((host, port), timeout=self.config.timeout):
+                with socket.create_connection((host, port), timeout=timeout or self.config.timeout):
                     return
             except OSError as e:
                 problems.append(f"{host}:{port}: {e.strerror or e}")
@@ -115,6 +123,18 @@ class NativeBackend(WebHdfsDelegation):
             f"cannot reach the HDFS namenode {self.config.namenode_uri} ({why}); check that the "
             "namenode is up and the address is right (namenode= / HOPSFS_NAMENODE_URI / "
             "HADOOP_CONF_DIR), or start a local cluster with `hopsfs-tools cluster up`"
+        )
+
+    def _lost(self, why: str) -> str:
+        """What a network failure means: the namenode is unreachable, or a datanode was lost."""
+        try:
+            self._check_reachable(min(2.0, self.config.timeout))
+        except ConnectionError as e:
+            return self._unreachable(why) if why else str(e)
+        return (
+            f"lost the connection to an HDFS datanode ({why}) while the namenode "
+            f"{self.config.namenode_uri} is up; the call is safe to retry (a datanode may have "
+            "died: it is avoided once the namenode sees it stale)"
         )
 
     def _error(self, exc: BaseException, path: str) -> OSError:
@@ -130,8 +150,12 @@ class NativeBackend(WebHdfsDelegation):
             return errors.translate(errors.java_class_name(java) or java, text, path)
         if isinstance(exc, (FileNotFoundError, FileExistsError)):
             return errors.translate(errors.java_class_name(text), text, path, default=type(exc))
-        if isinstance(exc, ConnectionError) or (isinstance(exc, OSError) and _NETWORK.search(text)):
-            return errors.make(ConnectionError, path, self._unreachable(text))
+        if (
+            isinstance(exc, ConnectionError)
+            or (isinstance(exc, OSError) and _NETWORK.search(text))
+            or text.startswith("DataTransferError")  # hdfs-native lost its DataNodes
+        ):
+            return errors.make(ConnectionError, path, self._lost(text))
         if isinstance(exc, OSError) and exc.errno:
             return errors.make(type(exc), path, text, code=exc.errno)
         return errors.translate(errors.java_class_name(text), f"{type(exc).__name__}: {text}", path)

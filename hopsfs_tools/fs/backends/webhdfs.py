@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import getpass
 import io
+import logging
 import os
 import posixpath
 import queue
 import re
 import threading
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import SplitResult, quote, urlencode, urlsplit
 
@@ -37,7 +39,15 @@ _UPLOAD_QUEUE = 8  # queued pieces: bounds an upload's memory to ~8 MiB plus the
 _CERT_FAILED = "CERTIFICATE_VERIFY_FAILED"  # what OpenSSL says about an untrusted certificate
 _CERT_REASON = re.compile(r"certificate verify failed: ([^(]+?) \(_ssl")
 
-Send = Callable[..., requests.Response]
+_READ_CHUNK = 1 << 20  # bytes per piece of a streamed read
+_FAILED_FOR = 60.0  # seconds a datanode that failed us is avoided in redirects
+_REDIRECT_ASKS = 4  # namenode answers to try while they name an avoided datanode
+_BROKEN = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+)
+log = logging.getLogger(__name__)
 
 
 def connect(config: ClusterConfig) -> WebHdfsBackend:
@@ -49,6 +59,7 @@ class WebHdfsBackend:
     """The Backend protocol over WebHDFS: namenode JSON calls, datanode redirects for data."""
 
     name = "webhdfs"
+    recovers_writes = False  # the upload streams through one DataNode; if it dies, so does the PUT
 
     def __init__(self, config: ClusterConfig) -> None:
         if not config.webhdfs_url:
@@ -73,41 +84,52 @@ class WebHdfsBackend:
         self._auth_errors: tuple[type[Exception], ...] = ()
         if self._kerberos:
             self._session.auth, self._auth_errors = _spnego()
+        self._failed: dict[str, float] = {}  # datanode "host:port" -> when it last failed us
 
     # -- HTTP plumbing -------------------------------------------------------------------------
 
     def _send(self, method: str, url: str, path: str, **kw: Any) -> requests.Response:
-        """One HTTP request; network failures become ConnectionError naming the URL.
-
-        A GET that lost its connection (not a timeout) is tried once more: a stale pooled
-        connection or a dead datanode behind a redirect should not fail a read.
-        """
-        for attempt in (1, 2):
-            try:
-                resp = self._session.request(
-                    method, url, timeout=(self.timeout, self.timeout), verify=self._verify, **kw
-                )
-            except self._auth_errors as e:  # e.g. no ticket: SPNEGO found no credentials
-                raise errors.kerberos(path, str(e), self.properties) from e
-            except (
-                requests.ConnectionError,
-                requests.Timeout,
-                requests.exceptions.ChunkedEncodingError,
-            ) as e:
+        """One HTTP request; network failures become ConnectionError naming the URL (fs.core
+        retries what is safe to retry), an untrusted certificate CertificateVerificationError,
+        a missing or refused Kerberos ticket KerberosError."""
+        try:
+            resp = self._session.request(
+                method, url, timeout=(self.timeout, self.timeout), verify=self._verify, **kw
+            )
+        except self._auth_errors as e:  # e.g. no ticket: SPNEGO found no credentials
+            raise errors.kerberos(path, str(e), self.properties) from e
+        except _BROKEN as e:
+            if isinstance(e, requests.exceptions.SSLError) and _CERT_FAILED in str(e):
                 where = urlsplit(e.request.url if e.request is not None and e.request.url else url)
-                if isinstance(e, requests.exceptions.SSLError) and _CERT_FAILED in str(e):
-                    raise self._untrusted(e, where, path) from e
-                retry = method == "GET" and attempt == 1 and not isinstance(e, requests.Timeout)
-                if not retry:
-                    raise self._unreachable(e, where, path) from e
-            else:
-                if resp.status_code == 401 and self._kerberos:
-                    raise errors.kerberos(
-                        path, f"{urlsplit(url).netloc} answered 401 Unauthorized to SPNEGO",
-                        self.properties,
-                    )
-                return resp
-        raise AssertionError("unreachable")
+                raise self._untrusted(e, where, path) from e
+            raise self._unreachable(e, url, path) from e
+        if resp.status_code == 401 and self._kerberos:
+            raise errors.kerberos(
+                path, f"{urlsplit(url).netloc} answered 401 Unauthorized to SPNEGO", self.properties
+            )
+        return resp
+
+    def _redirect(self, method: str, path: str, op: str, params: dict[str, Any]) -> str:
+        """The datanode URL the namenode sends `op` to, asking again while it names a datanode
+        that failed us recently (the namenode picks among the replicas' holders)."""
+        now = time.monotonic()
+        self._failed = {dn: t for dn, t in self._failed.items() if now - t < _FAILED_FOR}
+        location = ""
+        for _ in range(_REDIRECT_ASKS):
+            resp = self._send(method, self._url(path, op, params), path, allow_redirects=False)
+            check(resp, path)
+            location = resp.headers.get("Location") or ""
+            if not location:
+                raise errors.make(
+                    OSError, path, f"WebHDFS {op} answered {resp.status_code} without a redirect"
+                )
+            if urlsplit(location).netloc not in self._failed:
+                break
+        return location
+
+    def _datanode_failed(self, url: str) -> None:
+        """Avoid the datanode of `url` in redirects for a while."""
+        self._failed[urlsplit(url).netloc] = time.monotonic()
 
     def _untrusted(
         self, e: requests.exceptions.SSLError, where: SplitResult, path: str
@@ -122,10 +144,9 @@ class WebHdfsBackend:
             f"HOPSFS_CA_CERT or {CA_PROPERTY} in hdfs-site.xml"
         )
 
-    def _unreachable(
-        self, e: requests.RequestException, where: SplitResult, path: str
-    ) -> ConnectionError:
+    def _unreachable(self, e: requests.RequestException, url: str, path: str) -> ConnectionError:
         """The ConnectionError for a request that got no answer (names the server that failed)."""
+        where = urlsplit(e.request.url if e.request is not None and e.request.url else url)
         if isinstance(e, requests.Timeout):
             why = f"no answer within {self.timeout:g}s"
         else:
@@ -328,12 +349,31 @@ class WebHdfsBackend:
         return WebHdfsReader(self, path, st["size"])
 
     def read_range(self, path: str, offset: int, length: int) -> bytes:
-        """`length` bytes at `offset` through OPEN (redirected to a datanode)."""
-        resp = self._send(
-            "GET", self._url(path, "OPEN", {"offset": offset, "length": length}), path
-        )
-        check(resp, path)
-        return resp.content
+        """Up to `length` bytes at `offset`, streamed by OPEN from a datanode.
+
+        If the datanode dies mid-stream, the bytes received so far are returned (callers ask
+        again for the rest, see fs.core) and the datanode is avoided from then on; with nothing
+        received, ConnectionError.
+        """
+        location = self._redirect("GET", path, "OPEN", {"offset": offset, "length": length})
+        try:
+            resp = self._send("GET", location, path, stream=True)
+        except ConnectionError:
+            self._datanode_failed(location)
+            raise
+        parts: list[bytes] = []
+        with resp:
+            check(resp, path)
+            try:
+                parts.extend(resp.iter_content(_READ_CHUNK))
+            except _BROKEN as e:
+                self._datanode_failed(location)
+                got = sum(map(len, parts))
+                if not got:
+                    raise self._unreachable(e, location, path) from e
+                log.warning("%s: the stream from %s broke after %d bytes (%s); resuming",
+                            path, urlsplit(location).netloc, got, e)
+        return b"".join(parts)
 
     def open_write(
         self,
@@ -376,14 +416,8 @@ class WebHdfsBackend:
 
     def _upload(self, method: str, path: str, op: str, params: dict[str, Any]) -> BinaryIO:
         """Ask the namenode where to send the data (a 307 to a datanode), then stream it there."""
-        resp = self._send(method, self._url(path, op, params), path, allow_redirects=False)
-        check(resp, path)
-        location = resp.headers.get("Location")
-        if not location:
-            raise errors.make(
-                OSError, path, f"WebHDFS {op} answered {resp.status_code} without a redirect"
-            )
-        return _Upload(self._send, method, location, path)  # type: ignore[return-value]
+        location = self._redirect(method, path, op, params)
+        return _Upload(self, method, location, path)  # type: ignore[return-value]
 
     def close(self) -> None:
         self._session.close()
@@ -414,7 +448,7 @@ class _Upload(io.RawIOBase):
     close() ends the body and waits for the datanode to confirm the file.
     """
 
-    def __init__(self, send: Send, method: str, url: str, path: str) -> None:
+    def __init__(self, backend: WebHdfsBackend, method: str, url: str, path: str) -> None:
         super().__init__()
         self.path = path
         self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=_UPLOAD_QUEUE)
@@ -422,7 +456,10 @@ class _Upload(io.RawIOBase):
         self._result: requests.Response | BaseException | None = None
         self._written = 0
         self._thread = threading.Thread(
-            target=self._run, args=(send, method, url), name=f"webhdfs-upload {path}", daemon=True
+            target=self._run,
+            args=(backend, method, url),
+            name=f"webhdfs-upload {path}",
+            daemon=True,
         )
         self._thread.start()
 
@@ -430,10 +467,13 @@ class _Upload(io.RawIOBase):
         while (piece := self._queue.get()) is not None:
             yield piece
 
-    def _run(self, send: Send, method: str, url: str) -> None:
+    def _run(self, backend: WebHdfsBackend, method: str, url: str) -> None:
         try:
             headers = {"Content-Type": "application/octet-stream"}
-            self._result = send(method, url, self.path, data=self._body(), headers=headers)
+            self._result = backend._send(method, url, self.path, data=self._body(), headers=headers)
+        except ConnectionError as e:  # the datanode went away: avoid it for the next attempt
+            backend._datanode_failed(url)
+            self._result = e
         except BaseException as e:  # handed to the writer thread by _raise
             self._result = e
         finally:

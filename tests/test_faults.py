@@ -1,0 +1,299 @@
+"""Faults against the real cluster, for every backend: a DataNode killed (kill -9) in the middle
+of a 256 MiB read or write (replication 3 on 3 DataNodes), and the NameNode stopped or restarted
+during a session. No exception may reach the user, and every byte is checked (sha256).
+
+DataNode kills use the shared session cluster and restart the victim afterwards (`start` waits
+until the new process has registered), which is cheaper than a cluster of their own. NameNode
+restarts use the 1-DataNode `fault_cluster`: they break the DataNodes' cached connections.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from hdfs_native import Client, WriteOptions
+
+from hopsfs_tools.cluster import LocalCluster
+from hopsfs_tools.fs import HopsFileSystem
+
+MiB = 1 << 20
+SIZE = 256 * MiB
+CHUNK = 4 * MiB
+ARM_AT = 32 * MiB  # the DataNode dies once this much has gone through: mid-transfer
+BACKENDS = ("native", "arrow", "webhdfs")
+
+
+def make_fs(cluster: LocalCluster, backend: str, **kw: Any) -> HopsFileSystem:
+    """A fresh filesystem on `cluster` (its own connections: no instance cache)."""
+    return HopsFileSystem(
+        backend=backend,
+        namenode=cluster.namenode_uri,
+        webhdfs_url=cluster.webhdfs_url,
+        conf_dir=str(cluster.conf_dir),
+        skip_instance_cache=True,
+        **kw,
+    )
+
+
+def _peer_ports() -> set[int]:
+    """Remote ports of this process's established TCP connections (from /proc)."""
+    inodes = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            link = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            inodes.add(link[8:-1])
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            for line in f.readlines()[1:]:
+                fields = line.split()
+                if fields[3] == "01" and fields[9] in inodes:  # 01: ESTABLISHED
+                    ports.add(int(fields[2].rsplit(":", 1)[1], 16))
+    return ports
+
+
+class DataNodeKiller(threading.Thread):
+    """Once armed, kill -9 the first DataNode this process is streaming data with.
+
+    Native and arrow clients talk to a DataNode's transfer port; WebHDFS to its HTTP port (the
+    NameNode's redirect target). Polling /proc catches even a short-lived stream.
+    """
+
+    def __init__(self, cluster: LocalCluster, backend: str, grace: float = 0.0) -> None:
+        super().__init__(name="datanode-killer", daemon=True)
+        self.cluster = cluster
+        self.kind = "http" if backend == "webhdfs" else "xfer"
+        self.grace = grace  # seconds between spotting the stream and the kill
+        self.armed = threading.Event()
+        self.done = threading.Event()
+        self.progress = 0  # bytes moved by the test so far (set by the test)
+        self.victim: str | None = None
+        self.killed_at: int | None = None
+
+    def run(self) -> None:
+        self.armed.wait()
+        ports = {self.cluster.state.ports[n][self.kind]: n for n in self.cluster.datanode_names}
+        while not self.done.is_set():
+            serving = [ports[p] for p in _peer_ports() if p in ports]
+            if serving:
+                time.sleep(self.grace)
+                self.killed_at, self.victim = self.progress, serving[0]
+                self.cluster.kill(serving[0])
+                return
+            time.sleep(0.002)
+
+    def finish(self) -> None:
+        """Stop looking, and bring the killed DataNode back (registered and live)."""
+        self.done.set()
+        self.armed.set()
+        self.join(30)
+        if self.victim:
+            self.cluster.start(self.victim, timeout=180)
+
+
+@pytest.fixture(scope="module")
+def payload() -> tuple[bytes, str]:
+    data = os.urandom(SIZE)
+    return data, hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def big_file(
+    cluster: LocalCluster, superuser_client: Client, payload: tuple[bytes, str]
+) -> Iterator[str]:
+    """A 256 MiB file with replication 3, written once for the read tests."""
+    path = f"/tests/faults-big-{os.getpid()}.bin"
+    superuser_client.mkdirs("/tests", permission=0o777, create_parent=True)
+    with superuser_client.create(path, WriteOptions(replication=3, overwrite=True)) as out:
+        for offset in range(0, SIZE, CHUNK):
+            out.write(payload[0][offset : offset + CHUNK])
+    yield path
+    superuser_client.delete(path)
+
+
+@pytest.fixture
+def killer(cluster: LocalCluster, request: pytest.FixtureRequest) -> Iterator[DataNodeKiller]:
+    assert cluster.status()["num_live_datanodes"] == 3
+    backend = request.node.callspec.params["backend"]
+    # A WebHDFS read is one short HTTP stream per 8 MiB range: kill a little after it starts,
+    # so that the stream breaks midway (and is resumed from the byte it reached).
+    grace = 0.01 if backend == "webhdfs" and "mid_read" in request.node.name else 0.0
+    k = DataNodeKiller(cluster, backend, grace)
+    k.start()
+    try:
+        yield k
+    finally:
+        k.finish()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_datanode_killed_mid_read(
+    cluster: LocalCluster,
+    big_file: str,
+    payload: tuple[bytes, str],
+    killer: DataNodeKiller,
+    backend: str,
+) -> None:
+    fs = make_fs(cluster, backend)
+    digest = hashlib.sha256()
+    with fs.open(big_file, "rb") as f:
+        while chunk := f.read(CHUNK):
+            digest.update(chunk)
+            killer.progress += len(chunk)
+            if killer.progress >= ARM_AT:
+                killer.armed.set()
+    assert killer.victim, "no DataNode was serving the read once armed"
+    assert killer.killed_at is not None and killer.killed_at < SIZE
+    assert killer.progress == SIZE
+    assert digest.hexdigest() == payload[1]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_datanode_killed_mid_write(
+    cluster: LocalCluster,
+    hdfs_dir: str,
+    payload: tuple[bytes, str],
+    killer: DataNodeKiller,
+    backend: str,
+) -> None:
+    fs = make_fs(cluster, backend)
+    data, want = payload
+    target = f"{hdfs_dir}/big.bin"
+    with fs.open(target, "wb", replication=3) as f:
+        for offset in range(0, SIZE, CHUNK):
+            f.write(data[offset : offset + CHUNK])
+            killer.progress = offset + CHUNK
+            if killer.progress >= ARM_AT:
+                killer.armed.set()
+    assert killer.victim, "no DataNode was receiving the write once armed"
+    assert killer.killed_at is not None and killer.killed_at < SIZE
+    assert fs.info(target)["size"] == SIZE
+    assert hashlib.sha256(fs.cat_file(target)).hexdigest() == want
+    assert fs.ls(hdfs_dir, detail=False) == [target]  # restarted uploads left no temp files
+
+
+# -- the NameNode ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["native", "webhdfs"])
+def test_retries_and_backoff_are_configurable(backend: str) -> None:
+    """Against a port nobody listens on: retries=0 fails at once; retries=3 with a 0.3 s
+    backoff waits 0.3 + 0.6 + 1.2 s between four attempts, then raises ConnectionError."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    where = {"namenode": f"hdfs://127.0.0.1:{port}", "webhdfs_url": f"http://127.0.0.1:{port}"}
+    took = {}
+    for retries in (0, 3):
+        fs = HopsFileSystem(
+            backend=backend, timeout=30, retries=retries, retry_backoff=0.3,
+            skip_instance_cache=True, **where,
+        )
+        start = time.monotonic()
+        with pytest.raises(ConnectionError, match=f"127.0.0.1:{port}"):
+            fs.info("/x")
+        took[retries] = time.monotonic() - start
+    assert took[0] < 1.5, took
+    assert 2.1 <= took[3] < 2.1 + 5, took
+
+
+@pytest.mark.slow
+def test_namenode_down_is_a_connection_error_within_timeout(fault_cluster: LocalCluster) -> None:
+    """Every backend, connected before the NameNode stops and connecting while it is down:
+    a ConnectionError naming the address and what to do, within the timeout (plus slack for
+    this loaded machine), never a hang and never a "not found"."""
+    timeout = 4.0
+    make_fs(fault_cluster, "arrow").ls("/")  # start the JVM: not part of what is timed
+    used = {b: make_fs(fault_cluster, b, timeout=timeout) for b in BACKENDS}
+    for fs in used.values():
+        fs.pipe_file("/down.txt", b"x")
+
+    def check(backend: str) -> list[float]:
+        address = (
+            fault_cluster.webhdfs_url.split("//")[1]
+            if backend == "webhdfs"
+            else fault_cluster.namenode_uri
+        )
+        fs, fresh = used[backend], make_fs(fault_cluster, backend, timeout=timeout)
+        took = []
+        for call in (
+            lambda: fs.info("/down.txt"),
+            lambda: fs.cat_file("/down.txt"),
+            lambda: fs.pipe_file("/down2.txt", b"y"),
+            lambda: fresh.ls("/"),
+        ):
+            start = time.monotonic()
+            with pytest.raises(ConnectionError) as info:
+                call()
+            took.append(time.monotonic() - start)
+            message = str(info.value)
+            assert address in message, (backend, message)
+            assert "namenode" in message and "check" in message, (backend, message)
+        return took
+
+    fault_cluster.stop("namenode")
+    try:
+        with ThreadPoolExecutor(len(BACKENDS)) as pool:
+            durations = dict(zip(BACKENDS, pool.map(check, BACKENDS), strict=True))
+    finally:
+        fault_cluster.start("namenode", timeout=180)
+    print(f"\nNameNode down, timeout {timeout:g}s: ConnectionError after (s) "
+          + ", ".join(f"{b} {max(t):.1f}" for b, t in durations.items()))
+    for backend, took in durations.items():
+        assert max(took) < timeout + 4, (backend, took)  # 4 s of slack on this loaded machine
+    for fs in used.values():
+        assert fs.cat_file("/down.txt") == b"x"
+
+
+@pytest.mark.slow
+def test_namenode_restart_mid_session(fault_cluster: LocalCluster) -> None:
+    """Calls made while the NameNode restarts succeed once it is back (bounded retries), and
+    every later call works. The first call after the restart is a write: through WebHDFS it
+    meets the DataNode's broken cached connection to the old NameNode (EOFException), and the
+    upload restarts."""
+    filesystems = {
+        b: make_fs(fault_cluster, b, timeout=60, retries=10, retry_backoff=0.5) for b in BACKENDS
+    }
+    before = {b: os.urandom(3 * MiB + i) for i, b in enumerate(BACKENDS)}
+    during = {b: os.urandom(2 * MiB + i) for i, b in enumerate(BACKENDS)}
+    for backend, fs in filesystems.items():
+        fs.pipe_file(f"/restart-{backend}.bin", before[backend])
+
+    def write_then_read(backend: str) -> bytes:
+        fs = filesystems[backend]
+        fs.pipe_file(f"/during-{backend}.bin", during[backend])
+        return fs.cat_file(f"/restart-{backend}.bin")
+
+    fault_cluster.stop("namenode")
+    with ThreadPoolExecutor(len(BACKENDS)) as pool:
+        try:
+            calls = {b: pool.submit(write_then_read, b) for b in BACKENDS}
+            time.sleep(2)  # the calls are retrying against the stopped NameNode
+            assert not any(f.done() for f in calls.values())
+        finally:
+            fault_cluster.start("namenode", timeout=180)
+        for backend, future in calls.items():
+            assert future.result(timeout=120) == before[backend], backend
+    for backend, fs in filesystems.items():
+        assert fs.cat_file(f"/during-{backend}.bin") == during[backend]
+        after = os.urandom(2 * MiB + 7)
+        fs.pipe_file(f"/after-{backend}.bin", after)
+        assert fs.cat_file(f"/after-{backend}.bin") == after
+        assert fs.info(f"/restart-{backend}.bin")["size"] == len(before[backend])
+        fs.mv(f"/after-{backend}.bin", f"/moved-{backend}.bin")
+        assert fs.exists(f"/moved-{backend}.bin") and not fs.exists(f"/after-{backend}.bin")
+        fs.rm(f"/moved-{backend}.bin")
+    assert not [p for p in filesystems["native"].ls("/", detail=False) if ".hopsfs-tmp-" in p]
