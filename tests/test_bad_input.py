@@ -161,13 +161,13 @@ CASES = [
          ("hdfs3", "native, arrow, webhdfs")),
     Case("namenode-port-closed", lambda c: c.fs_with(
         namenode=f"hdfs://127.0.0.1:{PORT}", timeout=10), ConnectionError,
-         ("127.0.0.1:{port}", "cluster up"), 5),
+         ("127.0.0.1:{port}", "cluster up"), 12),  # retried within timeout: could be a restart
     Case("namenode-host-unresolvable", lambda c: c.fs_with(
         namenode="hdfs://no-such-host.invalid:8020", timeout=10), ConnectionError,
          ("no-such-host.invalid", "namenode is up"), 30),  # DNS: bounded by the resolver
     Case("webhdfs-port-closed", lambda c: c.fs_with(
         backend="webhdfs", webhdfs_url=f"http://127.0.0.1:{PORT}", timeout=10), ConnectionError,
-         ("127.0.0.1:{port}", "HOPSFS_WEBHDFS_URL"), 5),
+         ("127.0.0.1:{port}", "HOPSFS_WEBHDFS_URL"), 12),
     Case("timeout-negative", lambda c: c.fs_with(timeout=-1), ValueError,
          ("-1", "positive number of seconds")),
     Case("conf-dir-missing", lambda c: c.fs_with(namenode=None, conf_dir="/no/such/conf"),

@@ -130,33 +130,40 @@ def test_no_ticket_is_a_kerberos_error(backend: str, krb_env: Path, kdc: Kdc) ->
 def test_arrow_backend_with_and_without_a_ticket(
     krb_env: Path, kdc: Kdc, keytabs: dict[str, Path]
 ) -> None:
-    """libhdfs's JVM reads KRB5_CONFIG (via LIBHDFS_OPTS) and the ticket cache (KRB5CCNAME)."""
-    script = textwrap.dedent(f"""
-        import json, os, subprocess, sys
-        from hopsfs_tools import HopsFileSystem
-        from hopsfs_tools.fs.errors import KerberosError
-        result = {{}}
+    """libhdfs's JVM reads KRB5_CONFIG (via LIBHDFS_OPTS) and the ticket cache (KRB5CCNAME).
+
+    The JVM logs in once per process, so each case runs in a process of its own (as a user
+    would: `kinit` first, then Python)."""
+    def run(script: str) -> dict[str, object]:
+        code = textwrap.dedent("""
+            import json
+            from hopsfs_tools import HopsFileSystem
+            from hopsfs_tools.fs.errors import KerberosError
+            result = {}
+        """) + textwrap.dedent(script) + "print(json.dumps(result))\n"
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "HADOOP_USER_NAME": "mallory"}
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              env=env, timeout=300, check=False)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+
+    without = run("""
         try:
             HopsFileSystem(backend="arrow", skip_instance_cache=True).ls("/")
         except KerberosError as e:
             result["no_ticket"] = str(e)
-        subprocess.run({[ "kinit", "-kt", str(keytabs[getpass.getuser()]),
-                          f"{getpass.getuser()}@{kdc.realm}"]!r}, check=True)
+    """)
+    assert "kinit" in without["no_ticket"] and kdc.realm in without["no_ticket"]
+    kdc.kinit(getpass.getuser(), keytabs[getpass.getuser()], krb_env)
+    with_ticket = run("""
         fs = HopsFileSystem(backend="arrow", skip_instance_cache=True)
         data = bytes(range(256)) * 4096
         fs.pipe("/krb/arrow.bin", data)
         result["equal"] = fs.cat("/krb/arrow.bin") == data
         result["owner"] = fs.info("/krb/arrow.bin")["owner"]
-        print(json.dumps(result))
     """)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "HADOOP_USER_NAME": "mallory"}
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          env=env, timeout=300, check=False)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert "kinit" in result["no_ticket"] and kdc.realm in result["no_ticket"]
-    assert result["equal"] is True
-    assert result["owner"] == getpass.getuser()
+    assert with_ticket["equal"] is True
+    assert with_ticket["owner"] == getpass.getuser()
 
 
 def test_datanodes_demand_sasl(

@@ -441,6 +441,9 @@ class LocalCluster:
             # last and not chosen for new write pipelines (clients get past a crashed one).
             "dfs.namenode.avoid.read.stale.datanode": "true",
             "dfs.namenode.avoid.write.stale.datanode": "true",
+            # Java clients (arrow, Spark): with 3 DataNodes there is often no spare to replace a
+            # lost pipeline node; keep writing to the survivors instead of failing the write.
+            "dfs.client.block.write.replace-datanode-on-failure.best-effort": "true",
             "dfs.client.use.datanode.hostname": "false",
             "dfs.datanode.hostname": HOST,
             "dfs.namenode.datanode.registration.ip-hostname-check": "false",
