@@ -242,28 +242,30 @@ def record_pieces(
     `chunk_size` bytes, each a valid TFRecord file on its own (a record larger than a chunk makes
     a larger piece).
 
-    Only the framing is checked here (length CRCs, truncation: TFRecordError naming the file and
-    offset); record data CRCs are left to whoever reads the pieces (TF's reader checks them).
+    Only what cutting needs is checked here (TFRecordError naming the file and offset): the length
+    CRC of a record that crosses a chunk's end, so a corrupt length never makes us read ahead,
+    and truncation. Every other CRC is left to whoever reads the pieces (TF's reader checks all).
     """
     name = name or str(getattr(fileobj, "path", None) or getattr(fileobj, "name", "<stream>"))
     carry, base = b"", 0  # carry: the start of a record the last piece did not hold
-    want = chunk_size
+    want, length_at = chunk_size, _LENGTH.unpack_from  # (a local: this loop runs per record)
     while True:
         more = fileobj.read(want)
         buf = carry + more if carry else more
         pos, end, want = 0, len(buf), chunk_size
         while end - pos >= 12:
-            length, length_crc = _HEADER.unpack_from(buf, pos)
-            if masked_crc32c(buf[pos : pos + 8]) != length_crc:
-                hint = MAYBE_COMPRESSED if base + pos == 0 else DAMAGED
-                raise TFRecordError(
-                    name, base + pos, "corrupt record length (CRC mismatch)", hint=hint
-                )
-            if pos + 16 + length > end:
+            stop = pos + 16 + length_at(buf, pos)[0]
+            if stop > end:  # a record this chunk cuts: trust its length only if its CRC agrees
+                length_crc = _HEADER.unpack_from(buf, pos)[1]
+                if masked_crc32c(buf[pos : pos + 8]) != length_crc:
+                    hint = MAYBE_COMPRESSED if base + pos == 0 else DAMAGED
+                    raise TFRecordError(
+                        name, base + pos, "corrupt record length (CRC mismatch)", hint=hint
+                    )
                 if not pos:  # one record larger than a chunk: read the rest of it at once
-                    want = max(chunk_size, pos + 16 + length - end)
+                    want = max(chunk_size, stop - end)
                 break
-            pos += 16 + length
+            pos = stop
         if pos:
             yield base, memoryview(buf)[:pos]
         if not more:
