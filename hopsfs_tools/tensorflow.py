@@ -41,8 +41,8 @@ log = logging.getLogger(__name__)
 
 AUTOTUNE = -1  # tf.data.AUTOTUNE
 CYCLE_LENGTH = 32  # files read at once, as HopsFS's TF examples' parallel_interleave
-# benchmarks/bench_tfrecord.py (2 cores, 3 local DataNodes): "cache" read 1.5x the MiB/s of "stream"
-# with 1 MiB records and 1.3x the records/s with 1 KiB records, at 72 vs 200 MiB peak RSS.
+# benchmarks/bench_tfrecord.py (2 cores, 3 local DataNodes, two runs): "cache" read 1 KiB records
+# at 0.37-0.49x local disk vs 0.20-0.43x for "stream"; with 1 MiB records they are within noise.
 DEFAULT_STRATEGY = "cache"
 CACHE_BYTES = 2**30  # "cache": bytes of copied pieces on local disk (each open file may hold one)
 LOOKAHEAD_FILES = 4  # "cache": files copied before the interleave opens them
