@@ -141,7 +141,10 @@ def test_arrow_backend_with_and_without_a_ticket(
             from hopsfs_tools.fs.errors import KerberosError
             result = {}
         """) + textwrap.dedent(script) + "print(json.dumps(result))\n"
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "HADOOP_USER_NAME": "mallory"}
+        # a fresh shell's environment: not the CLASSPATH (with the session cluster's simple-auth
+        # conf dir) that earlier arrow tests put into this process's environment
+        env = {k: v for k, v in os.environ.items() if k not in ("CLASSPATH", "LIBHDFS_OPTS")}
+        env.update(PYTHONPATH=os.pathsep.join(sys.path), HADOOP_USER_NAME="mallory")
         proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                               env=env, timeout=300, check=False)
         assert proc.returncode == 0, proc.stderr[-3000:]
