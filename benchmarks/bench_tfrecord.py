@@ -2,11 +2,16 @@
 TFRecordDataset over the same files on local disk (the limit) vs a naive reader that yields one
 record per `from_generator` call. Also the peak RSS while streaming a large shard set.
 
+"bound: local + raw" is the better of running TF's faster local read and the raw HDFS read of
+the same files at once, or one after the other: an HDFS reader for tf.data does at least both
+on the same cores as the cluster, so its "vs local" is about the most any reader can reach on
+this machine.
+
 Prints ratios measured in one run on one cluster (absolute numbers on a shared machine mean
 little). Usage:
 
     python benchmarks/bench_tfrecord.py [--large-mib 512] [--small-count 200000] [--rss-mib 2048]
-                                        [--files 16] [--repeat 2] [--cluster-dir DIR]
+                                        [--files 16] [--repeat 5] [--cluster-dir DIR]
 
 Without --cluster-dir (or $HOPSFS_TEST_CLUSTER) a 3-DataNode cluster is started and stopped.
 """
@@ -81,6 +86,15 @@ def naive_dataset(tf, fs: HopsFileSystem, paths: list[str]):
     return tf.data.Dataset.from_generator(records, output_signature=tf.TensorSpec((), tf.string))
 
 
+def both(tf_read: Callable[[], int], hdfs_read: Callable[[], int]) -> int:
+    """Run TF's local read and the raw HDFS read at once; the bytes TF read."""
+    with ThreadPoolExecutor(1) as pool:
+        raw = pool.submit(hdfs_read)
+        got = tf_read()
+        raw.result()
+    return got
+
+
 def timed(fn: Callable[[], int], expect: int, repeat: int = 1) -> float:
     """Best wall time of `repeat` runs of fn, which must return `expect`."""
     best = float("inf")
@@ -113,7 +127,6 @@ def workload(
         expect = records * size
         mib = expect / 2**20
         batch = max(1, 4 * 2**20 // size)  # batches of 4 MiB
-        results = {}
         sequential = tf.data.TFRecordDataset(local, buffer_size=2**20).prefetch(-1)
         interleaved = (
             tf.data.Dataset.from_tensor_slices(local)
@@ -125,24 +138,40 @@ def workload(
             .prefetch(-1)
         )
         total_bytes(tf, sequential.take(batch), batch)  # warm up TF's runtime
-        native = {
-            "TF local, sequential": timed(
-                lambda: total_bytes(tf, sequential, batch), expect, repeat
-            ),
-            "TF local, interleaved": timed(
-                lambda: total_bytes(tf, interleaved, batch), expect, repeat
-            ),
-        }
-        results.update(native)
         raw_bytes = expect + records * 16  # framing included
-        results["HDFS raw read (no TF)"] = timed(
-            lambda: raw_read(fs, remote_paths), raw_bytes, repeat
-        )
+        local_reads = {"sequential": sequential, "interleaved": interleaved}
+
+        def hdfs() -> int:
+            return raw_read(fs, remote_paths)
+
+        readers: dict[str, tuple[Callable[[], int], int]] = {
+            f"TF local, {kind}": (lambda ds=ds: total_bytes(tf, ds, batch), expect)
+            for kind, ds in local_reads.items()
+        }
+        readers["HDFS raw read (no TF)"] = (hdfs, raw_bytes)
+        # about the best any HDFS reader feeding tf.data can do here: it must fetch the bytes
+        # and TF must parse them, on the same cores as the cluster (at once, or one by one)
+        for kind, ds in local_reads.items():
+            readers[f"at once: {kind} + raw"] = (
+                lambda ds=ds: both(lambda: total_bytes(tf, ds, batch), hdfs),
+                expect,
+            )
         for strategy in STRATEGIES:
             ds = htf.tfrecord_dataset(remote_paths, fs=fs, strategy=strategy)
-            results[f"hopsfs {strategy}"] = timed(
-                lambda ds=ds: total_bytes(tf, ds, batch), expect, repeat
-            )
+            readers[f"hopsfs {strategy}"] = (lambda ds=ds: total_bytes(tf, ds, batch), expect)
+        best = dict.fromkeys(readers, float("inf"))
+        for _ in range(repeat):  # round robin: a slow spell of the machine hits every reader
+            for key, (fn, size_read) in readers.items():
+                best[key] = min(best[key], timed(fn, size_read))
+        native = {f"TF local, {kind}": best[f"TF local, {kind}"] for kind in local_reads}
+        results = {**native, "HDFS raw read (no TF)": best["HDFS raw read (no TF)"]}
+        results["bound: local + raw"] = min(
+            min(best[f"at once: {kind} + raw"] for kind in local_reads),
+            min(native.values()) + results["HDFS raw read (no TF)"],
+        )
+        results.update(
+            (f"hopsfs {strategy}", best[f"hopsfs {strategy}"]) for strategy in STRATEGIES
+        )
         naive_ds = naive_dataset(tf, fs, remote_paths)  # slow: run once
         results["naive from_generator"] = timed(lambda: total_bytes(tf, naive_ds, batch), expect)
         limit = min(native.values())  # the faster way TF reads the same files from local disk
@@ -232,7 +261,7 @@ def main() -> int:
     parser.add_argument("--small-count", type=int, default=200_000, help="number of 1 KiB records")
     parser.add_argument("--rss-mib", type=int, default=2048, help="MiB streamed for the RSS check")
     parser.add_argument("--files", type=int, default=16, help="files per workload")
-    parser.add_argument("--repeat", type=int, default=2, help="runs per reader, best kept")
+    parser.add_argument("--repeat", type=int, default=5, help="rounds of every reader, best kept")
     parser.add_argument("--cluster-dir", default=os.environ.get("HOPSFS_TEST_CLUSTER"))
     parser.add_argument("--rss-child", help=argparse.SUPPRESS)
     parser.add_argument("--expect", type=int, help=argparse.SUPPRESS)
@@ -257,7 +286,7 @@ def main() -> int:
     fs.makedirs(base, exist_ok=True)
     try:
         print(
-            f"# {os.cpu_count()} cores; best of {args.repeat} (naive: 1 run); 'vs' columns are "
+            f"# {os.cpu_count()} cores; best of {args.repeat} rounds (naive: 1 run); 'vs' columns are "
             "speed ratios, higher is better; 'local' = the faster TF local row"
         )
         for label, count, size in (

@@ -41,8 +41,8 @@ log = logging.getLogger(__name__)
 
 AUTOTUNE = -1  # tf.data.AUTOTUNE
 CYCLE_LENGTH = 32  # files read at once, as HopsFS's TF examples' parallel_interleave
-# benchmarks/bench_tfrecord.py (2 cores, 3 local DataNodes, two runs): "cache" read 1 KiB records
-# at 0.37-0.49x local disk vs 0.20-0.43x for "stream"; with 1 MiB records they are within noise.
+# benchmarks/bench_tfrecord.py (2 cores, 3 local DataNodes, two runs): "cache" read 1 MiB records
+# at 0.16-0.18x local disk vs 0.10-0.11x for "stream"; with 1 KiB records they are within noise.
 DEFAULT_STRATEGY = "cache"
 CACHE_BYTES = 2**30  # "cache": bytes of copied pieces on local disk (each open file may hold one)
 LOOKAHEAD_FILES = 4  # "cache": files copied before the interleave opens them
@@ -155,7 +155,7 @@ class _EpochOrder:
 
 # -- the local cache (strategy "cache") -----------------------------------------------------------
 
-_CACHES: dict[str, _LocalCache] = {}  # cache directory -> the cache (for the pieces/release ops)
+_CACHES: dict[str, _LocalCache] = {}  # cache directory -> the cache (for the pieces generator)
 
 
 class _CachedFile:
@@ -290,19 +290,31 @@ class _LocalCache:
             self._cond.notify_all()
 
     def pieces(self, index: int) -> Iterator[str]:
-        """The local pieces of file `index` in order, each once copied; raises the copy's error."""
+        """The local pieces of file `index` in order, each once copied; raises the copy's error.
+
+        TF asks for the next piece only once it has read the last one (flat_map), so a piece
+        is deleted when the next is asked for, or when the file ends or is abandoned.
+        """
         file = self.files[index]
         self._start(index)
-        while True:
-            with self._cond:
-                self._cond.wait_for(lambda: file.ready or file.done or self._closed)
-                if self._closed:
-                    return
-                if not file.ready:
-                    error, file.error = file.error, None
-                    break
-                local = file.ready.popleft()
-            yield local
+        local = None
+        try:
+            while True:
+                if local is not None:
+                    self.release(local)
+                    local = None
+                with self._cond:
+                    self._cond.wait_for(lambda: file.ready or file.done or self._closed)
+                    if self._closed:
+                        return
+                    if not file.ready:
+                        error, file.error = file.error, None
+                        break
+                    local = file.ready.popleft()
+                yield local
+        finally:
+            if local is not None:
+                self.release(local)
         self._close_if_finished()
         if error is not None:
             raise error
@@ -348,15 +360,6 @@ def _close_caches() -> None:
     """Delete the caches of iterations abandoned after their last file was handed out."""
     for cache in list(_CACHES.values()):
         cache.close()
-
-
-def _release(local: bytes) -> bool:
-    """tf.numpy_function body run after the last record of a cached piece (keeps nothing)."""
-    path = os.fsdecode(local)
-    cache = _CACHES.get(os.path.dirname(path))
-    if cache is not None:
-        cache.release(path)
-    return False
 
 
 # -- tf.data input ----------------------------------------------------------------------------
@@ -427,18 +430,13 @@ def tfrecord_dataset(
             if cache is not None:
                 yield from cache.pieces(int(index))
 
-        def read_piece(local: tf.Tensor) -> tf.data.Dataset:
-            records = tf.data.TFRecordDataset(local, compression_type=kind or "", buffer_size=2**20)
-            # after the last record: delete the piece (a filter that runs once and keeps nothing)
-            done = tf.data.Dataset.from_tensors(local).filter(
-                lambda p: tf.numpy_function(_release, [p], tf.bool, stateful=True)
-            )
-            return records.concatenate(done)
-
         def per_file(key: tf.Tensor) -> tf.data.Dataset:
-            return tf.data.Dataset.from_generator(
+            local_pieces = tf.data.Dataset.from_generator(
                 pieces, args=(key,), output_signature=name_spec
-            ).flat_map(read_piece)
+            )  # read one after another (a flat_map): see _LocalCache.pieces
+            return tf.data.TFRecordDataset(
+                local_pieces, compression_type=kind or "", buffer_size=2**20
+            )
 
     else:
 

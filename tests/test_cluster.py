@@ -57,9 +57,16 @@ def test_replication_three_on_distinct_datanodes(cluster: LocalCluster, superuse
     path = f"{hdfs_dir}/replicated.bin"
     with superuser_client.create(path, WriteOptions(replication=3, block_size=1024 * 1024)) as out:
         out.write(os.urandom(3 * 1024 * 1024 + 17))
-    blocks = _block_locations(cluster, path)
-    assert len(blocks) == 4
     datanodes = {f"127.0.0.1:{cluster.state.ports[n]['xfer']}" for n in cluster.datanode_names}
+    # a DataNode reports a finished replica to the NameNode asynchronously (incremental block
+    # report), so right after close a block may still list two of its three replicas
+    deadline = time.monotonic() + 30
+    while True:
+        blocks = _block_locations(cluster, path)
+        if all(len(b["names"]) == 3 for b in blocks) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert len(blocks) == 4
     for block in blocks:
         assert len(block["names"]) == 3, block
         assert set(block["names"]) == datanodes

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -297,3 +299,58 @@ def test_namenode_restart_mid_session(fault_cluster: LocalCluster) -> None:
         assert fs.exists(f"/moved-{backend}.bin") and not fs.exists(f"/after-{backend}.bin")
         fs.rm(f"/moved-{backend}.bin")
     assert not [p for p in filesystems["native"].ls("/", detail=False) if ".hopsfs-tmp-" in p]
+
+
+# -- a DataNode that stops answering (frozen, not dead) ----------------------------------------
+
+
+@contextmanager
+def frozen(cluster: LocalCluster, name: str, thaw_after: float | None = None) -> Iterator[None]:
+    """SIGSTOP daemon `name` (its sockets stay open, nothing answers); SIGCONT it after
+    `thaw_after` seconds (from a timer) or on leaving the block."""
+    pid = cluster.state.pids[name]
+    os.kill(pid, signal.SIGSTOP)
+    timer = threading.Timer(thaw_after, os.kill, (pid, signal.SIGCONT)) if thaw_after else None
+    try:
+        if timer:
+            timer.start()
+        yield
+    finally:
+        if timer:
+            timer.cancel()
+        os.kill(pid, signal.SIGCONT)
+
+
+def test_native_write_to_a_frozen_datanode_times_out(fault_cluster: LocalCluster) -> None:
+    """hdfs-native waits for a frozen DataNode's acks forever (its socket timeout does not
+    apply); the write watchdog gives up after 3 x timeout with a TimeoutError naming the file,
+    and the target is never created."""
+    fs = make_fs(fault_cluster, "native", timeout=2, retries=0)
+    target = "/frozen-fails/never.bin"
+    fs.makedirs("/frozen-fails", exist_ok=True)
+    with pytest.raises(TimeoutError) as caught, fs.open(target, "wb") as f:
+        f.write(os.urandom(8 * MiB))  # the block's pipeline is set up and streaming
+        start = time.monotonic()
+        with frozen(fault_cluster, "datanode-1"):
+            for _ in range(16):
+                f.write(os.urandom(4 * MiB))
+    took = time.monotonic() - start
+    assert 6 <= took < 30, took
+    assert target in str(caught.value) and "no progress for 6s" in str(caught.value)
+    assert fs.ls("/frozen-fails", detail=False) == []  # nor is its temporary file left
+
+
+def test_native_write_survives_a_datanode_frozen_for_a_while(fault_cluster: LocalCluster) -> None:
+    """A DataNode frozen for 10 s mid-write: the stalled upload is given up and restarted from
+    the local spool once it answers again; every byte arrives, no temporary file is left."""
+    fs = make_fs(fault_cluster, "native", timeout=2, retries=5, retry_backoff=0.5)
+    data = os.urandom(48 * MiB)
+    target = "/frozen-survives/survived.bin"
+    fs.makedirs("/frozen-survives", exist_ok=True)
+    with fs.open(target, "wb") as f:
+        f.write(data[: 8 * MiB])
+        with frozen(fault_cluster, "datanode-1", thaw_after=10):
+            for offset in range(8 * MiB, len(data), 4 * MiB):
+                f.write(data[offset : offset + 4 * MiB])
+    assert fs.cat_file(target) == data
+    assert fs.ls("/frozen-survives", detail=False) == [target]

@@ -29,6 +29,7 @@ from fsspec.spec import AbstractBufferedFile, AbstractFileSystem, _Cached
 from hopsfs_tools.config import ClusterConfig, load_config
 from hopsfs_tools.fs import commit, errors
 from hopsfs_tools.fs.backends.base import Backend, BlockLocation, ContentSummary, RangeReader
+from hopsfs_tools.fs.malloc import tune_for_large_reads
 from hopsfs_tools.fs.retry import RetryingReader, RetryPolicy
 from hopsfs_tools.project import Project, current_project, resolve
 
@@ -157,6 +158,7 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_EnvCached):
                 if self._backend is None:
                     from hopsfs_tools.fs.backends import connect
 
+                    tune_for_large_reads()
                     self._backend = connect(self.config)
         return self._backend
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import getpass
 import io
 import logging
@@ -11,6 +12,7 @@ import re
 import socket
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
@@ -33,11 +35,32 @@ _RPC_ERROR = re.compile(r'RPCError\("([^"]+)", "(.*)', re.S)
 # GSSAPIError(GssMajorCodes { .. routine_error: "GSS_S_NO_CRED" .. }, 2529639053, "why")
 _GSS_ERROR = re.compile(r'GSSAPIError\(.*, "(.*)"\)', re.S)
 _NETWORK = re.compile(r"Connection (refused|reset)|timed out|os error (104|110|111|113)\b")
+_SILENT = re.compile(r"No data received for \d+ms")  # hdfs-native's socket timeout
 _RETRY_KEYS = (
     "dfs.client.failover.max.attempts",
     "dfs.client.failover.sleep.base.millis",
     "dfs.client.failover.sleep.max.millis",
 )
+
+# A write or close that has not returned after this many times the timeout is given up: when a
+# DataNode dies, hdfs-native's pipeline recovery can wait for an ack forever.
+WRITE_STALL_TIMEOUTS = 3
+
+
+def _write_pool() -> ThreadPoolExecutor:
+    """Where calls into hdfs-native writers run, so a stalled one can be abandoned (its thread
+    stays blocked; idle threads are reused, so healthy writes start no threads)."""
+    return ThreadPoolExecutor(max_workers=256, thread_name_prefix="hopsfs-native-write")
+
+
+def _renew_write_pool() -> None:
+    """In a forked child: a fresh pool (the parent's threads do not exist there)."""
+    global _write_calls
+    _write_calls = _write_pool()
+
+
+_write_calls = _write_pool()
+os.register_at_fork(after_in_child=_renew_write_pool)
 
 # hdfs-native reads HADOOP_USER_NAME whenever it (re)connects to a namenode, so the HDFS user is
 # per process: live native backends of this process count by user, and only one user may be live.
@@ -156,6 +179,8 @@ class NativeBackend(WebHdfsDelegation):
             or text.startswith("DataTransferError")  # hdfs-native lost its DataNodes
         ):
             return errors.make(ConnectionError, path, self._lost(text))
+        if isinstance(exc, OSError) and _SILENT.search(text):  # a DataNode stopped answering
+            return errors.make(TimeoutError, path, text, code=errno.ETIMEDOUT)
         if isinstance(exc, OSError) and exc.errno:
             return errors.make(type(exc), path, text, code=exc.errno)
         return errors.translate(errors.java_class_name(text), f"{type(exc).__name__}: {text}", path)
@@ -343,27 +368,50 @@ class NativeReader:
 
 
 class NativeWriter(io.RawIOBase):
-    """A raw write stream; its data is complete on the cluster once close() returns."""
+    """A raw write stream; its data is complete on the cluster once close() returns.
+
+    A write or close that makes no progress for WRITE_STALL_TIMEOUTS x the timeout raises
+    TimeoutError (transient: HopsFile restarts the upload) and the stream is given up.
+    """
 
     def __init__(self, backend: NativeBackend, path: str, writer: Any) -> None:
         super().__init__()
         self._backend, self.path, self._writer = backend, path, writer
+        self._stall_after = WRITE_STALL_TIMEOUTS * backend.config.timeout
+        self._stalled = False
 
     def writable(self) -> bool:
         return True
 
+    def _watched(self, call: Callable[..., Any], *args: Any) -> None:
+        """call(*args) with errors translated, given up if it stalls."""
+        if self._stalled:
+            raise self._stall_error()
+        future = _write_calls.submit(call, *args)
+        if not wait([future], timeout=self._stall_after).done:
+            self._stalled = True
+            log.warning("%s: hdfs-native write stalled; giving the stream up", self.path)
+            raise self._stall_error()
+        with self._backend._errors(self.path):
+            future.result()
+
+    def _stall_error(self) -> TimeoutError:
+        return TimeoutError(
+            errno.ETIMEDOUT,
+            f"writing {self.path}: no progress for {self._stall_after:g}s (a DataNode "
+            "pipeline stalled); the upload restarts if it can",
+        )
+
     def write(self, data: Any) -> int:
         # hdfs-native takes bytes ~3x faster than other buffers (memoryview): one copy pays off.
         chunk = data if isinstance(data, bytes) else bytes(data)
-        with self._backend._errors(self.path):
-            self._writer.write(chunk)
+        self._watched(self._writer.write, chunk)
         return len(chunk)
 
     def close(self) -> None:
         if not self.closed:
             try:
-                with self._backend._errors(self.path):
-                    self._writer.close()
+                self._watched(self._writer.close)
             finally:
                 super().close()
 
