@@ -21,6 +21,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from benchmark_cluster import benchmark_cluster
 from hdfs_native import Client
 
 from hopsfs_tools.cluster import LocalCluster
@@ -166,18 +167,8 @@ def bench_small(cluster: LocalCluster, count: int, base: str) -> dict[str, float
     }
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--size-mib", type=int, default=1024, help="large-file size (default 1024)")
-    parser.add_argument("--small-files", type=int, default=10_000, help="number of 4 KiB files")
-    parser.add_argument("--repeat", type=int, default=2, help="runs per measurement; best is kept")
-    parser.add_argument("--cluster-dir", default=os.environ.get("HOPSFS_TEST_CLUSTER"))
-    args = parser.parse_args()
-
-    own = args.cluster_dir is None
-    cluster = LocalCluster(args.cluster_dir or tempfile.mkdtemp(prefix="hopsfs-bench-"), datanodes=3)
-    if own or not cluster.is_running():
-        cluster.up()
+def run(cluster: LocalCluster, args: argparse.Namespace) -> None:
+    """Print both tables."""
     base = f"/bench/fs-{os.getpid()}"
     Client(cluster.namenode_uri).mkdirs(base, 0o755, True)
     try:
@@ -199,8 +190,18 @@ def main() -> int:
         print(f"cat  speed-up batch/loop: {small['cat loop'] / small['cat batch']:.1f}x")
     finally:
         Client(cluster.namenode_uri).delete(base, True)
-        if own:
-            cluster.down()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size-mib", type=int, default=1024, help="large-file size (default 1024)")
+    parser.add_argument("--small-files", type=int, default=10_000, help="number of 4 KiB files")
+    parser.add_argument("--repeat", type=int, default=2, help="runs per measurement; best is kept")
+    parser.add_argument("--cluster-dir", default=os.environ.get("HOPSFS_TEST_CLUSTER"))
+    args = parser.parse_args()
+
+    with benchmark_cluster(args.cluster_dir) as cluster:
+        run(cluster, args)
     return 0
 
 

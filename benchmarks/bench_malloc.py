@@ -16,12 +16,12 @@ import argparse
 import json
 import os
 import resource
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+
+from benchmark_cluster import benchmark_cluster
 
 from hopsfs_tools.cluster import LocalCluster
 from hopsfs_tools.fs import HopsFileSystem
@@ -57,29 +57,11 @@ def child(cluster: LocalCluster, paths: list[str], repeat: int) -> dict[str, flo
     return {"wall": best, "cpu": cpu / repeat, "faults": faults / repeat}
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--size-mib", type=int, default=512, help="MiB read per pass")
-    parser.add_argument("--rounds", type=int, default=3, help="processes per side")
-    parser.add_argument("--repeat", type=int, default=3, help="passes per process")
-    parser.add_argument("--cluster-dir", default=os.environ.get("HOPSFS_TEST_CLUSTER"))
-    parser.add_argument("--child", nargs="*", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-
-    own = args.cluster_dir is None
-    cluster = LocalCluster(
-        args.cluster_dir or tempfile.mkdtemp(prefix="hopsfs-bench-"), datanodes=3
-    )
-    if args.child is not None:
-        print(json.dumps(child(cluster, args.child, args.repeat)))
-        return 0
-    if own or not cluster.is_running():
-        cluster.up()
+def compare(cluster: LocalCluster, size_mib: int, rounds: int, repeat: int) -> None:
+    """Print the table: each side in `rounds` processes of `repeat` passes, best kept."""
     fs = HopsFileSystem(namenode=cluster.namenode_uri, webhdfs_url=cluster.webhdfs_url)
     base = f"/bench/malloc-{os.getpid()}"
-    size = args.size_mib * 2**20 // FILES
+    size = size_mib * 2**20 // FILES
     block = os.urandom(CHUNK)
     try:
         paths = [f"{base}/part-{i:02d}" for i in range(FILES)]
@@ -89,7 +71,7 @@ def main() -> int:
                     f.write(block[: min(CHUNK, size - offset)])
         sides = {"glibc defaults": "0", "hopsfs tuning": "1"}
         runs: dict[str, list[dict[str, float]]] = {side: [] for side in sides}
-        for _ in range(args.rounds):
+        for _ in range(rounds):
             for side, setting in sides.items():
                 env = {**os.environ, "HOPSFS_MALLOC_TUNING": setting}
                 out = subprocess.run(
@@ -99,7 +81,7 @@ def main() -> int:
                         "--cluster-dir",
                         str(cluster.directory),
                         "--repeat",
-                        str(args.repeat),
+                        str(repeat),
                         "--child",
                         *paths,
                     ],
@@ -114,8 +96,8 @@ def main() -> int:
             for side, results in runs.items()
         }
         print(
-            f"# reading {args.size_mib} MiB from HDFS, 4 threads, 8 MiB reads; best of "
-            f"{args.rounds} processes x {args.repeat} passes; {os.cpu_count()} cores"
+            f"# reading {size_mib} MiB from HDFS, 4 threads, 8 MiB reads; best of "
+            f"{rounds} processes x {repeat} passes; {os.cpu_count()} cores"
         )
         print(f"{'malloc':<16}{'seconds':>9}{'CPU s':>8}{'minor faults':>14}")
         for side, r in best.items():
@@ -128,9 +110,24 @@ def main() -> int:
         )
     finally:
         fs.rm(base, recursive=True)
-        if own:
-            cluster.down()
-            shutil.rmtree(cluster.directory, ignore_errors=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--size-mib", type=int, default=512, help="MiB read per pass")
+    parser.add_argument("--rounds", type=int, default=3, help="processes per side")
+    parser.add_argument("--repeat", type=int, default=3, help="passes per process")
+    parser.add_argument("--cluster-dir", default=os.environ.get("HOPSFS_TEST_CLUSTER"))
+    parser.add_argument("--child", nargs="*", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.child is not None:
+        print(json.dumps(child(LocalCluster(args.cluster_dir), args.child, args.repeat)))
+        return 0
+    with benchmark_cluster(args.cluster_dir) as cluster:
+        compare(cluster, args.size_mib, args.rounds, args.repeat)
     return 0
 
 

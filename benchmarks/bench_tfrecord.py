@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import struct
 import subprocess
 import sys
@@ -30,6 +29,8 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from benchmark_cluster import benchmark_cluster
 
 from hopsfs_tools.cluster import LocalCluster
 from hopsfs_tools.formats.tfrecord import TFRecordWriter, read_records
@@ -253,32 +254,8 @@ def rss_workload(
     fs.rm(remote, recursive=True)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--large-mib", type=int, default=512, help="MiB of 1 MiB records")
-    parser.add_argument("--small-count", type=int, default=200_000, help="number of 1 KiB records")
-    parser.add_argument("--rss-mib", type=int, default=2048, help="MiB streamed for the RSS check")
-    parser.add_argument("--files", type=int, default=16, help="files per workload")
-    parser.add_argument("--repeat", type=int, default=5, help="rounds of every reader, best kept")
-    parser.add_argument("--cluster-dir", default=os.environ.get("HOPSFS_TEST_CLUSTER"))
-    parser.add_argument("--rss-child", help=argparse.SUPPRESS)
-    parser.add_argument("--expect", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("paths", nargs="*", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-
-    own = args.cluster_dir is None
-    cluster = LocalCluster(
-        args.cluster_dir or tempfile.mkdtemp(prefix="hopsfs-bench-"), datanodes=3
-    )
-    if args.rss_child:
-        rss_child(
-            args.rss_child, args.paths, cluster.namenode_uri, cluster.webhdfs_url, args.expect
-        )
-        return 0
-    if own or not cluster.is_running():
-        cluster.up()
+def run(cluster: LocalCluster, args: argparse.Namespace) -> None:
+    """Print every table."""
     import tensorflow as tf
 
     fs = HopsFileSystem(namenode=cluster.namenode_uri, webhdfs_url=cluster.webhdfs_url)
@@ -298,9 +275,31 @@ def main() -> int:
             rss_workload(fs, cluster, args.rss_mib, args.files, base)
     finally:
         fs.rm(base, recursive=True)
-        if own:
-            cluster.down()
-            shutil.rmtree(cluster.directory, ignore_errors=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--large-mib", type=int, default=512, help="MiB of 1 MiB records")
+    parser.add_argument("--small-count", type=int, default=200_000, help="number of 1 KiB records")
+    parser.add_argument("--rss-mib", type=int, default=2048, help="MiB streamed for the RSS check")
+    parser.add_argument("--files", type=int, default=16, help="files per workload")
+    parser.add_argument("--repeat", type=int, default=5, help="rounds of every reader, best kept")
+    parser.add_argument("--cluster-dir", default=os.environ.get("HOPSFS_TEST_CLUSTER"))
+    parser.add_argument("--rss-child", help=argparse.SUPPRESS)
+    parser.add_argument("--expect", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("paths", nargs="*", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.rss_child:
+        cluster = LocalCluster(args.cluster_dir)
+        rss_child(
+            args.rss_child, args.paths, cluster.namenode_uri, cluster.webhdfs_url, args.expect
+        )
+        return 0
+    with benchmark_cluster(args.cluster_dir) as cluster:
+        run(cluster, args)
     return 0
 
 

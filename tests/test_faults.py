@@ -13,6 +13,8 @@ import hashlib
 import os
 import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -354,3 +356,35 @@ def test_native_write_survives_a_datanode_frozen_for_a_while(fault_cluster: Loca
                 f.write(data[offset : offset + 4 * MiB])
     assert fs.cat_file(target) == data
     assert fs.ls("/frozen-survives", detail=False) == [target]
+
+
+STALLED_WRITER = """
+import os, signal, sys
+from hopsfs_tools.fs import HopsFileSystem
+namenode, webhdfs, path, datanode_pid = sys.argv[1:]
+fs = HopsFileSystem(backend="native", namenode=namenode, webhdfs_url=webhdfs, timeout=1, retries=0)
+try:
+    with fs.open(path, "wb") as f:
+        f.write(os.urandom(8 << 20))  # the pipeline is up
+        os.kill(int(datanode_pid), signal.SIGSTOP)
+        for _ in range(16):
+            f.write(os.urandom(4 << 20))
+except TimeoutError as e:
+    print("timed out:", e)
+"""
+
+
+def test_process_exits_after_giving_up_a_stalled_write(fault_cluster: LocalCluster) -> None:
+    """The given-up hdfs-native call stays blocked in its thread; the process must still exit
+    (a thread pool's threads would be joined at exit, forever)."""
+    pid = fault_cluster.state.pids["datanode-1"]
+    try:
+        out = subprocess.run(
+            [sys.executable, "-c", STALLED_WRITER, fault_cluster.namenode_uri,
+             fault_cluster.webhdfs_url, "/stalled-writer.bin", str(pid)],
+            capture_output=True, text=True, timeout=90, check=False,
+        )
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("timed out:") and "/stalled-writer.bin" in out.stdout

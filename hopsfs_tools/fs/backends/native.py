@@ -12,7 +12,7 @@ import re
 import socket
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, wait
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
@@ -47,20 +47,21 @@ _RETRY_KEYS = (
 WRITE_STALL_TIMEOUTS = 3
 
 
-def _write_pool() -> ThreadPoolExecutor:
-    """Where calls into hdfs-native writers run, so a stalled one can be abandoned (its thread
-    stays blocked; idle threads are reused, so healthy writes start no threads)."""
-    return ThreadPoolExecutor(max_workers=256, thread_name_prefix="hopsfs-native-write")
+def _in_daemon_thread(call: Callable[..., Any], *args: Any) -> Future[Any]:
+    """call(*args) in a thread of its own that can be abandoned if the call stalls: a daemon
+    thread, never joined, not even at exit (concurrent.futures joins its pools' threads)."""
+    future: Future[Any] = Future()
 
+    def run() -> None:
+        if future.set_running_or_notify_cancel():
+            try:
+                future.set_result(call(*args))
+            except BaseException as e:  # noqa: BLE001 - handed to the waiting caller
+                future.set_exception(e)
 
-def _renew_write_pool() -> None:
-    """In a forked child: a fresh pool (the parent's threads do not exist there)."""
-    global _write_calls
-    _write_calls = _write_pool()
+    threading.Thread(target=run, name="hopsfs-native-write", daemon=True).start()
+    return future
 
-
-_write_calls = _write_pool()
-os.register_at_fork(after_in_child=_renew_write_pool)
 
 # hdfs-native reads HADOOP_USER_NAME whenever it (re)connects to a namenode, so the HDFS user is
 # per process: live native backends of this process count by user, and only one user may be live.
@@ -387,7 +388,7 @@ class NativeWriter(io.RawIOBase):
         """call(*args) with errors translated, given up if it stalls."""
         if self._stalled:
             raise self._stall_error()
-        future = _write_calls.submit(call, *args)
+        future = _in_daemon_thread(call, *args)
         if not wait([future], timeout=self._stall_after).done:
             self._stalled = True
             log.warning("%s: hdfs-native write stalled; giving the stream up", self.path)
