@@ -297,23 +297,18 @@ class _LocalCache:
         """
         file = self.files[index]
         self._start(index)
-        local = None
-        try:
-            while True:
-                if local is not None:
-                    self.release(local)
-                    local = None
-                with self._cond:
-                    self._cond.wait_for(lambda: file.ready or file.done or self._closed)
-                    if self._closed:
-                        return
-                    if not file.ready:
-                        error, file.error = file.error, None
-                        break
-                    local = file.ready.popleft()
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: file.ready or file.done or self._closed)
+                if self._closed:
+                    return
+                if not file.ready:
+                    error, file.error = file.error, None
+                    break
+                local = file.ready.popleft()
+            try:
                 yield local
-        finally:
-            if local is not None:
+            finally:
                 self.release(local)
         self._close_if_finished()
         if error is not None:

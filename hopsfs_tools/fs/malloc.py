@@ -17,7 +17,6 @@ import ctypes
 import ctypes.util
 import logging
 import os
-import platform
 import threading
 
 log = logging.getLogger(__name__)
@@ -50,7 +49,10 @@ def _apply() -> bool:
     if chosen:
         log.debug("malloc left as configured by %s", ", ".join(chosen))
         return False
-    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+    try:
+        if not os.confstr("CS_GNU_LIBC_VERSION").startswith("glibc"):
+            return False
+    except (AttributeError, ValueError, OSError):  # not a GNU libc (macOS, Windows, musl)
         return False
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
