@@ -4,11 +4,18 @@
 label that depends on the features with noise, so models have something to learn).
 `digits` draws MNIST-like 28x28 grey images of the digits 0-9 from a 5x7 bitmap font with
 random shift, scale, stroke and noise.
+numpy (and pandas for `census`) are imported on first use: the base install has neither, and
+the CLI imports this module through the demo.
 """
 
 from __future__ import annotations
 
-import numpy as np
+from functools import cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 CENSUS_COLUMNS = [
     "age", "workclass", "fnlwgt", "education", "education_num", "marital_status",
@@ -16,8 +23,15 @@ CENSUS_COLUMNS = [
     "hours_per_week", "native_country", "income",
 ]  # fmt: skip
 
-_WORKCLASS = ["Private", "Self-emp-not-inc", "Self-emp-inc", "Federal-gov", "Local-gov",
-              "State-gov", "Without-pay"]
+_WORKCLASS = [
+    "Private",
+    "Self-emp-not-inc",
+    "Self-emp-inc",
+    "Federal-gov",
+    "Local-gov",
+    "State-gov",
+    "Without-pay",
+]
 _EDUCATION = [  # (name, years)
     ("Preschool", 1), ("1st-4th", 2), ("5th-6th", 3), ("7th-8th", 4), ("9th", 5),
     ("10th", 6), ("11th", 7), ("12th", 8), ("HS-grad", 9), ("Some-college", 10),
@@ -25,16 +39,28 @@ _EDUCATION = [  # (name, years)
     ("Prof-school", 15), ("Doctorate", 16),
 ]  # fmt: skip
 _MARITAL = ["Married-civ-spouse", "Never-married", "Divorced", "Separated", "Widowed"]
-_OCCUPATION = ["Tech-support", "Craft-repair", "Other-service", "Sales", "Exec-managerial",
-               "Prof-specialty", "Handlers-cleaners", "Machine-op-inspct", "Adm-clerical",
-               "Farming-fishing", "Transport-moving", "Protective-serv"]
+_OCCUPATION = [
+    "Tech-support",
+    "Craft-repair",
+    "Other-service",
+    "Sales",
+    "Exec-managerial",
+    "Prof-specialty",
+    "Handlers-cleaners",
+    "Machine-op-inspct",
+    "Adm-clerical",
+    "Farming-fishing",
+    "Transport-moving",
+    "Protective-serv",
+]
 _RELATIONSHIP = ["Husband", "Wife", "Own-child", "Not-in-family", "Unmarried"]
 _RACE = ["White", "Black", "Asian-Pac-Islander", "Amer-Indian-Eskimo", "Other"]
 _COUNTRY = ["United-States", "Mexico", "Philippines", "Germany", "Canada", "India", "England"]
 
 
-def census(rows: int, seed: int = 0):
+def census(rows: int, seed: int = 0) -> pd.DataFrame:
     """A pandas DataFrame shaped like UCI adult (`CENSUS_COLUMNS`), about 2% values missing."""
+    import numpy as np
     import pandas as pd
 
     rng = np.random.default_rng(seed)
@@ -46,8 +72,14 @@ def census(rows: int, seed: int = 0):
     sex = np.where(rng.random(rows) < 0.67, "Male", "Female")
     gain = np.where(rng.random(rows) < 0.08, rng.integers(1000, 99999, rows), 0)
     loss = np.where(rng.random(rows) < 0.05, rng.integers(100, 4356, rows), 0)
-    score = (0.35 * (years - 10) + 0.04 * (np.minimum(age, 60) - 38) + 0.03 * (hours - 40)
-             + 1.2 * married + 0.00004 * gain + rng.normal(0, 1.0, rows))
+    score = (
+        0.35 * (years - 10)
+        + 0.04 * (np.minimum(age, 60) - 38)
+        + 0.03 * (hours - 40)
+        + 1.2 * married
+        + 0.00004 * gain
+        + rng.normal(0, 1.0, rows)
+    )
     frame = pd.DataFrame(
         {
             "age": age,
@@ -58,8 +90,10 @@ def census(rows: int, seed: int = 0):
             "marital_status": np.where(married, _MARITAL[0], rng.choice(_MARITAL[1:], rows)),
             "occupation": rng.choice(_OCCUPATION, rows),
             "relationship": np.where(
-                married, np.where(sex == "Male", "Husband", "Wife"),
-                rng.choice(_RELATIONSHIP[2:], rows)),
+                married,
+                np.where(sex == "Male", "Husband", "Wife"),
+                rng.choice(_RELATIONSHIP[2:], rows),
+            ),
             "race": rng.choice(_RACE, rows, p=[0.85, 0.096, 0.032, 0.01, 0.012]),
             "sex": sex,
             "capital_gain": gain,
@@ -88,8 +122,17 @@ _FONT = {
     6: "00110 01000 10000 11110 10001 10001 01110", 7: "11111 00001 00010 00100 01000 01000 01000",
     8: "01110 10001 10001 01110 10001 10001 01110", 9: "01110 10001 10001 01111 00001 00010 01100",
 }  # fmt: skip
-_GLYPHS = {d: np.array([[c == "1" for c in row] for row in s.split()], dtype=np.float32)
-           for d, s in _FONT.items()}
+
+
+@cache
+def _glyphs() -> dict[int, np.ndarray]:
+    """The `_FONT` bitmaps as float32 arrays."""
+    import numpy as np
+
+    return {
+        d: np.array([[c == "1" for c in row] for row in s.split()], dtype=np.float32)
+        for d, s in _FONT.items()
+    }
 
 
 def digits(count: int, seed: int = 0, noise: float = 0.25) -> tuple[np.ndarray, np.ndarray]:
@@ -98,6 +141,8 @@ def digits(count: int, seed: int = 0, noise: float = 0.25) -> tuple[np.ndarray, 
     Each digit is its glyph scaled to a random size, placed at a random offset, slanted,
     and blurred with noise; `noise` (0..1) sets how hard the task is.
     """
+    import numpy as np
+
     rng = np.random.default_rng(seed)
     labels = rng.integers(0, 10, count)
     images = np.zeros((count, 28, 28), dtype=np.float32)
@@ -106,12 +151,12 @@ def digits(count: int, seed: int = 0, noise: float = 0.25) -> tuple[np.ndarray, 
         height, width = int(7 * scale), int(5 * scale)
         rows = (np.arange(height) / scale).astype(int)
         cols = (np.arange(width) / scale).astype(int)
-        glyph = _GLYPHS[int(label)][np.ix_(rows, cols)]
+        glyph = _glyphs()[int(label)][np.ix_(rows, cols)]
         top = rng.integers(1, 28 - height)
         left = rng.integers(2, 28 - width - 2)
         slant = rng.uniform(-0.25, 0.25)
         for r in range(height):
-            shift = int(round(slant * (height / 2 - r)))
+            shift = round(slant * (height / 2 - r))
             c0 = min(max(left + shift, 0), 28 - width)
             image[top + r, c0 : c0 + width] = np.maximum(image[top + r, c0 : c0 + width], glyph[r])
         image[:] = 0.5 * image + 0.25 * (np.roll(image, 1, 0) + np.roll(image, 1, 1))
@@ -122,5 +167,7 @@ def digits(count: int, seed: int = 0, noise: float = 0.25) -> tuple[np.ndarray, 
 
 def _weights(n: int, peak: int) -> np.ndarray:
     """Probabilities over n categories that fall off with distance from `peak`."""
+    import numpy as np
+
     w = 1.0 / (1.0 + np.abs(np.arange(n) - peak))
     return w / w.sum()

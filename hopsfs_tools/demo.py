@@ -145,7 +145,7 @@ def _cluster(
             step.detail = ", ".join(f"${name}" for name in CLUSTER_VARIABLES if env(name))
         yield None, {}
         return
-    local = LocalCluster(directory, datanodes=datanodes)
+    local = LocalCluster(directory, datanodes=datanodes, owned=not keep_running)
     existed, started = bool(local.state.ports), not local.is_running()
     try:
         with steps.step("start local cluster" if started else "use running local cluster",

@@ -28,7 +28,7 @@ def cluster() -> Iterator[LocalCluster]:
         yield local
         return
     directory = Path(tempfile.mkdtemp(prefix="hopsfs-test-cluster-"))
-    local = LocalCluster(directory, datanodes=3)
+    local = LocalCluster(directory, datanodes=3, owned=True)
     try:
         local.up(timeout=300)
         yield local
@@ -43,7 +43,7 @@ def fault_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalClu
     Restarting the shared cluster's NameNode would break the DataNodes' cached client
     connections that later tests' WebHDFS calls go through.
     """
-    local = LocalCluster(tmp_path_factory.mktemp("fault-cluster"), datanodes=1)
+    local = LocalCluster(tmp_path_factory.mktemp("fault-cluster"), datanodes=1, owned=True)
     try:
         local.up(timeout=300)
         yield local

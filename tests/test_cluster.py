@@ -117,7 +117,8 @@ def test_cli_up_status_env_down_leaves_nothing_running(tmp_path: Path) -> None:
         assert f"export HOPSFS_NAMENODE_URI={status['fs_uri']}" in env
         assert f"export HOPSFS_WEBHDFS_URL={status['webhdfs_url']}" in env
         assert (directory / "conf" / "core-site.xml").exists()
-        assert len(_java_pids_under(directory)) == 2
+        assert len(_java_pids_under(directory)) == 2  # still running after the CLI exited
+        assert LocalCluster(directory).state.owner is None  # not tied to the CLI's process
     finally:
         down = run("down")
     assert down.returncode == 0, down.stderr

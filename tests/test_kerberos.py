@@ -36,7 +36,7 @@ def kdc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kdc]:
 @pytest.fixture(scope="module")
 def krb_cluster(kdc: Kdc, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
     """A secure 1-DataNode cluster (Kerberos, block tokens, SASL data transfer, HTTPS only)."""
-    local = LocalCluster(tmp_path_factory.mktemp("krb-cluster"), datanodes=1, kerberos=kdc)
+    local = LocalCluster(tmp_path_factory.mktemp("krb-cluster"), datanodes=1, kerberos=kdc, owned=True)
     try:
         local.up(timeout=300)
         yield local

@@ -25,7 +25,7 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, cache: Path) -> None:
 
 @pytest.fixture(scope="module")
 def fresh_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A libhdfs.so built from scratch (pip download + gcc) into an empty cache."""
+    """A libhdfs.so built from scratch (sdist from PyPI + gcc) into an empty cache."""
     cache = tmp_path_factory.mktemp("cache")
     with pytest.MonkeyPatch.context() as mp:
         _clean_env(mp, cache)
@@ -174,3 +174,48 @@ except FileNotFoundError:
     # Java stack traces work: the build points libhdfs at commons-lang3 (Hadoop 3 ships no lang2).
     assert "java.io.FileNotFoundException" in proc.stderr
     assert "unable to get stack trace" not in proc.stderr
+
+
+def test_sdist_with_another_sha256_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real PyPI download checked against a pin it does not match: nothing is built."""
+    _clean_env(monkeypatch, tmp_path)
+    monkeypatch.setattr(libhdfs, "PYDOOP_SHA256", "0" * 64)
+    with pytest.raises(
+        RuntimeError, match=r"pydoop-2\.0\.0\.tar\.gz has sha256 c7eb2ad8.*expected 0{64}"
+    ):
+        libhdfs.ensure_libhdfs()
+    assert not (tmp_path / "libhdfs" / libhdfs.LIB_NAME).exists()
+
+
+def test_libhdfs_jvm_logs_errors_only_unless_told(
+    fresh_build: Path, cluster: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cluster's conf dir has a daemon log4j.properties (INFO on stderr); the arrow backend's
+    JVM still logs only errors, and a log4j config in the user's LIBHDFS_OPTS wins."""
+    assert "log4j.rootLogger=INFO" in (cluster.conf_dir / "log4j.properties").read_text()
+    script = f"""
+import os
+from hopsfs_tools.hadoop.libhdfs import arrow_environment
+os.environ.update(arrow_environment({str(cluster.conf_dir)!r}))
+import pyarrow.fs as pafs
+fs = pafs.HadoopFileSystem({cluster.namenode_uri!r}, 0)
+print(fs.get_file_info("/").type.name)
+"""
+    base = {k: v for k, v in os.environ.items() if k not in ("CLASSPATH", "LIBHDFS_OPTS")}
+    base["ARROW_LIBHDFS_DIR"] = str(fresh_build)
+
+    def stderr_of(env: dict[str, str]) -> str:
+        proc = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True,
+                              text=True, env=env, timeout=120)  # fmt: skip
+        assert proc.returncode == 0 and "Directory" in proc.stdout, proc.stderr[-2000:]
+        return proc.stderr
+
+    assert stderr_of(base) == ""  # no "WARN util.NativeCodeLoader: Unable to load ..."
+    debug = tmp_path / "log4j.properties"
+    debug.write_text("log4j.rootLogger=DEBUG,e\nlog4j.appender.e=org.apache.log4j.ConsoleAppender\n"
+                     "log4j.appender.e.target=System.err\n"
+                     "log4j.appender.e.layout=org.apache.log4j.SimpleLayout\n")  # fmt: skip
+    verbose = stderr_of({**base, "LIBHDFS_OPTS": f"-Dlog4j.configuration=file:{debug}"})
+    assert "DEBUG - " in verbose

@@ -23,7 +23,7 @@ def tls_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalClust
     """An HTTPS-only 1-DataNode cluster whose certificate names 127.0.0.1 only (not localhost)."""
     directory = tmp_path_factory.mktemp("tls-cluster")
     material = TlsMaterial.create(directory / "ca", hosts=["127.0.0.1"])
-    local = LocalCluster(directory / "cluster", datanodes=1, tls=material)
+    local = LocalCluster(directory / "cluster", datanodes=1, tls=material, owned=True)
     try:
         local.up(timeout=300)
         yield local

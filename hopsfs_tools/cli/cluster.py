@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from hopsfs_tools.cluster import ClusterError, LocalCluster
+from hopsfs_tools.cluster.owner import reap_orphans
 
 DIR_OPTION = click.option(
     "--dir", "directory", type=click.Path(path_type=Path), default=None,
@@ -48,7 +49,12 @@ def cluster() -> None:
 @DIR_OPTION
 @click.option("--timeout", default=240.0, show_default=True, help="Seconds to wait for the cluster.")
 def up(datanodes: int, directory: Path | None, timeout: float) -> None:
-    """Start the cluster (idempotent: reports the running cluster if already up)."""
+    """Start the cluster (idempotent: reports the running cluster if already up).
+
+    First stops clusters left running by killed tests or benchmarks (their owner process died).
+    """
+    for orphan in reap_orphans():
+        click.echo(f"stopped the cluster in {orphan}: the process that owned it is gone", err=True)
     local = _cluster(directory, datanodes)
     was_running = local.is_running()
     if was_running and local.state.datanodes != datanodes:

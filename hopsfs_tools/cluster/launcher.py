@@ -7,7 +7,6 @@ daemons; the NameNode's JMX servlet is the source of truth for liveness and capa
 
 from __future__ import annotations
 
-import errno
 import getpass
 import json
 import logging
@@ -26,7 +25,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from hopsfs_tools.cluster import owner as ownership
 from hopsfs_tools.cluster.kdc import Kdc
+from hopsfs_tools.cluster.owner import MARKER, pid_alive, reap
 from hopsfs_tools.cluster.tls import TlsMaterial
 from hopsfs_tools.config import default_cluster_dir, write_site_xml
 from hopsfs_tools.hadoop.jars import HADOOP_VERSION, hadoop_jars
@@ -81,6 +82,7 @@ class ClusterState:
     pids: dict[str, int] = field(default_factory=dict)
     tls: dict[str, Any] | None = None  # TlsMaterial.to_dict() when the HTTP servers are HTTPS-only
     kerberos: dict[str, str] | None = None  # realm, krb5_conf, keytab of a Kerberos cluster
+    owner: dict[str, Any] | None = None  # pid, start, watchdog, remove: see cluster/owner.py
 
     @classmethod
     def read(cls, directory: Path) -> ClusterState:
@@ -125,23 +127,6 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _pid_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie child (killed but not reaped) still answers kill(0).
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        return stat.rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return True
-
-
 class LocalCluster:
     """Start, query and stop a local HDFS cluster kept in `directory`.
 
@@ -153,6 +138,10 @@ class LocalCluster:
     service authorization, principals nn/, dn/ and HTTP/localhost@REALM in one keytab, block
     access tokens, SASL data transfer protection and SPNEGO for WebHDFS. Secure DataNodes on
     unprivileged ports need HTTPS, so it implies `tls=True`.
+
+    `owned=True` ties a cluster this process starts to this process (tests, benchmarks): if it
+    dies without `down()`, a watchdog stops the daemons (cluster/owner.py). Without it (the CLI's
+    `cluster up`) the daemons keep running after the starting process exits.
     """
 
     def __init__(
@@ -162,6 +151,7 @@ class LocalCluster:
         *,
         tls: bool | TlsMaterial = False,
         kerberos: Kdc | None = None,
+        owned: bool = False,
     ) -> None:
         if datanodes < 1:
             raise ValueError(f"a cluster needs at least 1 DataNode, got datanodes={datanodes}")
@@ -174,6 +164,7 @@ class LocalCluster:
         )
         self._tls_request = tls or (kerberos is not None)
         self._kdc = kerberos
+        self._owned = owned
 
     @property
     def tls_material(self) -> TlsMaterial | None:
@@ -230,12 +221,21 @@ class LocalCluster:
 
     # ----------------------------------------------------------------- lifecycle
     def is_running(self) -> bool:
-        return _pid_alive(self.state.pids.get(NAMENODE))
+        return pid_alive(self.state.pids.get(NAMENODE))
 
     def up(self, timeout: float = 240.0) -> LocalCluster:
         """Start every daemon not running yet (formatting on first start); wait until usable."""
         check_prerequisites()
+        ownership.reap_orphans()  # clusters left running by killed owners, this one included
         jars = hadoop_jars(self.state.hadoop_version)
+        created = not (self.directory / STATE_FILE).exists()
+        if created:  # also when reap_orphans just removed this very cluster
+            self.state = ClusterState(directory=str(self.directory), datanodes=self.state.datanodes)
+        else:
+            self.state = ClusterState.read(self.directory)
+            if not ownership.owner_alive(self.state.owner):
+                self.state.owner = None  # the owner died: whoever starts it now owns it
+        starting = not self.is_running()
         self.directory.mkdir(parents=True, exist_ok=True)
         if self._tls_request and not self.state.tls:
             material = self._tls_request
@@ -251,13 +251,16 @@ class LocalCluster:
         if not (self.directory / "name" / "current").exists():
             self._format(jars)
         for name in [NAMENODE, *self.datanode_names]:
-            if not _pid_alive(self.state.pids.get(name)):
+            if not pid_alive(self.state.pids.get(name)):
                 self._spawn(name, jars)
+        if self._owned and starting:
+            ownership.tie(self, remove=created)
         self.wait_ready(timeout)
         return self
 
     def down(self, keep: bool = False, timeout: float = 30.0) -> None:
-        """Stop every daemon; remove the cluster directory unless `keep`."""
+        """Stop every daemon (and the owner's watchdog); remove the cluster directory unless `keep`."""
+        ownership.release(self)
         for name in reversed([NAMENODE, *self.datanode_names]):
             self.stop(name, timeout=timeout)
         if not keep:
@@ -275,7 +278,7 @@ class LocalCluster:
         """(Re)start one stopped or killed daemon and wait until the cluster is usable again."""
         self._check_name(name)
         deadline = time.monotonic() + timeout
-        spawned = not _pid_alive(self.state.pids.get(name))
+        spawned = not pid_alive(self.state.pids.get(name))
         if spawned:
             self._spawn(name, hadoop_jars(self.state.hadoop_version))
         if spawned and name != NAMENODE:
@@ -300,7 +303,7 @@ class LocalCluster:
     def status(self) -> dict[str, Any]:
         """Live/dead datanodes, capacity, safe mode, addresses and pids (JSON-friendly)."""
         processes = {
-            name: {"pid": self.state.pids.get(name), "running": _pid_alive(self.state.pids.get(name)),
+            name: {"pid": self.state.pids.get(name), "running": pid_alive(self.state.pids.get(name)),
                    "log": str(self.log_path(name))}
             for name in [NAMENODE, *self.datanode_names]
         }
@@ -341,7 +344,7 @@ class LocalCluster:
     def wait_ready(self, timeout: float = 240.0) -> None:
         """Wait until every running DataNode is live and safe mode is off."""
         deadline = time.monotonic() + timeout
-        expected = sum(_pid_alive(self.state.pids.get(n)) for n in self.datanode_names)
+        expected = sum(pid_alive(self.state.pids.get(n)) for n in self.datanode_names)
         last = "NameNode HTTP server not answering yet"
         while time.monotonic() < deadline:
             self._check_processes()
@@ -519,6 +522,7 @@ class LocalCluster:
         return [
             "java", f"-Xmx{heap}", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
             "-Djava.net.preferIPv4Stack=true", f"-Dhadoop.log.dir={self.logs_dir}",
+            f"{MARKER}{self.directory}",
             *([f"-Djava.security.krb5.conf={krb5['krb5_conf']}"] if krb5 else []),
             *JAVA17_OPENS, "-cp", classpath, main, *args,
         ]
@@ -568,19 +572,19 @@ class LocalCluster:
     def _signal(self, name: str, sig: signal.Signals, timeout: float) -> None:
         self._check_name(name)
         pid = self.state.pids.get(name)
-        if _pid_alive(pid):
+        if pid_alive(pid):
             try:
                 os.kill(pid, sig)
             except ProcessLookupError:
                 pass
             deadline = time.monotonic() + timeout
-            while _pid_alive(pid) and time.monotonic() < deadline:
-                _reap(pid)
+            while pid_alive(pid) and time.monotonic() < deadline:
+                reap(pid)
                 time.sleep(0.1)
-            if _pid_alive(pid):
+            if pid_alive(pid):
                 os.kill(pid, signal.SIGKILL)
-                while _pid_alive(pid):
-                    _reap(pid)
+                while pid_alive(pid):
+                    reap(pid)
                     time.sleep(0.1)
         self.state.pids.pop(name, None)
         if self.directory.exists():
@@ -589,7 +593,7 @@ class LocalCluster:
     def _check_processes(self) -> None:
         for name in [NAMENODE, *self.datanode_names]:
             pid = self.state.pids.get(name)
-            if pid and not _pid_alive(pid):
+            if pid and not pid_alive(pid):
                 raise ClusterError(f"{name} (pid {pid}) exited during start-up.\n" + self._log_tail(name))
 
     def _log_tail(self, name: str, lines: int = 30) -> str:
@@ -599,16 +603,3 @@ class LocalCluster:
         except OSError:
             return f"(no log at {path})"
         return f"--- last {len(tail)} lines of {path} ---\n" + "\n".join(tail)
-
-
-def _reap(pid: int | None) -> None:
-    """Collect a child we started ourselves so it does not linger as a zombie."""
-    if not pid:
-        return
-    try:
-        os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
-    except OSError as exc:  # pragma: no cover - defensive
-        if exc.errno != errno.ECHILD:
-            raise

@@ -1,29 +1,37 @@
 """Find or build libhdfs.so, the JNI library pyarrow.fs.HadoopFileSystem loads.
 
 No registry ships libhdfs.so as a binary. Hadoop's libhdfs C sources are bundled in
-pydoop's source distribution on PyPI; we compile them once with gcc against
-$JAVA_HOME/include into a cache dir. A user with a Hadoop install uses its own
-($HADOOP_HOME/lib/native) and nothing is built.
+pydoop's source distribution on PyPI. We download that archive (never running its setup.py,
+so the installed pip and setuptools do not matter), check it against a pinned sha256, and
+compile its src/libhdfs once with gcc against $JAVA_HOME/include into a cache dir. A user
+with a Hadoop install uses its own ($HADOOP_HOME/lib/native) and nothing is built.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 import shutil
 import subprocess
-import sys
 import tarfile
 import tempfile
+from importlib import resources
 from pathlib import Path
+
+import requests
 
 from hopsfs_tools.config import cache_dir
 from hopsfs_tools.hadoop.jars import hadoop_classpath
 
 log = logging.getLogger(__name__)
 
-PYDOOP_SDIST = "pydoop==2.0.0"
+PYDOOP_SDIST = "pydoop-2.0.0.tar.gz"
+PYDOOP_VERSION = "2.0.0"
+# The sha256 of PYDOOP_SDIST as published on PyPI; a download that differs is refused.
+PYDOOP_SHA256 = "c7eb2ad8c36d2a75dc1c6cee701928334614f2e862a70798b0cb278e3102f77d"
+PYPI_JSON = "https://pypi.org/pypi/pydoop/json"  # PyPI's JSON API: the sdist's download URL
 LIB_NAME = "libhdfs.so"
 
 # Every libhdfs function pyarrow's HDFS shim (arrow/io/hdfs_internal.cc) looks up with dlsym.
@@ -183,49 +191,50 @@ def build_libhdfs() -> Path:
 
 
 def _fetch_sources(tmp: Path) -> Path:
-    """Download and unpack pydoop's sdist into `tmp`; the patched libhdfs source dir."""
-    constraints = tmp / "constraints.txt"
-    # pydoop's setup.py imports pkg_resources, which setuptools >= 81 no longer has.
-    constraints.write_text("setuptools<81\n")
-    env = {
-        **os.environ,
-        "PIP_CONSTRAINT": str(constraints),
-        "PIP_BUILD_CONSTRAINT": str(constraints),
-    }
-    cmd = [
-        sys.executable,
-        "-m",
-        "pip",
-        "download",
-        "--no-deps",
-        "--no-binary",
-        ":all:",
-        "--disable-pip-version-check",
-        "-d",
-        str(tmp),
-        PYDOOP_SDIST,
-    ]
-    log.info(
-        "downloading the %s source distribution from PyPI (for Hadoop's libhdfs C sources)",
-        PYDOOP_SDIST,
-    )
-    proc = subprocess.run(cmd, check=False, capture_output=True, text=True, env=env)
-    archives = list(tmp.glob("pydoop-*.tar.gz"))
-    if proc.returncode != 0 or not archives:
+    """Download pydoop's sdist into `tmp`, check its sha256, unpack only src/libhdfs, patch it."""
+    archive = tmp / PYDOOP_SDIST
+    log.info("downloading %s from PyPI (for Hadoop's libhdfs C sources)", PYDOOP_SDIST)
+    try:
+        url = _sdist_url()
+        with requests.get(url, stream=True, timeout=60) as resp, archive.open("wb") as out:
+            resp.raise_for_status()
+            digest = hashlib.sha256()
+            for chunk in resp.iter_content(1 << 20):
+                digest.update(chunk)
+                out.write(chunk)
+    except (requests.RequestException, ValueError, KeyError) as exc:
         raise RuntimeError(
-            f"`pip download {PYDOOP_SDIST}` failed (pip and PyPI access are needed once to get "
-            "libhdfs's C sources; alternatively set ARROW_LIBHDFS_DIR to a directory holding "
-            f"libhdfs.so):\n{_tail(proc.stdout + proc.stderr)}"
+            f"could not download {PYDOOP_SDIST} from PyPI ({exc}); access to pypi.org is needed "
+            "once to get libhdfs's C sources, or set ARROW_LIBHDFS_DIR to a directory holding "
+            "libhdfs.so"
+        ) from None
+    if digest.hexdigest() != PYDOOP_SHA256:
+        raise RuntimeError(
+            f"{url} has sha256 {digest.hexdigest()}, expected {PYDOOP_SHA256}: refusing to build "
+            "from it (a proxy rewrote it, or the download is corrupt; retry, or set "
+            "ARROW_LIBHDFS_DIR to a directory holding libhdfs.so)"
         )
-    with tarfile.open(archives[0]) as tar:
-        tar.extractall(tmp, filter="data")
-    src = next(tmp.glob("pydoop-*/src/libhdfs"), None)
-    if src is None:
-        raise RuntimeError(f"{archives[0].name} holds no src/libhdfs directory")
+    prefix = f"pydoop-{PYDOOP_VERSION}/src/libhdfs/"
+    with tarfile.open(archive) as tar:
+        members = [m for m in tar.getmembers() if m.name.startswith(prefix)]
+        if not members:
+            raise RuntimeError(f"{PYDOOP_SDIST} holds no {prefix} directory")
+        tar.extractall(tmp, members=members, filter="data")
+    src = tmp / prefix
     for name, (old, new) in _SOURCE_PATCHES.items():
         path = src / name
         path.write_text(path.read_text().replace(old, new))
     return src
+
+
+def _sdist_url() -> str:
+    """The download URL of PYDOOP_SDIST, from PyPI's JSON API."""
+    resp = requests.get(PYPI_JSON, timeout=30)
+    resp.raise_for_status()
+    for file in resp.json()["releases"][PYDOOP_VERSION]:
+        if file["filename"] == PYDOOP_SDIST:
+            return file["url"]
+    raise ValueError(f"PyPI lists no {PYDOOP_SDIST}")
 
 
 def exported_symbols(lib: Path) -> set[str]:
@@ -241,7 +250,7 @@ def exported_symbols(lib: Path) -> set[str]:
 
 def arrow_environment(conf_dir: str | None) -> dict[str, str]:
     """The env vars libhdfs needs: ARROW_LIBHDFS_DIR, JAVA_HOME, CLASSPATH, LD_LIBRARY_PATH,
-    and LIBHDFS_OPTS telling the JVM about $KRB5_CONFIG (Java reads only /etc/krb5.conf)."""
+    and LIBHDFS_OPTS: the JVM's log4j config, and $KRB5_CONFIG (Java reads only /etc/krb5.conf)."""
     home = java_home()
     jvm_dir = str(libjvm_dir(home))
     ld_path = os.environ.get("LD_LIBRARY_PATH", "")
@@ -254,12 +263,20 @@ def arrow_environment(conf_dir: str | None) -> dict[str, str]:
         "CLASSPATH": hadoop_classpath(conf_dir=conf_dir),
         "LD_LIBRARY_PATH": ld_path,
     }
-    opts = os.environ.get("LIBHDFS_OPTS", "")
+    opts = [os.environ.get("LIBHDFS_OPTS", "")]
     krb5_conf = os.environ.get("KRB5_CONFIG")
-    if krb5_conf and "java.security.krb5.conf" not in opts:
+    if krb5_conf and "java.security.krb5.conf" not in opts[0]:
         first = krb5_conf.split(os.pathsep)[0]  # MIT allows a list of files; Java takes one
-        env["LIBHDFS_OPTS"] = f"{opts} -Djava.security.krb5.conf={first}".strip()
+        opts.append(f"-Djava.security.krb5.conf={first}")
+    if "log4j.configuration" not in opts[0]:  # errors only, not the daemons' INFO/WARN chatter
+        opts.append(f"-Dlog4j.configuration=file:{client_log4j()}")
+    env["LIBHDFS_OPTS"] = " ".join(opts).strip()
     return env
+
+
+def client_log4j() -> Path:
+    """The log4j.properties the libhdfs JVM uses unless LIBHDFS_OPTS names one."""
+    return Path(str(resources.files("hopsfs_tools.hadoop") / "log4j-client.properties"))
 
 
 def describe(conf_dir: str | None = None) -> str:
