@@ -1,14 +1,15 @@
 # The two set-up commands of README.md: `make demo` and `make test`.
+# The venv keeps the pip `python3 -m venv` gives it (pip >= 23.0 works; nothing here needs a newer one).
 PYTHON ?= python3
 VENV   := .venv
+# Kerberos (extra `kerberos`, tests/test_kerberos.py) needs MIT Kerberos packages: .ci/run adds it.
 EXTRAS ?= test,tf,torch,notebooks,spark
 
 .PHONY: install demo test clean
 
 $(VENV)/.installed-$(EXTRAS): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[$(EXTRAS)]'
+	$(VENV)/bin/pip install -q --disable-pip-version-check -e '.[$(EXTRAS)]'
 	touch $@
 
 install: $(VENV)/.installed-$(EXTRAS)

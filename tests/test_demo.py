@@ -32,17 +32,39 @@ tf = pytest.importorskip("tensorflow")  # the demo trains a Keras model: extra [
 
 
 ROWS, IMAGES = 1500, 600
-DATA_STEPS = ["create project", "import TensorFlow", "generate data locally", "write CSV", "read CSV with pandas",
-              "write Parquet", "write TFRecord shards", "train Keras, 1 epoch", "save model"]
+DATA_STEPS = [
+    "create project",
+    "import TensorFlow",
+    "generate data locally",
+    "write CSV",
+    "read CSV with pandas",
+    "write Parquet",
+    "write TFRecord shards",
+    "train Keras, 1 epoch",
+    "save model",
+]
 PROCESS_ENV = ("HADOOP_USER_NAME", "HOPSFS_PROJECT", "HOPSWORKS_PROJECT_NAME", "HOPSFS_BACKEND")
 
 
 def demo(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     """`hopsfs-tools demo` with small data in a new process with environment `env`."""
     return subprocess.run(
-        [sys.executable, "-m", "hopsfs_tools.cli", "demo", "--rows", str(ROWS),
-         "--images", str(IMAGES), *args],
-        env=env, capture_output=True, text=True, timeout=400, check=False,
+        [
+            sys.executable,
+            "-m",
+            "hopsfs_tools.cli",
+            "demo",
+            "--rows",
+            str(ROWS),
+            "--images",
+            str(IMAGES),
+            *args,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=400,
+        check=False,
     )
 
 
@@ -79,8 +101,9 @@ def project(superuser_client: Client) -> Iterator[str]:
     superuser_client.delete(f"/Projects/{name}", True)
 
 
-def test_demo_twice_on_the_configured_cluster(cluster: LocalCluster, cluster_env: dict[str, str],
-                                              project: str) -> None:
+def test_demo_twice_on_the_configured_cluster(
+    cluster: LocalCluster, cluster_env: dict[str, str], project: str
+) -> None:
     env = base_env(**cluster_env)
     root = f"/Projects/{project}"
     fs = HopsFileSystem(namenode=cluster.namenode_uri, webhdfs_url=cluster.webhdfs_url)
@@ -101,11 +124,18 @@ def test_demo_twice_on_the_configured_cluster(cluster: LocalCluster, cluster_env
 
     assert fs.info(root)["owner"] == f"{project}__alice"
     assert {p.rsplit("/", 1)[1] for p in fs.ls(root, detail=False)} >= {
-        "Resources", "Jupyter", "Logs", "Models", "Experiments", "DataSets"}
+        "Resources",
+        "Jupyter",
+        "Logs",
+        "Models",
+        "Experiments",
+        "DataSets",
+    }
     csv = f"{root}/Resources/adult.csv"
     assert fs.info(csv)["owner"] == f"{project}__alice"
     with fs.open(csv, "rb") as f:
-        frame = pd.read_csv(f, names=datasets.CENSUS_COLUMNS, skipinitialspace=True, na_values="?")
+        frame = pd.read_csv(f)  # a header and plain "," separators: the obvious call works
+    assert list(frame.columns) == datasets.CENSUS_COLUMNS
     with fs.open(f"{root}/DataSets/adult.parquet", "rb") as f:
         parquet = pd.read_parquet(f)
     assert len(frame) == len(parquet) == ROWS
@@ -113,7 +143,8 @@ def test_demo_twice_on_the_configured_cluster(cluster: LocalCluster, cluster_env
 
     shards = sorted(fs.ls(f"{root}/DataSets/digits", detail=False))
     assert [s.rsplit("/", 1)[1] for s in shards] == [
-        f"train-{i:05d}-of-00004.tfrecord" for i in range(4)]
+        f"train-{i:05d}-of-00004.tfrecord" for i in range(4)
+    ]
     records = []
     for shard in shards:
         with fs.open(shard, "rb") as f:
@@ -164,8 +195,14 @@ def test_keep_running_then_rerun_leaves_the_cluster_up_and_the_hints_work(tmp_pa
         hints = rerun.stdout.split("Explore the project on the cluster:\n", 1)[1]
         assert f"cluster env --dir {directory}" in hints and "cluster down --dir" in hints
         path = os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]])
-        shell = subprocess.run(["bash", "-ec", hints], env=base_env(PATH=path), text=True,
-                               capture_output=True, timeout=300, check=False)
+        shell = subprocess.run(
+            ["bash", "-ec", hints],
+            env=base_env(PATH=path),
+            text=True,
+            capture_output=True,
+            timeout=300,
+            check=False,
+        )
         assert shell.returncode == 0, shell.stderr[-3000:]
         assert "/Projects/demo/Models/digits.keras" in shell.stdout  # hopsfs-tools ls
         assert f"[{ROWS} rows x 15 columns]" in shell.stdout  # pandas read the Parquet
@@ -175,24 +212,29 @@ def test_keep_running_then_rerun_leaves_the_cluster_up_and_the_hints_work(tmp_pa
             LocalCluster(directory).down()
 
 
-def test_missing_tensorflow_names_the_extra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-                                            ) -> None:
+def test_missing_tensorflow_names_the_extra(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setitem(sys.modules, "tensorflow", None)  # as if extra [tf] were not installed
     result = CliRunner().invoke(main, ["demo", "--dir", str(tmp_path / "cluster")])
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
-        "Error: the demo needs tensorflow: pip install 'hopsfs-tools[tf]'"]
+        "Error: the demo needs tensorflow: pip install 'hopsfs-tools[tf]'"
+    ]
     assert not (tmp_path / "cluster").exists()  # nothing was started
 
 
-def test_project_of_someone_else_is_a_one_line_error(cluster_env: dict[str, str], project: str,
-                                                     superuser_client: Client) -> None:
+def test_project_of_someone_else_is_a_one_line_error(
+    cluster_env: dict[str, str], project: str, superuser_client: Client
+) -> None:
     superuser_client.mkdirs(f"/Projects/{project}", create_parent=True)
     superuser_client.set_owner(f"/Projects/{project}", f"{project}__bob", project)
     result = demo(base_env(**cluster_env), "--project", project, "--user", "alice")
     assert result.returncode == 1
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
-    expected = (f"Error: /Projects/{project}: project {project} exists and is owned by "
-                f"{project}__bob: add {project}__alice with add-member instead")
+    expected = (
+        f"Error: /Projects/{project}: project {project} exists and is owned by "
+        f"{project}__bob: add {project}__alice with add-member instead"
+    )
     assert errors == [expected]
     assert "Traceback" not in result.stderr

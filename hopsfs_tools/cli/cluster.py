@@ -13,7 +13,10 @@ from hopsfs_tools.cluster import ClusterError, LocalCluster
 from hopsfs_tools.cluster.owner import reap_orphans
 
 DIR_OPTION = click.option(
-    "--dir", "directory", type=click.Path(path_type=Path), default=None,
+    "--dir",
+    "directory",
+    type=click.Path(path_type=Path),
+    default=None,
     help="Cluster directory (default: ~/.cache/hopsfs-tools/cluster, or $HOPSFS_TOOLS_CACHE/cluster).",
 )
 
@@ -44,10 +47,18 @@ def cluster() -> None:
 
 
 @cluster.command()
-@click.option("--datanodes", "-n", default=3, show_default=True, type=click.IntRange(1, 16),
-              help="Number of DataNode processes.")
+@click.option(
+    "--datanodes",
+    "-n",
+    default=3,
+    show_default=True,
+    type=click.IntRange(1, 16),
+    help="Number of DataNode processes.",
+)
 @DIR_OPTION
-@click.option("--timeout", default=240.0, show_default=True, help="Seconds to wait for the cluster.")
+@click.option(
+    "--timeout", default=240.0, show_default=True, help="Seconds to wait for the cluster."
+)
 def up(datanodes: int, directory: Path | None, timeout: float) -> None:
     """Start the cluster (idempotent: reports the running cluster if already up).
 
@@ -58,15 +69,22 @@ def up(datanodes: int, directory: Path | None, timeout: float) -> None:
     local = _cluster(directory, datanodes)
     was_running = local.is_running()
     if was_running and local.state.datanodes != datanodes:
-        click.echo(f"note: the running cluster has {local.state.datanodes} DataNodes; "
-                   "`cluster down` first to change that", err=True)
+        click.echo(
+            f"note: the running cluster has {local.state.datanodes} DataNodes; "
+            "`cluster down` first to change that",
+            err=True,
+        )
     started = time.monotonic()
     _run(lambda: local.up(timeout=timeout))
     status = local.status()
     verb = "already running" if was_running else f"started in {time.monotonic() - started:.1f}s"
-    click.echo(f"HDFS cluster {verb}: {status['fs_uri']} "
-               f"({status['num_live_datanodes']} live DataNodes), WebHDFS {status['webhdfs_url']}")
-    click.echo(f"  eval \"$(hopsfs-tools cluster env{dir_arg(directory)})\"   # to point clients at it")
+    click.echo(
+        f"HDFS cluster {verb}: {status['fs_uri']} "
+        f"({status['num_live_datanodes']} live DataNodes), WebHDFS {status['webhdfs_url']}"
+    )
+    click.echo(
+        f'  eval "$(hopsfs-tools cluster env{dir_arg(directory)})"   # to point clients at it'
+    )
 
 
 def dir_arg(directory: Path | None) -> str:
@@ -89,11 +107,15 @@ def status(directory: Path | None, as_json: bool) -> None:
     click.echo(f"WebHDFS:     {info['webhdfs_url']}")
     click.echo(f"conf dir:    {info['conf_dir']}")
     if info["namenode_reachable"]:
-        gib = 1024 ** 3
-        click.echo(f"datanodes:   {info['num_live_datanodes']} live, {info['num_dead_datanodes']} dead")
+        gib = 1024**3
+        click.echo(
+            f"datanodes:   {info['num_live_datanodes']} live, {info['num_dead_datanodes']} dead"
+        )
         click.echo(f"safe mode:   {'on' if info['safemode'] else 'off'}")
-        click.echo(f"capacity:    {info['capacity_used'] / gib:.2f} GiB used, "
-                   f"{info['capacity_remaining'] / gib:.1f} GiB free")
+        click.echo(
+            f"capacity:    {info['capacity_used'] / gib:.2f} GiB used, "
+            f"{info['capacity_remaining'] / gib:.1f} GiB free"
+        )
     else:
         click.echo("namenode:    not reachable")
     for name, proc in info["processes"].items():
@@ -122,7 +144,9 @@ def down(directory: Path | None, keep: bool) -> None:
         click.echo(f"no cluster in {local.directory}")
         return
     _run(lambda: local.down(keep=keep))
-    click.echo(f"cluster in {local.directory} stopped" + (" (data kept)" if keep else " and removed"))
+    click.echo(
+        f"cluster in {local.directory} stopped" + (" (data kept)" if keep else " and removed")
+    )
 
 
 def _daemon_command(verb: str, doc: str):

@@ -25,12 +25,24 @@ class KdcError(RuntimeError):
     """The KDC could not be created, started or used; the message says why."""
 
 
-def _tool(name: str) -> str:
+def _find(name: str) -> str | None:
     """The path of a Kerberos command (the KDC's live in /usr/sbin, often not on PATH)."""
-    found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/local/sbin")
+    return shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/local/sbin")
+
+
+def _tool(name: str) -> str:
+    """The path of a Kerberos command, or a KdcError naming the packages to install."""
+    found = _find(name)
     if not found:
-        raise KdcError(f"`{name}` not found: install MIT Kerberos, e.g. `apt-get install {_PACKAGES}`")
+        raise KdcError(
+            f"`{name}` not found: install MIT Kerberos, e.g. `apt-get install {_PACKAGES}`"
+        )
     return found
+
+
+def missing_tools() -> list[str]:
+    """The MIT Kerberos commands a `Kdc` needs that are not installed (empty: all there)."""
+    return [name for name in _TOOLS if not _find(name)]
 
 
 class Kdc:
@@ -68,18 +80,26 @@ class Kdc:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.port = _free_port()
         self._write_config()
-        self._run([tools["kdb5_util"], "create", "-s", "-r", self.realm,
-                   "-P", secrets.token_urlsafe(16)], "creating the KDC database")
+        self._run(
+            [tools["kdb5_util"], "create", "-s", "-r", self.realm, "-P", secrets.token_urlsafe(16)],
+            "creating the KDC database",
+        )
         log = self.log_path.open("ab")
         self._process = subprocess.Popen(
-            [tools["krb5kdc"], "-n", "-r", self.realm], stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, env=self._env(), start_new_session=True,
+            [tools["krb5kdc"], "-n", "-r", self.realm],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=self._env(),
+            start_new_session=True,
         )
         log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                raise KdcError(f"krb5kdc exited with {self._process.returncode}:\n{self._log_tail()}")
+                raise KdcError(
+                    f"krb5kdc exited with {self._process.returncode}:\n{self._log_tail()}"
+                )
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=1):
                     return self
@@ -110,8 +130,10 @@ class Kdc:
 
     def kinit(self, principal: str, keytab: str | os.PathLike, ccache: str | os.PathLike) -> None:
         """Get a ticket for `principal` from `keytab` into the credential cache file `ccache`."""
-        self._run([_tool("kinit"), "-kt", str(keytab), "-c", f"FILE:{ccache}",
-                   self.principal(principal)], f"kinit {principal}")
+        self._run(
+            [_tool("kinit"), "-kt", str(keytab), "-c", f"FILE:{ccache}", self.principal(principal)],
+            f"kinit {principal}",
+        )
 
     # ----------------------------------------------------------------- internals
     def _write_config(self) -> None:

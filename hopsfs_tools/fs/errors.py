@@ -93,11 +93,15 @@ _HINTS: dict[type[BaseException], str] = {
 
 
 def _permission_hint(path: str, detail: str) -> str:
-    """Who to ask when a user is denied in another project's directory ("" otherwise).
+    """Who to ask when a user is denied in another project's directory, or when only the
+    superuser may act ("" otherwise).
 
     That project is the first one the message (e.g. its inode="/Projects/A/...") or `path` names
     that is not the user's own; the user comes from "user=..." in the message.
     """
+    if re.search(r"super ?user", detail, re.IGNORECASE):  # e.g. a chown by the file's owner
+        return ("only the HDFS superuser (the user running the NameNode) may do this, whoever "
+                "owns the path: ask your HDFS administrator")
     user = re.search(r"\buser=([^,\s)]+)", detail)
     try:
         own_project, name = split_user(user.group(1)) if user else (None, "USER")
