@@ -8,7 +8,7 @@ EXTRAS ?= test,tf,torch,notebooks,spark
 .PHONY: install demo test clean
 
 $(VENV)/.installed-$(EXTRAS): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)  # an existing venv keeps its pip
 	$(VENV)/bin/pip install -q --disable-pip-version-check -e '.[$(EXTRAS)]'
 	touch $@
 
