@@ -173,3 +173,13 @@ def test_chown_example_names_the_superuser(readme_env: tuple[dict[str, str], Pat
     assert proc.returncode == 0, proc.stderr
     assert "only the HDFS superuser" in proc.stdout and "/Projects/demo/Logs" in proc.stdout
     assert "ask its owner" not in proc.stdout
+
+
+def test_quick_start_packages_are_what_ci_installs() -> None:
+    """README's apt-get line names packages .ci/run also installs: CI checks the same path."""
+    quick_start = README.read_text().split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    readme = set(re.search(r"apt-get install ([\w .-]+)\n", quick_start).group(1).split())
+    ci = set(re.findall(r"missing\+=\(([\w.-]+)\)", (REPO / ".ci" / "run").read_text()))
+    assert {"python3-venv", "openjdk-17-jdk-headless", "maven", "make", "gcc"} <= readme
+    assert readme <= ci
+    assert "make test EXTRAS=test,kerberos," in (REPO / ".ci" / "run").read_text()
