@@ -170,3 +170,26 @@ def test_timeout_ends_a_run_blocked_in_native_code(tmp_path: Path) -> None:
     assert "Timeout" in proc.stdout + proc.stderr
     assert "test_stuck_in_c" in proc.stdout + proc.stderr  # the report names the stuck test
     assert time.monotonic() - started < 60
+
+
+def test_killed_owner_takes_its_kdc_down(tmp_path: Path) -> None:
+    """The throw-away KDC (tests/test_kerberos.py) dies with the process that started it."""
+    script = textwrap.dedent("""
+        import sys, time
+        from hopsfs_tools.cluster import Kdc
+        kdc = Kdc(sys.argv[1]).start()
+        print(kdc._process.pid, flush=True)
+        time.sleep(3600)
+    """)
+    owner = subprocess.Popen(
+        [sys.executable, "-c", script, str(tmp_path / "kdc")], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        kdc_pid = int(owner.stdout.readline())
+        assert pid_alive(kdc_pid)
+        owner.send_signal(signal.SIGKILL)
+        owner.wait()
+        wait_gone([kdc_pid], 10.0)
+    finally:
+        owner.kill()
+        owner.wait()

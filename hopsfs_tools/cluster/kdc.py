@@ -2,7 +2,8 @@
 
 Everything lives in one directory: krb5.conf (clients: KRB5_CONFIG; Java:
 -Djava.security.krb5.conf), kdc.conf (KRB5_KDC_PROFILE), the database, keytabs and the KDC log.
-The KDC runs in the foreground as our child on a free port; nothing in /etc is touched.
+The KDC runs in the foreground as our child on a free port, and exits when the thread that
+started it does (PR_SET_PDEATHSIG); nothing in /etc is touched.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+
+from hopsfs_tools.cluster.owner import dying_with_parent
 
 DEFAULT_REALM = "HOPSFS.TEST"
 _TOOLS = ("krb5kdc", "kdb5_util", "kadmin.local", "kinit")
@@ -86,7 +89,8 @@ class Kdc:
         )
         log = self.log_path.open("ab")
         self._process = subprocess.Popen(
-            [tools["krb5kdc"], "-n", "-r", self.realm],
+            # A killed owner (a test run) leaves no KDC behind.
+            dying_with_parent([tools["krb5kdc"], "-n", "-r", self.realm]),
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -53,6 +54,13 @@ def start_time(pid: int) -> int | None:
         return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
     except (OSError, IndexError, ValueError):
         return None
+
+
+def dying_with_parent(cmd: list[str]) -> list[str]:
+    """`cmd` run so that it gets SIGTERM when the thread starting it exits: util-linux's
+    `setpriv --pdeathsig` sets PR_SET_PDEATHSIG before exec (without setpriv: `cmd` as is)."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "TERM", *cmd] if setpriv else cmd
 
 
 def reap(pid: int | None) -> None:
