@@ -30,7 +30,7 @@ from hopsfs_tools.cluster.kdc import Kdc
 from hopsfs_tools.cluster.owner import MARKER, pid_alive, reap
 from hopsfs_tools.cluster.tls import TlsMaterial
 from hopsfs_tools.config import default_cluster_dir, write_site_xml
-from hopsfs_tools.hadoop.jars import HADOOP_VERSION, hadoop_jars
+from hopsfs_tools.hadoop.jars import HADOOP_VERSION, hadoop_jars, jars_ready
 
 log = logging.getLogger(__name__)
 
@@ -103,22 +103,14 @@ def check_prerequisites() -> None:
     if java is None:
         problems.append("`java` (Java >= 17) is not on PATH: install a JDK 17, e.g. `apt-get install openjdk-17-jdk-headless`")
     else:
-        out = subprocess.run([java, "-version"], capture_output=True, text=True).stderr
+        out = subprocess.run([java, "-version"], check=False, capture_output=True, text=True).stderr
         match = re.search(r'version "(\d+)', out)
         if not match or int(match.group(1)) < 17:
             problems.append(f"Java >= 17 is needed to run Hadoop 3.5 daemons; `java -version` says: {out.splitlines()[0] if out else '?'}")
-    if shutil.which("mvn") is None and not (hadoop_jars_dir_ready()):
+    if shutil.which("mvn") is None and not jars_ready():
         problems.append("Maven (`mvn`) is not on PATH; it downloads the Hadoop jars once: `apt-get install maven`")
     if problems:
         raise ClusterError("cannot start the local HDFS cluster:\n  - " + "\n  - ".join(problems))
-
-
-def hadoop_jars_dir_ready() -> bool:
-    try:
-        hadoop_jars(resolve=False)
-    except FileNotFoundError:
-        return False
-    return True
 
 
 def _free_port() -> int:
@@ -531,7 +523,7 @@ class LocalCluster:
         cmd = self._java(MAIN_CLASS[NAMENODE], jars, "256m", ["-format", "-force", "-nonInteractive"])
         log_file = self.log_path("format")
         with log_file.open("wb") as out:
-            proc = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, env=self._daemon_env())
+            proc = subprocess.run(cmd, check=False, stdout=out, stderr=subprocess.STDOUT, env=self._daemon_env())
         if proc.returncode != 0:
             raise ClusterError(f"formatting the NameNode failed (exit {proc.returncode}).\n" + self._log_tail("format"))
 

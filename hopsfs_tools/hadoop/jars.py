@@ -25,11 +25,15 @@ def jars_dir(version: str = HADOOP_VERSION) -> Path:
     return cache_dir() / f"hadoop-{version}" / "jars"
 
 
+def jars_ready(version: str = HADOOP_VERSION) -> bool:
+    """Whether Maven has resolved the jars of `version` into the cache already."""
+    return (jars_dir(version) / ".complete").exists()
+
+
 def hadoop_jars(version: str = HADOOP_VERSION, *, resolve: bool = True) -> Path:
     """The directory holding the Hadoop jars, resolving them with Maven on first use."""
     target = jars_dir(version)
-    marker = target / ".complete"
-    if marker.exists():
+    if jars_ready(version):
         return target
     if not resolve:
         raise FileNotFoundError(
@@ -53,7 +57,7 @@ def hadoop_jars(version: str = HADOOP_VERSION, *, resolve: bool = True) -> Path:
             "-DincludeScope=runtime",
         ]
         log.info("resolving Hadoop %s jars with Maven into %s", version, target)
-        proc = subprocess.run(cmd, capture_output=True, text=True)
+        proc = subprocess.run(cmd, check=False, capture_output=True, text=True)
     if proc.returncode != 0:
         shutil.rmtree(partial, ignore_errors=True)
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-20:])
