@@ -229,6 +229,8 @@ class LocalCluster:
                 self.state.owner = None  # the owner died: whoever starts it now owns it
         starting = not self.is_running()
         self.directory.mkdir(parents=True, exist_ok=True)
+        if self._owned and starting:  # before any daemon starts: a crash from here on is covered
+            ownership.tie(self, remove=created)
         if self._tls_request and not self.state.tls:
             material = self._tls_request
             if not isinstance(material, TlsMaterial):
@@ -245,8 +247,6 @@ class LocalCluster:
         for name in [NAMENODE, *self.datanode_names]:
             if not pid_alive(self.state.pids.get(name)):
                 self._spawn(name, jars)
-        if self._owned and starting:
-            ownership.tie(self, remove=created)
         self.wait_ready(timeout)
         return self
 
