@@ -119,6 +119,7 @@ def test_cluster_up_cleans_up_after_a_dead_owner(owned_cluster) -> None:
         up = run("up", "--datanodes", "1")
         assert up.returncode == 0, up.stderr
         assert "started" in up.stdout
+        assert f"stopped the cluster in {directory}: the process that owned it is gone" in up.stderr
         assert not any(pid_alive(p) for p in orphans)
         fresh = LocalCluster(directory)
         assert fresh.is_running() and fresh.state.owner is None  # the CLI owns nothing
