@@ -52,8 +52,9 @@ def test_three_live_datanodes(cluster: LocalCluster) -> None:
     assert all(p["running"] for p in status["processes"].values())
 
 
-def test_replication_three_on_distinct_datanodes(cluster: LocalCluster, superuser_client: Client,
-                                                 hdfs_dir: str) -> None:
+def test_replication_three_on_distinct_datanodes(
+    cluster: LocalCluster, superuser_client: Client, hdfs_dir: str
+) -> None:
     path = f"{hdfs_dir}/replicated.bin"
     with superuser_client.create(path, WriteOptions(replication=3, block_size=1024 * 1024)) as out:
         out.write(os.urandom(3 * 1024 * 1024 + 17))
@@ -102,8 +103,11 @@ def test_unknown_daemon_name_is_a_clear_error(cluster: LocalCluster) -> None:
 def test_cli_up_status_env_down_leaves_nothing_running(tmp_path: Path) -> None:
     """A second, one-DataNode cluster driven through the CLI, as a separate process would."""
     directory = tmp_path / "cli-cluster"
-    run = lambda *args: subprocess.run([*CLI, "cluster", *args, "--dir", str(directory)],  # noqa: E731
-                                       capture_output=True, text=True, timeout=300)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*CLI, "cluster", *args, "--dir", str(directory)], check=False,
+                              capture_output=True, text=True, timeout=300)  # fmt: skip
+
     try:
         up = run("up", "--datanodes", "1")
         assert up.returncode == 0, up.stderr
@@ -127,14 +131,20 @@ def test_cli_up_status_env_down_leaves_nothing_running(tmp_path: Path) -> None:
 
 
 def test_cli_status_without_cluster_is_one_line_error(tmp_path: Path) -> None:
-    proc = subprocess.run([*CLI, "cluster", "status", "--dir", str(tmp_path / "none")],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [*CLI, "cluster", "status", "--dir", str(tmp_path / "none")],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode != 0
     assert "no cluster in" in proc.stderr and "cluster up" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 
-def test_prerequisites_name_what_is_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_prerequisites_name_what_is_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))  # neither java nor mvn
     monkeypatch.setenv("HOPSFS_TOOLS_CACHE", str(tmp_path / "cache"))
     with pytest.raises(ClusterError) as info:
@@ -173,7 +183,9 @@ def test_compose_file_parses_and_matches_readme() -> None:
     for name, service in services.items():
         for mapping in service.get("ports", []):
             host_port = str(mapping).split(":")[0]
-            assert host_port in readme, f"{name} publishes {host_port}, which README does not mention"
+            assert host_port in readme, (
+                f"{name} publishes {host_port}, which README does not mention"
+            )
     nn_env = " ".join(services["namenode"].get("environment", []))
     assert "dfs.webhdfs.enabled" in nn_env or "WEBHDFS" in nn_env.upper()
     for dn in ("datanode-1", "datanode-2", "datanode-3"):
