@@ -57,7 +57,10 @@ class RetryPolicy:
                     raise
                 delay = self.delay(retry)
                 now = time.monotonic()
-                if self.deadline is not None and now + delay + (now - began) > started + self.deadline:
+                if (
+                    self.deadline is not None
+                    and now + delay + (now - began) > started + self.deadline
+                ):
                     raise
                 log.warning("%s failed (%s); retrying in %.1fs", what, e, delay)
                 time.sleep(delay)
