@@ -67,11 +67,7 @@ class Client:
         return self.call("ls", path)
 
     def exists(self, path: str) -> bool:
-        try:
-            self.info(path)
-        except FileNotFoundError:
-            return False
-        return True
+        return self.call("exists", path)
 
     def fs_status(self) -> FsStatus:
         """The filesystem's raw capacity and use."""

@@ -173,11 +173,7 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
         return [dict(e) for e in entries] if detail else [e["name"] for e in entries]
 
     def exists(self, path: str, **kwargs: Any) -> bool:
-        try:
-            self.info(path)
-        except FileNotFoundError:
-            return False
-        return True
+        return self.client.exists(self._strip_protocol(path))
 
     def modified(self, path: str) -> datetime:
         return datetime.fromtimestamp(self.info(path)["mtime"], tz=UTC)

@@ -1,4 +1,4 @@
-"""Bounded retries with exponential backoff: the one place fs.core decides when to try again.
+"""Bounded retries with exponential backoff: how fs.client decides when to try again.
 
 Only failures that may go away by themselves are retried (`errors.transient`: a lost
 connection, a NameNode restarting or in safe mode), and only around calls that are safe to
