@@ -67,8 +67,9 @@ def configure(
     """`builder` set up to use the cluster as the project user (call `.getOrCreate()` on it).
 
     Exports HADOOP_USER_NAME in this process's environment, which the Spark JVM inherits when it
-    starts (see `hadoop.identity.bind_spark`). Raises ValueError if Spark already runs in this
-    process with another fs.defaultFS or HDFS user, or hdfs-native clients act as another user.
+    starts (see `hadoop.identity.bind_spark`; hdfs-native clients of this process then act as that
+    user too). Raises ValueError if Spark already runs in this process with another fs.defaultFS
+    or HDFS user.
     """
     fs = _filesystem(fs, project=project, user=user)
     hadoop = hadoop_conf(fs=fs)

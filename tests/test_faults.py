@@ -411,10 +411,21 @@ def test_stalled_native_writes_do_not_pile_up_threads(
     def blocked_threads() -> int:
         return sum(t.name == "hopsfs-native-write" for t in threading.enumerate())
 
-    with frozen(fault_cluster, "datanode-1"):
-        for name in ("a", "b"):
+    def settle() -> None:
+        """Wait until given-up calls (also of earlier tests) have returned."""
+        deadline = time.monotonic() + 60
+        while native.stuck_calls() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert native.stuck_calls() == 0 and blocked_threads() == 0
+
+    settle()
+    fs.pipe_file("/stuck/warm", b"x")  # the DataNode is live and in the pipeline
+    with frozen(fault_cluster, "datanode-1"), ThreadPoolExecutor(2) as pool:
+        # two writes stall together, well before the NameNode declares the DataNode dead
+        stalled = [pool.submit(write, name) for name in ("a", "b")]
+        for future in stalled:
             with pytest.raises(TimeoutError):
-                write(name)
+                future.result()
         assert native.stuck_calls() == 2
         started = time.monotonic()
         for name in ("c", "d", "e"):
@@ -423,10 +434,7 @@ def test_stalled_native_writes_do_not_pile_up_threads(
             assert refused.value.errno == errno.EBUSY
         assert time.monotonic() - started < 10  # refused at once, not after another stall
         assert native.stuck_calls() == 2 and blocked_threads() <= 2
-    deadline = time.monotonic() + 60
-    while native.stuck_calls() and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert native.stuck_calls() == 0 and blocked_threads() == 0
+    settle()
     write("after")
     assert fs.size("/stuck/after") == 16 * len(chunk)
-    assert fs.ls("/stuck", detail=False) == ["/stuck/after"]
+    assert fs.ls("/stuck", detail=False) == ["/stuck/after", "/stuck/warm"]

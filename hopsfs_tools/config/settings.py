@@ -78,12 +78,11 @@ def unshadow(name: str) -> None:
 
 
 def export(name: str, value: str) -> None:
-    """Set `name` as if the user had exported it (e.g. for a JVM started later that inherits it)."""
+    """Set `name` as if the user had exported it (e.g. for a JVM started later, which inherits
+    it); what hopsfs-tools held it at is forgotten."""
     with _shadow_lock:
-        if name in _shadowed:
-            _shadowed[name] = (value, _shadowed[name][1])
-        else:
-            _put(name, value)
+        _shadowed.pop(name, None)
+        _put(name, value)
 
 
 def _put(name: str, value: str | None) -> None:

@@ -63,19 +63,18 @@ def native_user() -> str | None:
 
 def bind_spark(user: str) -> None:
     """Export HADOOP_USER_NAME=`user` for the Spark JVM this process starts next (it reads the
-    variable once, at start). ValueError while hdfs-native acts as another user."""
+    variable once, at start)."""
     with _lock:
-        live = next(iter(_live), None)
-        if live is not None and live != user:
-            raise ValueError(
-                f"Spark would act as {user!r}, but hdfs-native clients of this process act as "
-                f"{live!r} (both take HADOOP_USER_NAME): close() those filesystems first or use "
-                "backend='webhdfs' for them"
-            )
+        live = sorted(u for u in _live if u != user)
         current = settings.env(VARIABLE)
         if current != user:
-            if current:
-                log.warning("setting HADOOP_USER_NAME=%s (was %s) for Spark", user, current)
+            log.warning("setting HADOOP_USER_NAME=%s (was %s) for Spark", user, current)
+            if live:
+                log.warning(
+                    "hdfs-native clients of this process act as %s and take HADOOP_USER_NAME when "
+                    "they reconnect: close() them, or use backend='webhdfs' beside Spark",
+                    live[0],
+                )
             settings.export(VARIABLE, user)
 
 
