@@ -165,18 +165,13 @@ def _cluster(
 def _filesystem(
     endpoint: dict[str, str], user: str, project: Project | None = None
 ) -> Iterator[HopsFileSystem]:
-    """A filesystem acting as `user`, closed on exit; HADOOP_USER_NAME is restored then, since
-    hdfs-native sets it process-wide, so the next user binds without a warning."""
-    previous = os.environ.get("HADOOP_USER_NAME")
+    """A filesystem acting as `user`, closed on exit (which unbinds its user: the next user
+    binds without a conflict)."""
     fs = HopsFileSystem(user=user, project=project, skip_instance_cache=True, **endpoint)
     try:
         yield fs
     finally:
         fs.close()
-        if previous is None:
-            os.environ.pop("HADOOP_USER_NAME", None)
-        else:
-            os.environ["HADOOP_USER_NAME"] = previous
 
 
 def _data_steps(steps: _Steps, fs: HopsFileSystem, rows: int, images: int) -> None:

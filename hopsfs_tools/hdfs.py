@@ -22,7 +22,6 @@ from typing import IO, Any
 
 from hopsfs_tools.config import env
 from hopsfs_tools.fs import errors
-from hopsfs_tools.fs.backends import webhdfs
 from hopsfs_tools.fs.core import TEMP_MARKER, HopsFileSystem
 from hopsfs_tools.project import Project, current_project, resolve
 
@@ -330,12 +329,8 @@ def chown(hdfs_path: str, user: str | None, group: str | None, project: str | No
 
 
 def capacity() -> int:
-    """The raw capacity of the filesystem in bytes (the NameNode's FsStatus, over WebHDFS)."""
-    backend = webhdfs.connect(get_fs().config)
-    try:
-        return int(backend._call("GET", "/", "GETSTATUS")["FsStatus"]["capacity"])
-    finally:
-        backend.close()
+    """The raw capacity of the filesystem in bytes (the NameNode's FsStatus)."""
+    return get_fs().fs_status()["capacity"]
 
 
 # -- helpers -----------------------------------------------------------------------------------

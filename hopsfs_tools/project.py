@@ -6,13 +6,12 @@ The one place where user paths become absolute HDFS paths (compatible with hops-
 
 from __future__ import annotations
 
-import getpass
 import os
 import posixpath
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from hopsfs_tools.config import env
+from hopsfs_tools.config import settings
 
 PROJECTS_ROOT = "/Projects"
 _SEP = "__"  # Hopsworks project users are named "<project>__<user>"
@@ -90,14 +89,14 @@ def current_project(name: str | None = None, user: str | None = None) -> Project
 
     The user is `user` > $HADOOP_USER_NAME > "<name>__<login>". None when no project is set.
     """
-    user = user if user is not None else env("HADOOP_USER_NAME")
-    user_project = split_user(user)[0] if user is not None else None
-    if name is None:
-        name = env("HOPSFS_PROJECT") or env("HOPSWORKS_PROJECT_NAME") or user_project
-    if name is None:
+    who = settings.identity(name, user)
+    if who.project is not None:
+        _check_name(who.project)
+    if who.user is not None:
+        split_user(who.user)  # a malformed "P__u" is an error, not a project
+    if who.project is None:
         return None
-    _check_name(name)
-    return Project(name=name, user=user if user is not None else f"{name}{_SEP}{getpass.getuser()}")
+    return Project(name=who.project, user=who.user or "")
 
 
 def _check_name(name: str) -> None:

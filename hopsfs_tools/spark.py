@@ -10,19 +10,17 @@ PySpark (extra `[spark]`) is imported only when these functions run.
 
 from __future__ import annotations
 
-import logging
 import os
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from hopsfs_tools.fs.core import HopsFileSystem
+from hopsfs_tools.fs import HopsFileSystem
+from hopsfs_tools.hadoop import identity
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from pyspark.sql import SparkSession
-
-log = logging.getLogger(__name__)
 
 DEFAULT_APP_NAME = "hopsfs-tools"
 DEFAULT_MASTER = "local[2]"
@@ -68,19 +66,17 @@ def configure(
 ) -> SparkSession.Builder:
     """`builder` set up to use the cluster as the project user (call `.getOrCreate()` on it).
 
-    Sets HADOOP_USER_NAME in this process's environment, which the Spark JVM inherits when it
-    starts (hdfs-native clients of this process then act as that user too). Raises ValueError if
-    Spark already runs in this process with another fs.defaultFS or HDFS user.
+    Exports HADOOP_USER_NAME in this process's environment, which the Spark JVM inherits when it
+    starts (see `hadoop.identity.bind_spark`; hdfs-native clients of this process then act as that
+    user too). Raises ValueError if Spark already runs in this process with another fs.defaultFS
+    or HDFS user.
     """
     fs = _filesystem(fs, project=project, user=user)
     hadoop = hadoop_conf(fs=fs)
-    spark_user = fs.project.user if fs.project else fs.config.user
+    spark_user = fs.config.user
     _check_running_spark(hadoop["fs.defaultFS"], spark_user)
-    current = os.environ.get("HADOOP_USER_NAME")
-    if spark_user and current != spark_user:
-        if current:
-            log.warning("setting HADOOP_USER_NAME=%s (was %s) for Spark", spark_user, current)
-        os.environ["HADOOP_USER_NAME"] = spark_user
+    if spark_user:
+        identity.bind_spark(spark_user)
     return builder.config(map={f"spark.hadoop.{name}": value for name, value in hadoop.items()})
 
 

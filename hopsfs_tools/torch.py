@@ -51,17 +51,8 @@ class _ClusterDataset(IterableDataset):  # type: ignore[type-arg]
     def __init__(self, fs: HopsFileSystem | None, storage_options: dict[str, Any] | None) -> None:
         super().__init__()
         fs = fs if fs is not None else HopsFileSystem(**(storage_options or {}))  # no I/O yet
-        config = fs.config  # resolved here: workers may not see the parent's later environment
-        self.storage_options = {
-            **fs.storage_options,
-            "namenode": config.namenode_uri,
-            "webhdfs_url": config.webhdfs_url,
-            "backend": config.backend,
-            "conf_dir": config.conf_dir,
-            "user": config.user,
-            "timeout": config.timeout,
-            "project": fs.project,
-        }
+        # explicit settings (the environment's resolved in): workers rebuild the same filesystem
+        self.storage_options = fs.storage_options
         self.epoch = 0
 
     def __getstate__(self) -> dict[str, Any]:

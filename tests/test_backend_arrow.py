@@ -19,6 +19,8 @@ from backend_io import get, put
 from hopsfs_tools.config import load_config
 from hopsfs_tools.fs.backends import arrow, webhdfs
 from hopsfs_tools.fs.backends.base import Backend
+from hopsfs_tools.fs.client import Client
+from hopsfs_tools.hadoop import jvm
 
 MiB = 1 << 20
 
@@ -60,7 +62,9 @@ def stranger(cluster: Any) -> arrow.ArrowBackend:
 def test_implements_backend_protocol(backend: arrow.ArrowBackend) -> None:
     assert isinstance(backend, Backend)
     assert backend.name == "arrow"
-    assert os.environ["ARROW_LIBHDFS_DIR"] and "hadoop-hdfs-client" in os.environ["CLASSPATH"]
+    env = jvm.libhdfs_environment(backend.config.conf_dir)
+    assert env["ARROW_LIBHDFS_DIR"] and "hadoop-hdfs-client" in env["CLASSPATH"]
+    assert "ARROW_LIBHDFS_DIR" not in os.environ  # given to the JVM, not left in the process
 
 
 def test_mkdir_info_ls(backend: arrow.ArrowBackend, hdfs_dir: str) -> None:
@@ -191,7 +195,11 @@ def test_rename(backend: arrow.ArrowBackend, hdfs_dir: str) -> None:
     with pytest.raises(FileExistsError):  # no silent move *into* the directory
         backend.rename(f"{hdfs_dir}/c", f"{hdfs_dir}/dir")
     assert backend.ls(f"{hdfs_dir}/dir") == []
-    backend.rename(f"{hdfs_dir}/c", f"{hdfs_dir}/b", overwrite=True)
+    assert not backend.renames_over  # libhdfs cannot: the client moves the old file aside
+    with pytest.raises(NotImplementedError, match="aside"):
+        backend.rename(f"{hdfs_dir}/c", f"{hdfs_dir}/b", overwrite=True)
+    client = Client(backend.config, backend)
+    client.rename(f"{hdfs_dir}/c", f"{hdfs_dir}/b", overwrite=True)
     assert get(backend, f"{hdfs_dir}/b") == b"A" and not backend.exists(f"{hdfs_dir}/c")
     with pytest.raises(FileNotFoundError):
         backend.rename(f"{hdfs_dir}/nope", f"{hdfs_dir}/x")
@@ -199,12 +207,12 @@ def test_rename(backend: arrow.ArrowBackend, hdfs_dir: str) -> None:
         backend.rename(f"{hdfs_dir}/b", f"{hdfs_dir}/no/such/dir/b")
     put(backend, f"{hdfs_dir}/dir/inner", b"i")
     with pytest.raises(OSError) as e:
-        backend.rename(f"{hdfs_dir}/b", f"{hdfs_dir}/dir", overwrite=True)
+        client.rename(f"{hdfs_dir}/b", f"{hdfs_dir}/dir", overwrite=True)
     assert e.value.errno == errno.ENOTEMPTY and backend.exists(f"{hdfs_dir}/b")
     backend.rename(f"{hdfs_dir}/dir", f"{hdfs_dir}/dir2")
     assert get(backend, f"{hdfs_dir}/dir2/inner") == b"i"
     backend.mkdir(f"{hdfs_dir}/empty")
-    backend.rename(f"{hdfs_dir}/b", f"{hdfs_dir}/empty", overwrite=True)  # an empty dir is replaced
+    client.rename(f"{hdfs_dir}/b", f"{hdfs_dir}/empty", overwrite=True)  # an empty dir is replaced
     assert get(backend, f"{hdfs_dir}/empty") == b"A"
     names = sorted(i["name"].rsplit("/", 1)[1] for i in backend.ls(hdfs_dir))
     assert names == ["dir2", "empty"]  # nothing left aside by the overwrite
@@ -218,8 +226,9 @@ def test_concurrent_overwriting_renames_last_one_wins(
     sources = [f"{hdfs_dir}/src{i}" for i in range(6)]
     for i, src in enumerate(sources):
         put(backend, src, str(i).encode() * 100)
+    client = Client(backend.config, backend)
     with ThreadPoolExecutor(6) as pool:
-        list(pool.map(lambda src: backend.rename(src, target, overwrite=True), sources))
+        list(pool.map(lambda src: client.rename(src, target, overwrite=True), sources))
     assert get(backend, target) in {str(i).encode() * 100 for i in range(6)}
     assert [i["name"] for i in backend.ls(hdfs_dir)] == [target]  # nothing left aside
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 import subprocess
 import sys
@@ -261,8 +262,13 @@ def project_name(superuser_client: Client) -> Iterator[str]:
     superuser_client.delete(f"/Projects/{name}", True)
 
 
-def test_project_relative_paths(project_name: str, tmp_path: Path) -> None:
-    create_project(project_name, "alice")
+def test_project_relative_paths(
+    project_name: str, tmp_path: Path, cluster: LocalCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    create_project(project_name, getpass.getuser())  # --project acts as <project>__<login>
+    # over WebHDFS: hdfs-native clients of this test process already act as the superuser
+    monkeypatch.setenv("HOPSFS_BACKEND", "webhdfs")
+    monkeypatch.setenv("HOPSFS_WEBHDFS_URL", cluster.webhdfs_url)
     local = write(tmp_path / "data.csv", b"a,b\n1,2\n")
     ok("put", "--project", project_name, str(local), "Resources/data.csv")
     root = f"/Projects/{project_name}"

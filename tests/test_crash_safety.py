@@ -30,7 +30,7 @@ from hopsfs_tools import hdfs
 from hopsfs_tools.cli.main import main
 from hopsfs_tools.formats.parquet import parquet_batches
 from hopsfs_tools.formats.tfrecord import encode_record, read_records
-from hopsfs_tools.fs import HopsFileSystem, core
+from hopsfs_tools.fs import HopsFileSystem, upload
 from hopsfs_tools.fs.commit import is_leftover, replaced_path, temp_path
 from hopsfs_tools.tensorflow import list_files
 
@@ -255,7 +255,7 @@ def test_clean_tmp_command(fs, hdfs_dir, cluster_env, monkeypatch):
 def test_live_writer_keeps_its_temp_file_fresh(fs, hdfs_dir, monkeypatch):
     """HDFS leaves an open file's mtime at its creation; writers move it, so that clean_tmp
     tells a slow live writer from a dead one."""
-    monkeypatch.setattr(core, "TOUCH_INTERVAL", 1.0)
+    monkeypatch.setattr(upload, "TOUCH_INTERVAL", 1.0)
     with fs.open(f"{hdfs_dir}/big", "wb", block_size=2**20) as f:
         (temp,) = [p for p in raw_tree(fs, hdfs_dir) if is_leftover(p)]
         created = fs.info(temp)["mtime"]

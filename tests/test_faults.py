@@ -9,6 +9,7 @@ restarts use the 1-DataNode `fault_cluster`: they break the DataNodes' cached co
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import signal
@@ -27,6 +28,7 @@ from hdfs_native import Client, WriteOptions
 
 from hopsfs_tools.cluster import LocalCluster
 from hopsfs_tools.fs import HopsFileSystem
+from hopsfs_tools.fs.backends import native
 
 MiB = 1 << 20
 SIZE = 256 * MiB
@@ -388,3 +390,51 @@ def test_process_exits_after_giving_up_a_stalled_write(fault_cluster: LocalClust
         os.kill(pid, signal.SIGCONT)
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("timed out:") and "/stalled-writer.bin" in out.stdout
+
+
+def test_stalled_native_writes_do_not_pile_up_threads(
+    fault_cluster: LocalCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each given-up hdfs-native call blocks a thread until the DataNode answers: past
+    MAX_STUCK_CALLS of them, writes are refused at once (EBUSY, naming the way out) instead of
+    adding threads; once the DataNode answers again the blocked calls return and writes work."""
+    monkeypatch.setattr(native, "MAX_STUCK_CALLS", 2)
+    fs = make_fs(fault_cluster, "native", timeout=1, retries=0)
+    fs.makedirs("/stuck", exist_ok=True)
+    chunk = os.urandom(4 * MiB)
+
+    def write(name: str) -> None:
+        with fs.open(f"/stuck/{name}", "wb") as f:
+            for _ in range(16):
+                f.write(chunk)
+
+    def blocked_threads() -> int:
+        return sum(t.name == "hopsfs-native-write" for t in threading.enumerate())
+
+    def settle() -> None:
+        """Wait until given-up calls (also of earlier tests) have returned."""
+        deadline = time.monotonic() + 60
+        while native.stuck_calls() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert native.stuck_calls() == 0 and blocked_threads() == 0
+
+    settle()
+    fs.pipe_file("/stuck/warm", b"x")  # the DataNode is live and in the pipeline
+    with frozen(fault_cluster, "datanode-1"), ThreadPoolExecutor(2) as pool:
+        # two writes stall together, well before the NameNode declares the DataNode dead
+        stalled = [pool.submit(write, name) for name in ("a", "b")]
+        for future in stalled:
+            with pytest.raises(TimeoutError):
+                future.result()
+        assert native.stuck_calls() == 2
+        started = time.monotonic()
+        for name in ("c", "d", "e"):
+            with pytest.raises(OSError, match="2 earlier hdfs-native write calls") as refused:
+                write(name)
+            assert refused.value.errno == errno.EBUSY
+        assert time.monotonic() - started < 10  # refused at once, not after another stall
+        assert native.stuck_calls() == 2 and blocked_threads() <= 2
+    settle()
+    write("after")
+    assert fs.size("/stuck/after") == 16 * len(chunk)
+    assert fs.ls("/stuck", detail=False) == ["/stuck/after", "/stuck/warm"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 
 import pandas as pd
@@ -98,11 +99,16 @@ def test_partitioned_dataset_write_and_filtered_read(fs, hdfs_dir, frame):
 
 def test_relative_paths_in_a_project(cluster, hdfs_dir, frame, monkeypatch):
     """hopsfs://rel URLs (pandas) and fs.to_pyarrow() (pyarrow) resolve against the project."""
-    project = Project("p" + os.path.basename(hdfs_dir).rsplit("-", 1)[-1], "root")
+    name = "p" + os.path.basename(hdfs_dir).rsplit("-", 1)[-1]
+    project = Project(name, f"{name}__{getpass.getuser()}")  # who acts with HOPSFS_PROJECT set
     fs = HopsFileSystem(namenode=cluster.namenode_uri, webhdfs_url=cluster.webhdfs_url)
     fs.makedirs(project.root, exist_ok=True)
+    fs.chown(project.root, owner=project.user)
     monkeypatch.setenv("HOPSFS_PROJECT", project.name)
     monkeypatch.setenv("HOPSFS_NAMENODE_URI", cluster.namenode_uri)
+    # the project user over WebHDFS: this process's hdfs-native clients already act as `fs`'s user
+    monkeypatch.setenv("HOPSFS_BACKEND", "webhdfs")
+    monkeypatch.setenv("HOPSFS_WEBHDFS_URL", cluster.webhdfs_url)
     try:
         frame.to_parquet("hopsfs://Resources/ds", partition_cols=["country"])
         assert fs.isdir(f"{project.root}/Resources/ds/country=se")

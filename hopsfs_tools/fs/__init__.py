@@ -1,6 +1,7 @@
 """fsspec filesystem for HDFS/HopsFS (protocol "hopsfs") and its backends."""
 
-from hopsfs_tools.fs.core import HopsFile, HopsFileSystem
 from hopsfs_tools.fs.errors import CertificateVerificationError, KerberosError
+from hopsfs_tools.fs.file import HopsFile
+from hopsfs_tools.fs.filesystem import HopsFileSystem
 
 __all__ = ["CertificateVerificationError", "HopsFile", "HopsFileSystem", "KerberosError"]

@@ -13,20 +13,36 @@ minute at most): the age of a leftover is how long ago its writer last sent data
 
 from __future__ import annotations
 
+import errno
 import logging
 import posixpath
 import re
 import time
 import uuid
+from typing import Protocol
 
 from hopsfs_tools.fs import errors
-from hopsfs_tools.fs.backends.base import Backend
+from hopsfs_tools.fs.backends.base import FileInfo
+
+
+class Namespace(Protocol):
+    """The namespace calls commit needs (a `fs.client.Client`, or a backend)."""
+
+    def info(self, path: str) -> FileInfo: ...
+
+    def ls(self, path: str) -> list[FileInfo]: ...
+
+    def rename(self, src: str, dst: str, *, overwrite: bool = False) -> None: ...
+
+    def rm(self, path: str, *, recursive: bool = False) -> None: ...
+
 
 log = logging.getLogger(__name__)
 
 TEMP_MARKER = ".hopsfs-tmp-"
 REPLACED_MARKER = ".hopsfs-replaced-"
 DEFAULT_OLDER_THAN = 3600.0  # seconds: clean_tmp's default age threshold
+REPLACE_ATTEMPTS = 20  # rename-over-existing attempts while concurrent writers race for a path
 _LEFTOVER = re.compile(r"^\.(?P<name>.+)\.hopsfs-(?P<kind>tmp|replaced)-[0-9a-f]{32}$")
 
 
@@ -47,7 +63,7 @@ def is_leftover(path: str) -> bool:
     return _LEFTOVER.match(posixpath.basename(path)) is not None
 
 
-def replace_tree(backend: Backend, staging: str, target: str) -> None:
+def replace_tree(backend: Namespace, staging: str, target: str) -> None:
     """Rename the complete tree `staging` to `target`, replacing whatever `target` is.
 
     HDFS cannot rename over a non-empty directory, so an existing target is moved aside first
@@ -70,8 +86,60 @@ def replace_tree(backend: Backend, staging: str, target: str) -> None:
     backend.rm(aside, recursive=True)
 
 
+def replace(namespace: Namespace, src: str, dst: str) -> None:
+    """Rename `src` over an existing `dst` for a client that cannot (`Backend.renames_over`):
+    the old `dst` is moved aside first, moved back if the rename fails, deleted after.
+    Concurrent replacers: the last one wins, nothing is left aside."""
+    if src == dst:
+        namespace.info(src)  # FileNotFoundError for a missing source
+        return
+    for _ in range(REPLACE_ATTEMPTS):
+        try:
+            current = namespace.info(dst)
+        except FileNotFoundError:
+            current = None
+        if current and current["type"] == "directory" and namespace.ls(dst):
+            raise errors.make(
+                OSError,
+                dst,
+                f"cannot rename {src} onto non-empty directory {dst}",
+                code=errno.ENOTEMPTY,
+            )
+        aside = replaced_path(dst)
+        if current is not None:
+            try:
+                namespace.rename(dst, aside)
+            except OSError:
+                continue  # dst changed under us (HDFS just says `false`): look again
+        try:
+            namespace.rename(src, dst)
+        except OSError as e:
+            _put_back(namespace, aside, dst, current is not None)
+            if not isinstance(e, FileExistsError) and e.errno != errno.EIO:
+                raise  # a real error (permission, ...), not a concurrent replacer taking dst
+            namespace.info(src)  # FileNotFoundError if the source vanished
+        except BaseException:
+            _put_back(namespace, aside, dst, current is not None)
+            raise
+        else:
+            if current is not None:
+                namespace.rm(aside, recursive=True)
+            return
+    raise errors.make(OSError, dst, f"gave up renaming {src} over {dst}: it keeps changing")
+
+
+def _put_back(namespace: Namespace, aside: str, dst: str, moved: bool) -> None:
+    """Move the previous `dst` back from `aside`; if dst was taken meanwhile, theirs stays."""
+    if not moved:
+        return
+    try:
+        namespace.rename(aside, dst)
+    except OSError:  # HDFS just says `false` when dst was taken meanwhile
+        namespace.rm(aside, recursive=True)
+
+
 def clean_tmp(
-    backend: Backend,
+    backend: Namespace,
     path: str,
     *,
     older_than: float = DEFAULT_OLDER_THAN,
@@ -118,7 +186,7 @@ def clean_tmp(
     return sorted(found)
 
 
-def _remove(backend: Backend, path: str) -> bool:
+def _remove(backend: Namespace, path: str) -> bool:
     """Delete a leftover; False if it vanished meanwhile (its writer cleaned up or committed)."""
     try:
         backend.rm(path, recursive=True)
@@ -134,6 +202,7 @@ __all__ = [
     "TEMP_MARKER",
     "clean_tmp",
     "is_leftover",
+    "replace",
     "replace_tree",
     "replaced_path",
     "temp_path",

@@ -19,6 +19,8 @@ import logging
 import os
 import threading
 
+from hopsfs_tools.config import settings
+
 log = logging.getLogger(__name__)
 
 M_TRIM_THRESHOLD = -1  # mallopt parameters (glibc malloc.h)
@@ -41,7 +43,7 @@ def tune_for_large_reads() -> bool:
 
 
 def _apply() -> bool:
-    if os.environ.get("HOPSFS_MALLOC_TUNING", "1").strip().lower() in ("0", "false", "no", "off"):
+    if (settings.env("HOPSFS_MALLOC_TUNING") or "1").lower() in ("0", "false", "no", "off"):
         return False
     chosen = [name for name in USER_SETTINGS if name in os.environ]
     if "glibc.malloc." in os.environ.get("GLIBC_TUNABLES", ""):

@@ -1,4 +1,4 @@
-"""Bounded retries with exponential backoff: the one place fs.core decides when to try again.
+"""Bounded retries with exponential backoff: how fs.client decides when to try again.
 
 Only failures that may go away by themselves are retried (`errors.transient`: a lost
 connection, a NameNode restarting or in safe mode), and only around calls that are safe to
@@ -57,7 +57,10 @@ class RetryPolicy:
                     raise
                 delay = self.delay(retry)
                 now = time.monotonic()
-                if self.deadline is not None and now + delay + (now - began) > started + self.deadline:
+                if (
+                    self.deadline is not None
+                    and now + delay + (now - began) > started + self.deadline
+                ):
                     raise
                 log.warning("%s failed (%s); retrying in %.1fs", what, e, delay)
                 time.sleep(delay)

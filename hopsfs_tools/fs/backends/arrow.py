@@ -19,10 +19,17 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn, TypeVar, cast
 from urllib.parse import urlsplit
 
-from hopsfs_tools.fs import commit, errors
-from hopsfs_tools.fs.backends.base import ContentSummary, FileInfo
-from hopsfs_tools.fs.backends.webhdfs import WebHdfsDelegation
-from hopsfs_tools.hadoop.libhdfs import LIB_NAME, arrow_environment
+from hopsfs_tools.fs import errors
+from hopsfs_tools.fs.backends.base import (
+    BackendBase,
+    ContentSummary,
+    FileInfo,
+    FsStatus,
+    norm_path,
+)
+from hopsfs_tools.hadoop import libhdfs_api
+from hopsfs_tools.hadoop.jvm import jvm_environment
+from hopsfs_tools.hadoop.libhdfs_api import EINTERNAL, FileInfoStruct, encode
 
 if TYPE_CHECKING:
     import pyarrow.fs as pafs
@@ -30,11 +37,7 @@ if TYPE_CHECKING:
     from hopsfs_tools.config import ClusterConfig
 
 T = TypeVar("T")
-EINTERNAL = 255  # libhdfs's errno for a Java exception it has no errno for (details on stderr)
 _ERRNO_PREFIX = re.compile(r"^\[Errno \d+\] ")  # pyarrow repeats the errno in its message
-_REPLACE_ATTEMPTS = 20  # rename-over-existing retries when concurrent writers race for a path
-_ENV_LOCK = threading.Lock()
-_JVM_ENV: dict[str, str] | None = None  # what the process's (single) JVM was started with
 
 
 def connect(config: ClusterConfig) -> ArrowBackend:
@@ -42,98 +45,26 @@ def connect(config: ClusterConfig) -> ArrowBackend:
     return ArrowBackend(config)
 
 
-def prepare_environment(conf_dir: str | None) -> dict[str, str]:
-    """Set JAVA_HOME, CLASSPATH, ARROW_LIBHDFS_DIR once per process, before the JVM starts."""
-    global _JVM_ENV
-    with _ENV_LOCK:
-        if _JVM_ENV is None:
-            env = arrow_environment(conf_dir)
-            if _has_hadoop_jars(os.environ.get("CLASSPATH", "")):
-                env.pop("CLASSPATH")  # the user's own Hadoop CLASSPATH wins
-            os.environ.update(env)
-            _JVM_ENV = env
-        return _JVM_ENV
-
-
-def _ticket_cache() -> str | None:
-    """The Kerberos ticket cache file named by KRB5CCNAME (None: Java's default cache)."""
-    name = os.environ.get("KRB5CCNAME", "")
+def _ticket_cache(name: str | None) -> str | None:
+    """The ticket cache file a KRB5CCNAME value names (None: Java's default cache)."""
+    name = name or ""
     if name.startswith("FILE:") or (name and ":" not in name):
         return name.removeprefix("FILE:")
     return None
 
 
-def _has_hadoop_jars(classpath: str) -> bool:
-    """Whether `classpath` lists Hadoop client jars explicitly (the JNI JVM expands no `*`)."""
-    return (
-        "hadoop-common" in classpath and "hadoop-hdfs-client" in classpath and "*" not in classpath
-    )
-
-
-class _FileInfoStruct(ctypes.Structure):
-    """libhdfs's hdfsFileInfo."""
-
-    _fields_ = [
-        ("kind", ctypes.c_int),
-        ("name", ctypes.c_char_p),
-        ("mtime", ctypes.c_long),
-        ("size", ctypes.c_int64),
-        ("replication", ctypes.c_short),
-        ("blocksize", ctypes.c_int64),
-        ("owner", ctypes.c_char_p),
-        ("group", ctypes.c_char_p),
-        ("permissions", ctypes.c_short),
-        ("atime", ctypes.c_long),
-    ]
-
-
-_INFO_P = ctypes.POINTER(_FileInfoStruct)
-_P, _S, _I = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int
-_SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
-    "hdfsNewBuilder": (_P, []),
-    "hdfsBuilderSetNameNode": (None, [_P, _S]),
-    "hdfsBuilderSetUserName": (None, [_P, _S]),
-    "hdfsBuilderSetForceNewInstance": (None, [_P]),
-    "hdfsBuilderSetKerbTicketCachePath": (None, [_P, _S]),
-    "hdfsBuilderConfSetStr": (_I, [_P, _S, _S]),
-    "hdfsBuilderConnect": (_P, [_P]),
-    "hdfsDisconnect": (_I, [_P]),
-    "hdfsGetPathInfo": (_INFO_P, [_P, _S]),
-    "hdfsListDirectory": (_INFO_P, [_P, _S, ctypes.POINTER(_I)]),
-    "hdfsFreeFileInfo": (None, [_INFO_P, _I]),
-    "hdfsRename": (_I, [_P, _S, _S]),
-    "hdfsChmod": (_I, [_P, _S, ctypes.c_short]),
-    "hdfsChown": (_I, [_P, _S, _S, _S]),
-    "hdfsUtime": (_I, [_P, _S, ctypes.c_long, ctypes.c_long]),
-    "hdfsSetReplication": (_I, [_P, _S, ctypes.c_int16]),
-}
-
-
-def _load_libhdfs(directory: str) -> ctypes.CDLL:
-    """The libhdfs.so pyarrow loads (same file, so the same handle and JVM), typed for ctypes."""
-    lib = ctypes.CDLL(os.path.join(directory, LIB_NAME), use_errno=True)
-    for name, (restype, argtypes) in _SIGNATURES.items():
-        func = getattr(lib, name)
-        func.restype, func.argtypes = restype, argtypes
-    return lib
-
-
-def _b(text: str | None) -> bytes | None:
-    return None if text is None else text.encode()
-
-
-class ArrowBackend(WebHdfsDelegation):
+class ArrowBackend(BackendBase):
     """The Backend protocol over pyarrow.fs.HadoopFileSystem (+ ctypes into the same libhdfs)."""
 
     name = "arrow"
     recovers_writes = True  # the Java client's pipeline recovery
+    renames_over = False  # libhdfs has no rename-with-overwrite
 
     def __init__(self, config: ClusterConfig) -> None:
-        self.config = config
-        env = prepare_environment(config.conf_dir)
+        super().__init__(config)
         # On a Kerberos cluster the identity is the ticket cache's principal, not a user name.
-        self.user = None if config.kerberos else config.user or os.environ.get("HADOOP_USER_NAME")
-        self.ticket_cache = _ticket_cache() if config.kerberos else None
+        self.user = None if config.kerberos else config.user
+        self.ticket_cache = _ticket_cache(config.ticket_cache) if config.kerberos else None
         # Fail fast on an unreachable namenode (the Java default retries for minutes).
         connect_ms = str(max(int(config.timeout * 1000 / 3), 1000))
         self.conf = {
@@ -146,9 +77,10 @@ class ArrowBackend(WebHdfsDelegation):
         }
         self._filesystems: dict[tuple[int, int | None], pafs.HadoopFileSystem] = {}
         self._fs_lock = threading.Lock()
-        self._lib = _load_libhdfs(env["ARROW_LIBHDFS_DIR"])
         self._handle: int | None = None
-        self._within_timeout(self._connect, "connect")
+        with jvm_environment(config.conf_dir) as env:  # the JVM starts at the first connect
+            self._lib = libhdfs_api.load(env["ARROW_LIBHDFS_DIR"])
+            self._within_timeout(self._connect, "connect")
 
     # -- connection ----------------------------------------------------------------------------
 
@@ -158,7 +90,7 @@ class ArrowBackend(WebHdfsDelegation):
         keep: list[bytes | None] = []  # the builder keeps pointers, not copies, until connect
 
         def c(text: str | None) -> bytes | None:
-            keep.append(_b(text))
+            keep.append(encode(text))
             return keep[-1]
 
         builder = self._lib.hdfsNewBuilder()
@@ -180,8 +112,10 @@ class ArrowBackend(WebHdfsDelegation):
             refused = ctypes.get_errno() in (errno.EACCES, EINTERNAL) and not self._namenode_down()
             if self.config.kerberos and refused:
                 raise errors.kerberos(
-                    "/", "the NameNode is reachable but refused the libhdfs client's login (the "
-                    "Java stack trace is on stderr)", self.config.properties
+                    "/",
+                    "the NameNode is reachable but refused the libhdfs client's login (the "
+                    "Java stack trace is on stderr)",
+                    self.config.properties,
                 )
             raise self._unreachable("the namenode did not answer a status call on /")
         self._lib.hdfsFreeFileInfo(ptr, 1)
@@ -277,7 +211,7 @@ class ArrowBackend(WebHdfsDelegation):
         """The nearest readable ancestor of `path` if it is a file (else None)."""
         parent = posixpath.dirname(path)
         while parent != "/":
-            ptr = self._lib.hdfsGetPathInfo(self._fs(), _b(parent))
+            ptr = self._lib.hdfsGetPathInfo(self._fs(), encode(parent))
             if ptr:
                 is_file = ptr[0].kind == ord("F")
                 self._lib.hdfsFreeFileInfo(ptr, 1)
@@ -300,7 +234,7 @@ class ArrowBackend(WebHdfsDelegation):
 
     # -- metadata ------------------------------------------------------------------------------
 
-    def _info(self, raw: _FileInfoStruct) -> FileInfo:
+    def _info(self, raw: FileInfoStruct) -> FileInfo:
         is_dir = raw.kind == ord("D")
         name = urlsplit((raw.name or b"").decode()).path or "/"
         return FileInfo(
@@ -317,26 +251,18 @@ class ArrowBackend(WebHdfsDelegation):
         )
 
     def info(self, path: str) -> FileInfo:
-        path = _norm(path)
-        ptr = self._lib.hdfsGetPathInfo(self._fs(), _b(path))
+        path = norm_path(path)
+        ptr = self._lib.hdfsGetPathInfo(self._fs(), encode(path))
         self._check(path, ptr, "get status")
         try:
             return self._info(ptr[0])
         finally:
             self._lib.hdfsFreeFileInfo(ptr, 1)
 
-    def exists(self, path: str) -> bool:
-        """Whether `path` exists (helper for error diagnosis)."""
-        try:
-            self.info(path)
-        except FileNotFoundError:
-            return False
-        return True
-
     def ls(self, path: str) -> list[FileInfo]:
-        path = _norm(path)
+        path = norm_path(path)
         count = ctypes.c_int(0)
-        ptr = self._lib.hdfsListDirectory(self._fs(), _b(path), ctypes.byref(count))
+        ptr = self._lib.hdfsListDirectory(self._fs(), encode(path), ctypes.byref(count))
         if not ptr:
             self._check(path, ctypes.get_errno() == 0, "list")  # NULL with errno 0: empty directory
             return []
@@ -346,7 +272,7 @@ class ArrowBackend(WebHdfsDelegation):
             self._lib.hdfsFreeFileInfo(ptr, count.value)
 
     def mkdir(self, path: str, *, parents: bool = True, permission: int | None = None) -> None:
-        path = _norm(path)
+        path = norm_path(path)
         if not parents:
             parent = posixpath.dirname(path)
             if self._kind(parent) is None:
@@ -365,7 +291,7 @@ class ArrowBackend(WebHdfsDelegation):
             return None
 
     def rm(self, path: str, *, recursive: bool = False) -> None:
-        path = _norm(path)
+        path = norm_path(path)
         if self.info(path)["type"] == "file":
             self._arrow(path, lambda: self.pyarrow_fs.delete_file(path))
             return
@@ -381,46 +307,20 @@ class ArrowBackend(WebHdfsDelegation):
         self._arrow(path, lambda: self.pyarrow_fs.delete_dir(path))
 
     def rename(self, src: str, dst: str, *, overwrite: bool = False) -> None:
-        """HDFS rename, never *into* an existing directory and never a silent `false`."""
-        src, dst = _norm(src), _norm(dst)
+        """HDFS rename, never *into* an existing directory and never a silent `false`. libhdfs
+        cannot rename over an existing `dst` (renames_over is False): NotImplementedError then,
+        and the caller moves `dst` aside first (see fs.commit.replace)."""
+        src, dst = norm_path(src), norm_path(dst)
         if self._kind(dst) is None:
-            if self._lib.hdfsRename(self._fs(), _b(src), _b(dst)) == 0:
+            if self._lib.hdfsRename(self._fs(), encode(src), encode(dst)) == 0:
                 return
-            code = ctypes.get_errno()
-            if not (overwrite and self._kind(dst) is not None):  # else: dst appeared meanwhile
-                self._rename_failed(src, dst, code)
+            self._rename_failed(src, dst, ctypes.get_errno())
         self.info(src)  # FileNotFoundError for a missing source
-        if not overwrite:
-            raise errors.make(FileExistsError, dst, f"cannot rename {src}: {dst} exists")
-        if src != dst:
-            self._replace(src, dst)
-
-    def _replace(self, src: str, dst: str) -> None:
-        """Rename `src` over `dst`. libhdfs has no rename-with-overwrite, so the old `dst` is
-        moved aside first (restored if the rename fails); concurrent replacers: last one wins."""
-        for _ in range(_REPLACE_ATTEMPTS):
-            kind = self._kind(dst)
-            if kind == "directory" and self.ls(dst):
-                raise errors.make(
-                    OSError,
-                    dst,
-                    f"cannot rename {src} onto non-empty directory {dst}",
-                    code=errno.ENOTEMPTY,
-                )
-            aside = commit.replaced_path(dst)
-            if kind is not None and self._lib.hdfsRename(self._fs(), _b(dst), _b(aside)) != 0:
-                continue  # dst changed under us: look again
-            if self._lib.hdfsRename(self._fs(), _b(src), _b(dst)) == 0:
-                if kind is not None:
-                    self.rm(aside, recursive=True)
-                return
-            code = ctypes.get_errno()
-            if kind is not None and self._lib.hdfsRename(self._fs(), _b(aside), _b(dst)) != 0:
-                self.rm(aside, recursive=True)  # a concurrent writer's file took dst: theirs stays
-            if code != errno.EIO:  # a real error (permission, ...), not HDFS's bare `false`
-                raise self._error(src, code, f"rename to {dst} failed: {os.strerror(code)}")
-            self.info(src)  # FileNotFoundError if the source vanished
-        raise errors.make(OSError, dst, f"gave up renaming {src} over {dst}: it keeps changing")
+        if overwrite:
+            raise NotImplementedError(
+                f"libhdfs cannot rename {src} over the existing {dst}: move {dst} aside first"
+            )
+        raise errors.make(FileExistsError, dst, f"cannot rename {src}: {dst} exists")
 
     def _rename_failed(self, src: str, dst: str, code: int) -> NoReturn:
         """Raise why hdfsRename(src, dst) failed (HDFS often says only `false`)."""
@@ -436,35 +336,37 @@ class ArrowBackend(WebHdfsDelegation):
         raise self._error(src, code, f"rename to {dst} failed: {os.strerror(code)}")
 
     def set_permission(self, path: str, mode: int) -> None:
-        path = _norm(path)
-        self._check(path, self._lib.hdfsChmod(self._fs(), _b(path), mode & 0o7777) == 0, "chmod")
+        path = norm_path(path)
+        self._check(
+            path, self._lib.hdfsChmod(self._fs(), encode(path), mode & 0o7777) == 0, "chmod"
+        )
 
     def set_owner(self, path: str, owner: str | None = None, group: str | None = None) -> None:
         if owner is None and group is None:
             return
-        path = _norm(path)
-        ok = self._lib.hdfsChown(self._fs(), _b(path), _b(owner), _b(group)) == 0
+        path = norm_path(path)
+        ok = self._lib.hdfsChown(self._fs(), encode(path), encode(owner), encode(group)) == 0
         self._check(path, ok, "chown")
 
     def set_replication(self, path: str, replication: int) -> None:
-        path = _norm(path)
+        path = norm_path(path)
         if self.info(path)["type"] == "directory":
             raise errors.make(IsADirectoryError, path, "replication applies to files only")
-        ok = self._lib.hdfsSetReplication(self._fs(), _b(path), replication) == 0
+        ok = self._lib.hdfsSetReplication(self._fs(), encode(path), replication) == 0
         self._check(path, ok, "set replication")
 
     def set_times(self, path: str, mtime: float | None = None, atime: float | None = None) -> None:
         """Set modification/access times (libhdfs has whole-second resolution)."""
         if mtime is None and atime is None:
             return
-        path = _norm(path)
-        ok = self._lib.hdfsUtime(self._fs(), _b(path), _secs(mtime), _secs(atime)) == 0
+        path = norm_path(path)
+        ok = self._lib.hdfsUtime(self._fs(), encode(path), _secs(mtime), _secs(atime)) == 0
         self._check(path, ok, "set times")
 
     def content_summary(self, path: str) -> ContentSummary:
         """Exact (with quotas) through WebHDFS when configured, else summed from listings."""
         if self.config.webhdfs_url:
-            return self._web("content summaries").content_summary(path)
+            return self.web.get("content summaries").content_summary(path)
         top = self.info(path)
         summary = ContentSummary(
             length=0, file_count=0, directory_count=0, space_consumed=0, quota=-1, space_quota=-1
@@ -481,13 +383,16 @@ class ArrowBackend(WebHdfsDelegation):
                 summary["space_consumed"] += entry["size"] * entry.get("replication", 1)
         return summary
 
-
-
+    def fs_status(self) -> FsStatus:
+        """The NameNode's raw capacity and use, through libhdfs."""
+        capacity, used = self._lib.hdfsGetCapacity(self._fs()), self._lib.hdfsGetUsed(self._fs())
+        self._check("/", capacity >= 0 and used >= 0, "get capacity")
+        return FsStatus(capacity=int(capacity), used=int(used))
 
     # -- data ----------------------------------------------------------------------------------
 
     def open_read(self, path: str) -> ArrowReader:
-        path = _norm(path)
+        path = norm_path(path)
         # Check first: libhdfs reports a directory as ENOENT and prints Java stack traces.
         if self.info(path)["type"] == "directory":
             raise errors.make(IsADirectoryError, path, f"cannot open directory {path} for reading")
@@ -504,7 +409,7 @@ class ArrowBackend(WebHdfsDelegation):
         blocksize: int | None = None,
         permission: int | None = None,
     ) -> BinaryIO:
-        path = _norm(path)
+        path = norm_path(path)
         kind = self._kind(path)
         if kind == "directory":
             raise errors.make(IsADirectoryError, path, f"cannot write: {path} is a directory")
@@ -517,8 +422,8 @@ class ArrowBackend(WebHdfsDelegation):
         return cast(BinaryIO, stream)
 
     def append(self, path: str) -> BinaryIO:
-        """A stream appending to the existing file `path` (not part of the Backend protocol)."""
-        path = _norm(path)
+        """A stream appending to the existing file `path`."""
+        path = norm_path(path)
         if self.info(path)["type"] == "directory":
             raise errors.make(IsADirectoryError, path, f"cannot append to directory {path}")
         return cast(BinaryIO, self._arrow(path, lambda: self.pyarrow_fs.open_append_stream(path)))
@@ -527,7 +432,7 @@ class ArrowBackend(WebHdfsDelegation):
         handle, self._handle = self._handle, None
         if handle:
             self._lib.hdfsDisconnect(handle)
-        self._close_web()
+        super().close()
         self._filesystems.clear()
 
 
@@ -553,10 +458,3 @@ class ArrowReader:
 def _secs(t: float | None) -> int:
     """Whole seconds for hdfsUtime; -1 leaves the time unchanged."""
     return -1 if t is None else int(t)
-
-
-def _norm(path: str) -> str:
-    """An absolute HDFS path without trailing slash (except "/")."""
-    if not path.startswith("/"):
-        raise ValueError(f"backend paths are absolute HDFS paths, got {path!r}")
-    return path.rstrip("/") or "/"

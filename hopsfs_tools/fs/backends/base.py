@@ -1,8 +1,8 @@
-"""The small protocol every backend implements, so filesystem logic exists once (in fs.core).
+"""The small protocol every backend implements, so filesystem logic exists once (in `fs`).
 
 Paths handed to a backend are always absolute HDFS paths without scheme or authority
 ("/Projects/P/Resources/x.csv"); resolution of project-relative paths and URIs happens
-above, in `hopsfs_tools.project` / `hopsfs_tools.fs.core`.
+above, in `hopsfs_tools.project` / `hopsfs_tools.fs.filesystem`.
 
 Every method raises Python builtins carrying the path (see `hopsfs_tools.fs.errors`):
 FileNotFoundError, FileExistsError, PermissionError, IsADirectoryError,
@@ -11,7 +11,11 @@ NotADirectoryError, ConnectionError (namenode unreachable), OSError otherwise.
 
 from __future__ import annotations
 
-from typing import Any, BinaryIO, Protocol, TypedDict, runtime_checkable
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, TypedDict, runtime_checkable
+
+if TYPE_CHECKING:
+    from hopsfs_tools.config import ClusterConfig
+    from hopsfs_tools.fs.backends.fallback import WebHdfsFallback
 
 # The modes new files and directories ask for when the caller gives none (Hadoop's
 # FsPermission.getFileDefault/getDirDefault): the umask, or the parent's default ACL, trims them.
@@ -50,6 +54,11 @@ class ContentSummary(TypedDict):
     space_quota: int  # -1 when unset
 
 
+class FsStatus(TypedDict):
+    capacity: int  # raw bytes of all DataNodes
+    used: int  # bytes used by HDFS (all replicas)
+
+
 class RangeReader(Protocol):
     """A random-access reader of one HDFS file."""
 
@@ -57,19 +66,25 @@ class RangeReader(Protocol):
 
     def read_range(self, offset: int, length: int) -> bytes:
         """Up to `length` bytes at `offset`: fewer when a stream broke midway (callers ask
-        again from where it stopped, see fs.core._read), nothing only at end of file."""
+        again from where it stopped, see fs.client.read_exactly), nothing only at end of file."""
 
     def close(self) -> None: ...
 
 
 @runtime_checkable
 class Backend(Protocol):
-    """What fs.core needs from a client library. Implementations: native, arrow, webhdfs."""
+    """What `fs` needs from a client library. Implementations: native, arrow, webhdfs.
+
+    Optional capabilities are declared here, never probed: `append` raises NotImplementedError
+    where the client cannot append; `renames_over` says whether `rename(overwrite=True)` may
+    replace an existing file (else the caller moves it aside first, see `fs.commit.replace`).
+    """
 
     name: str
     # True when the client itself carries a write past a lost DataNode (the Java client's
-    # pipeline recovery); otherwise fs.core spools what is written and restarts the upload.
+    # pipeline recovery); otherwise `fs.upload` spools what is written and restarts the upload.
     recovers_writes: bool
+    renames_over: bool
 
     def info(self, path: str) -> FileInfo: ...
 
@@ -101,13 +116,24 @@ class Backend(Protocol):
         """A raw writable stream; the data is durable on the cluster after close(). Without
         `permission` the file gets FILE_MODE trimmed as in mkdir."""
 
+    def append(self, path: str) -> BinaryIO:
+        """A raw stream appending to the existing file `path` (NotImplementedError if the client
+        cannot append)."""
+
+    def exists(self, path: str) -> bool: ...
+
+    def fs_status(self) -> FsStatus:
+        """The filesystem's raw capacity and use (the NameNode's FsStatus)."""
+
     def set_permission(self, path: str, mode: int) -> None: ...
 
     def set_owner(self, path: str, owner: str | None = None, group: str | None = None) -> None: ...
 
     def set_replication(self, path: str, replication: int) -> None: ...
 
-    def set_times(self, path: str, mtime: float | None = None, atime: float | None = None) -> None: ...
+    def set_times(
+        self, path: str, mtime: float | None = None, atime: float | None = None
+    ) -> None: ...
 
     def modify_acl_entries(self, path: str, spec: list[str]) -> None:
         """Add or update ACL entries given as Hadoop aclspec text ("user:u:rwx", "default:...")."""
@@ -123,9 +149,83 @@ class Backend(Protocol):
     def checksum(self, path: str) -> str:
         """HDFS's file checksum (MD5-of-MD5-of-CRC32C), as a hex string; equal across backends."""
 
-    def block_locations(self, path: str, start: int = 0, length: int | None = None) -> list[BlockLocation]: ...
+    def block_locations(
+        self, path: str, start: int = 0, length: int | None = None
+    ) -> list[BlockLocation]: ...
 
     def close(self) -> None: ...
 
 
 BackendOptions = dict[str, Any]
+
+
+class BackendBase:
+    """What backends share: their config, `exists`, and the calls their client lacks, which go
+    to a WebHDFS fallback (`web`, connected on first use) held as an attribute."""
+
+    name: str
+    recovers_writes: bool
+    renames_over = True
+
+    def __init__(self, config: ClusterConfig) -> None:
+        self.config = config
+        self._web: WebHdfsFallback | None = None
+
+    @property
+    def web(self) -> WebHdfsFallback:
+        """The WebHDFS fallback for checksums, block locations, ACLs, FsStatus."""
+        if self._web is None:
+            from hopsfs_tools.fs.backends.fallback import WebHdfsFallback
+
+            self._web = WebHdfsFallback(self.config, self.name)
+        return self._web
+
+    def info(self, path: str) -> FileInfo:
+        """Implemented by each backend."""
+        raise NotImplementedError
+
+    def exists(self, path: str) -> bool:
+        """Whether `path` exists."""
+        try:
+            self.info(path)
+        except FileNotFoundError:
+            return False
+        return True
+
+    def append(self, path: str) -> BinaryIO:
+        raise NotImplementedError(
+            f"the {self.name} backend cannot append to {path}: use backend='native', or rewrite "
+            "the file (mode 'wb')"
+        )
+
+    def checksum(self, path: str) -> str:
+        return self.web.get("checksums").checksum(path)
+
+    def block_locations(
+        self, path: str, start: int = 0, length: int | None = None
+    ) -> list[BlockLocation]:
+        return self.web.get("block locations").block_locations(path, start, length)
+
+    def modify_acl_entries(self, path: str, spec: list[str]) -> None:
+        self.web.get("ACLs").modify_acl_entries(path, spec)
+
+    def remove_acl_entries(self, path: str, spec: list[str]) -> None:
+        self.web.get("ACLs").remove_acl_entries(path, spec)
+
+    def acl_entries(self, path: str) -> list[str]:
+        return self.web.get("ACLs").acl_entries(path)
+
+    def fs_status(self) -> FsStatus:
+        return self.web.get("the filesystem's capacity").fs_status()
+
+    def close(self) -> None:
+        web, self._web = self._web, None
+        if web is not None:
+            web.close()
+
+
+def norm_path(path: str) -> str:
+    """An absolute HDFS path without trailing slash (except "/"); ValueError for a relative one."""
+    if not path.startswith("/"):
+        raise ValueError(f"backend paths are absolute HDFS paths, got {path!r}")
+    return path.rstrip("/") or "/"

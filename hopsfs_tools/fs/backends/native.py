@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import getpass
 import io
 import logging
 import os
@@ -11,6 +10,7 @@ import posixpath
 import re
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, wait
 from contextlib import contextmanager
@@ -20,8 +20,14 @@ from urllib.parse import urlsplit
 from hdfs_native import AclEntry, Client, WriteOptions
 
 from hopsfs_tools.fs import errors
-from hopsfs_tools.fs.backends.base import DIR_MODE, FILE_MODE, ContentSummary, FileInfo
-from hopsfs_tools.fs.backends.webhdfs import WebHdfsDelegation
+from hopsfs_tools.fs.backends.base import (
+    DIR_MODE,
+    FILE_MODE,
+    BackendBase,
+    ContentSummary,
+    FileInfo,
+)
+from hopsfs_tools.hadoop import identity
 
 if TYPE_CHECKING:
     from hdfs_native import FileStatus
@@ -31,9 +37,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-_RPC_ERROR = re.compile(r'RPCError\("([^"]+)", "(.*)', re.S)
+_RPC_ERROR = re.compile(r'RPCError\("([^"]+)", "(.*)', re.DOTALL)
 # GSSAPIError(GssMajorCodes { .. routine_error: "GSS_S_NO_CRED" .. }, 2529639053, "why")
-_GSS_ERROR = re.compile(r'GSSAPIError\(.*, "(.*)"\)', re.S)
+_GSS_ERROR = re.compile(r'GSSAPIError\(.*, "(.*)"\)', re.DOTALL)
 _NETWORK = re.compile(r"Connection (refused|reset)|timed out|os error (104|110|111|113)\b")
 _SILENT = re.compile(r"No data received for \d+ms")  # hdfs-native's socket timeout
 _RETRY_KEYS = (
@@ -45,28 +51,77 @@ _RETRY_KEYS = (
 # A write or close that has not returned after this many times the timeout is given up: when a
 # DataNode dies, hdfs-native's pipeline recovery can wait for an ack forever.
 WRITE_STALL_TIMEOUTS = 3
+# A given-up call keeps a daemon thread blocked until the DataNode answers (hdfs-native cannot
+# cancel it); past this many, new writes are refused instead of piling up more threads.
+MAX_STUCK_CALLS = 8
+# hdfs-native keeps idle DataNode connections in a process-wide pool for this many seconds; a
+# forked child that takes one of the parent's shares its socket and hangs for good.
+POOL_IDLE = 3.0
+
+_stuck = 0  # given-up calls still blocked in their threads
+_stuck_lock = threading.Lock()
+_last_datanode_io = 0.0  # time.monotonic() of this process's last DataNode read or write
+_pool_inherited_until = 0.0  # in a forked child: when the parent's pooled connections expire
 
 
-def _in_daemon_thread(call: Callable[..., Any], *args: Any) -> Future[Any]:
-    """call(*args) in a thread of its own that can be abandoned if the call stalls: a daemon
-    thread, never joined, not even at exit (concurrent.futures joins its pools' threads)."""
-    future: Future[Any] = Future()
+def stuck_calls() -> int:
+    """How many given-up write calls of this process are still blocked in their threads."""
+    with _stuck_lock:
+        return _stuck
 
-    def run() -> None:
-        if future.set_running_or_notify_cancel():
+
+class _WatchedCall:
+    """call(*args) in a daemon thread of its own, never joined (not even at exit: a stalled call
+    would hang it), which can be given up; counted in `stuck_calls` until it returns."""
+
+    def __init__(self, call: Callable[..., Any], *args: Any) -> None:
+        self.future: Future[Any] = Future()
+        self._given_up = self._finished = False
+        threading.Thread(
+            target=self._run, args=(call, args), name="hopsfs-native-write", daemon=True
+        ).start()
+
+    def _run(self, call: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        global _stuck
+        if self.future.set_running_or_notify_cancel():
             try:
-                future.set_result(call(*args))
+                self.future.set_result(call(*args))
             except BaseException as e:  # noqa: BLE001 - handed to the waiting caller
-                future.set_exception(e)
+                self.future.set_exception(e)
+        with _stuck_lock:
+            self._finished = True
+            if self._given_up:
+                _stuck -= 1
 
-    threading.Thread(target=run, name="hopsfs-native-write", daemon=True).start()
-    return future
+    def give_up(self) -> None:
+        global _stuck
+        with _stuck_lock:
+            if not self._finished:
+                self._given_up = True
+                _stuck += 1
 
 
-# hdfs-native reads HADOOP_USER_NAME whenever it (re)connects to a namenode, so the HDFS user is
-# per process: live native backends of this process count by user, and only one user may be live.
-_users: dict[str, int] = {}
-_users_lock = threading.Lock()
+def _note_datanode_io() -> None:
+    global _last_datanode_io
+    _last_datanode_io = time.monotonic()
+
+
+def _after_fork_in_child() -> None:
+    global _pool_inherited_until
+    if _last_datanode_io:
+        _pool_inherited_until = _last_datanode_io + POOL_IDLE + 0.5
+
+
+def _wait_for_inherited_pool() -> None:
+    """In a child forked within POOL_IDLE of the parent's DataNode I/O, wait until the pooled
+    connections it inherited have expired (a new client would take one and hang)."""
+    delay = _pool_inherited_until - time.monotonic()
+    if delay > 0:
+        log.info("forked child: waiting %.1fs for inherited DataNode connections to expire", delay)
+        time.sleep(delay)
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def connect(config: ClusterConfig) -> NativeBackend:
@@ -87,7 +142,7 @@ def retry_properties(timeout: float) -> dict[str, str]:
     return dict(zip(_RETRY_KEYS, (str(attempts), str(base), str(cap)), strict=True))
 
 
-class NativeBackend(WebHdfsDelegation):
+class NativeBackend(BackendBase):
     """The Backend protocol over `hdfs_native.Client` (its calls release the GIL)."""
 
     name = "native"
@@ -96,9 +151,9 @@ class NativeBackend(WebHdfsDelegation):
     recovers_writes = False
 
     def __init__(self, config: ClusterConfig) -> None:
-        self.config = config
+        super().__init__(config)
         # Kerberos: the ticket's principal is the user (hdfs-native ignores HADOOP_USER_NAME then)
-        self.user = None if config.kerberos else _bind_user(config.user)
+        self.user = None if config.kerberos else identity.bind_native(config.user)
         props = {**retry_properties(config.timeout), **config.properties}
         if "dfs.client.socket-timeout" not in props:
             props["dfs.client.socket-timeout"] = str(int(config.timeout * 1000))
@@ -112,10 +167,15 @@ class NativeBackend(WebHdfsDelegation):
             self._check_reachable()
             self.client = Client(config.namenode_uri, config=props)
         except BaseException:
-            _release_user(self.user)
+            self._release_user()
             raise
 
     # -- connection and errors -----------------------------------------------------------------
+
+    def _release_user(self) -> None:
+        """Unbind this client's user (a Kerberos client is bound to none)."""
+        if self.user is not None:
+            identity.release_native(self.user)
 
     def _namenode_addresses(self) -> list[tuple[str, int]]:
         """The RPC host:port of each namenode (all of them for an HA nameservice)."""
@@ -204,13 +264,6 @@ class NativeBackend(WebHdfsDelegation):
     def info(self, path: str) -> FileInfo:
         return _file_info(self._call(path, self.client.get_file_info), path)
 
-    def exists(self, path: str) -> bool:
-        try:
-            self.info(path)
-        except FileNotFoundError:
-            return False
-        return True
-
     def ls(self, path: str) -> list[FileInfo]:
         with self._errors(path):
             return [_file_info(st) for st in self.client.list_status(path)]
@@ -296,7 +349,9 @@ class NativeBackend(WebHdfsDelegation):
         with self._errors(path):
             status = self.client.get_acl_status(path)
         return [
-            f"{e.type}:{e.name or ''}:{e.permissions}" for e in status.entries if e.scope == "access"
+            f"{e.type}:{e.name or ''}:{e.permissions}"
+            for e in status.entries
+            if e.scope == "access"
         ]
 
     def content_summary(self, path: str) -> ContentSummary:
@@ -310,12 +365,10 @@ class NativeBackend(WebHdfsDelegation):
             space_quota=_quota(cs.space_quota),
         )
 
-
-
-
     # -- data ----------------------------------------------------------------------------------
 
     def open_read(self, path: str) -> NativeReader:
+        _wait_for_inherited_pool()
         with self._errors(path):
             return NativeReader(self, path, self.client.read(path))
 
@@ -335,19 +388,21 @@ class NativeBackend(WebHdfsDelegation):
             overwrite=overwrite,
             create_parent=True,
         )
+        _wait_for_inherited_pool()
         with self._errors(path):
             return NativeWriter(self, path, self.client.create(path, options))
 
     def append(self, path: str) -> NativeWriter:
-        """A writer appending to the existing file `path` (not part of the Backend protocol)."""
+        """A writer appending to the existing file `path`."""
+        _wait_for_inherited_pool()
         with self._errors(path):
             return NativeWriter(self, path, self.client.append(path))
 
     def close(self) -> None:
         if not self._closed:
             self._closed = True
-            _release_user(self.user)
-            self._close_web()
+            self._release_user()
+            super().close()
 
 
 class NativeReader:
@@ -362,7 +417,9 @@ class NativeReader:
         if length <= 0:
             return b""
         with self._backend._errors(self.path):
-            return self._reader.read_range(offset, length)
+            data = self._reader.read_range(offset, length)
+        _note_datanode_io()
+        return data
 
     def close(self) -> None:
         self._reader.close()
@@ -388,13 +445,24 @@ class NativeWriter(io.RawIOBase):
         """call(*args) with errors translated, given up if it stalls."""
         if self._stalled:
             raise self._stall_error()
-        future = _in_daemon_thread(call, *args)
-        if not wait([future], timeout=self._stall_after).done:
+        if stuck_calls() >= MAX_STUCK_CALLS:
+            raise errors.make(
+                OSError,
+                self.path,
+                f"refusing to write {self.path}: {MAX_STUCK_CALLS} earlier hdfs-native write calls "
+                "of this process are still blocked on DataNodes that stopped answering (each holds "
+                "a thread); retry once they answer, or use backend='webhdfs'",
+                code=errno.EBUSY,
+            )
+        watched = _WatchedCall(call, *args)
+        if not wait([watched.future], timeout=self._stall_after).done:
+            watched.give_up()
             self._stalled = True
             log.warning("%s: hdfs-native write stalled; giving the stream up", self.path)
             raise self._stall_error()
         with self._backend._errors(self.path):
-            future.result()
+            watched.future.result()
+        _note_datanode_io()
 
     def _stall_error(self) -> TimeoutError:
         return TimeoutError(
@@ -443,37 +511,3 @@ def _acl_entry(text: str) -> AclEntry:
 def _quota(value: int) -> int:
     """-1 for an unset quota (HDFS sends -1, which hdfs-native reads as unsigned 2**64-1)."""
     return -1 if value >= 2**63 else value
-
-
-def _bind_user(user: str | None) -> str:
-    """The HDFS user hdfs-native will act as: `user`, set as HADOOP_USER_NAME if it differs.
-
-    Changing HADOOP_USER_NAME would silently switch other live native clients to `user` when
-    they reconnect, so that is refused while any of them acts as someone else.
-    """
-    current = os.environ.get("HADOOP_USER_NAME")
-    effective = user or current or getpass.getuser()
-    with _users_lock:
-        if user and current != user:
-            others = sorted(u for u, n in _users.items() if n and u != user)
-            if others:
-                raise ValueError(
-                    f"HDFS user {user!r} requested, but this process already talks to HDFS as "
-                    f"{others[0]!r} through hdfs-native, which takes its user from "
-                    "HADOOP_USER_NAME "
-                    "process-wide: use backend='webhdfs' (or 'arrow') for a second user, close() "
-                    "the other filesystem first, or use a separate process"
-                )
-            if current:
-                log.warning("setting HADOOP_USER_NAME=%s (was %s) for hdfs-native", user, current)
-            os.environ["HADOOP_USER_NAME"] = user
-        _users[effective] = _users.get(effective, 0) + 1
-    return effective
-
-
-def _release_user(user: str | None) -> None:
-    """Forget one live backend of `user` (None: a Kerberos backend, bound to no user name)."""
-    if user is None:
-        return
-    with _users_lock:
-        _users[user] = max(0, _users.get(user, 0) - 1)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import getpass
 import io
 import logging
-import os
 import posixpath
 import queue
 import re
@@ -23,9 +22,12 @@ from hopsfs_tools.fs import errors
 from hopsfs_tools.fs.backends.base import (
     DIR_MODE,
     FILE_MODE,
+    BackendBase,
     BlockLocation,
     ContentSummary,
     FileInfo,
+    FsStatus,
+    norm_path,
 )
 
 if TYPE_CHECKING:
@@ -55,21 +57,22 @@ def connect(config: ClusterConfig) -> WebHdfsBackend:
     return WebHdfsBackend(config)
 
 
-class WebHdfsBackend:
+class WebHdfsBackend(BackendBase):
     """The Backend protocol over WebHDFS: namenode JSON calls, datanode redirects for data."""
 
     name = "webhdfs"
     recovers_writes = False  # the upload streams through one DataNode; if it dies, so does the PUT
 
     def __init__(self, config: ClusterConfig) -> None:
+        super().__init__(config)
         if not config.webhdfs_url:
             raise ValueError(
                 f"No WebHDFS URL for {config.namenode_uri}: pass webhdfs_url='http://host:port', "
                 "set HOPSFS_WEBHDFS_URL, or dfs.namenode.http-address in hdfs-site.xml"
             )
         url = config.webhdfs_url.rstrip("/")  # "http://nn:9870" or a gateway's ".../gateway/x"
-        self.url = url[: -len(_API)] if url.endswith(_API) else url
-        self.user = config.user or os.environ.get("HADOOP_USER_NAME") or getpass.getuser()
+        self.url = url.removesuffix(_API)
+        self.user = config.user or getpass.getuser()
         self.timeout = config.timeout
         self.umask = config.umask
         self.properties = config.properties
@@ -89,7 +92,7 @@ class WebHdfsBackend:
     # -- HTTP plumbing -------------------------------------------------------------------------
 
     def _send(self, method: str, url: str, path: str, **kw: Any) -> requests.Response:
-        """One HTTP request; network failures become ConnectionError naming the URL (fs.core
+        """One HTTP request; network failures become ConnectionError naming the URL (fs.client
         retries what is safe to retry), an untrusted certificate CertificateVerificationError,
         a missing or refused Kerberos ticket KerberosError."""
         try:
@@ -181,24 +184,16 @@ class WebHdfsBackend:
     # -- metadata ------------------------------------------------------------------------------
 
     def info(self, path: str) -> FileInfo:
-        path = _norm(path)
+        path = norm_path(path)
         return _file_info(path, self._call("GET", path, "GETFILESTATUS")["FileStatus"])
 
     def ls(self, path: str) -> list[FileInfo]:
-        path = _norm(path)
+        path = norm_path(path)
         statuses = self._call("GET", path, "LISTSTATUS")["FileStatuses"]["FileStatus"]
         return [_file_info(path, st) for st in statuses]
 
-    def exists(self, path: str) -> bool:
-        """Whether `path` exists (helper for error diagnosis)."""
-        try:
-            self.info(path)
-        except FileNotFoundError:
-            return False
-        return True
-
     def mkdir(self, path: str, *, parents: bool = True, permission: int | None = None) -> None:
-        path = _norm(path)
+        path = norm_path(path)
         if not parents:
             parent = posixpath.dirname(path)
             try:
@@ -211,14 +206,14 @@ class WebHdfsBackend:
             raise errors.make(OSError, path, "MKDIRS returned false")
 
     def rm(self, path: str, *, recursive: bool = False) -> None:
-        path = _norm(path)
+        path = norm_path(path)
         if not self._boolean("DELETE", path, "DELETE", recursive=recursive):
             raise errors.make(
                 FileNotFoundError, path, f"cannot delete {path}: no such file or directory"
             )
 
     def rename(self, src: str, dst: str, *, overwrite: bool = False) -> None:
-        src, dst = _norm(src), _norm(dst)
+        src, dst = norm_path(src), norm_path(dst)
         # with renameoptions Hadoop runs rename2: exact target, exceptions instead of `false`
         options = "OVERWRITE" if overwrite else "NONE"
         try:
@@ -237,15 +232,15 @@ class WebHdfsBackend:
             raise
 
     def set_permission(self, path: str, mode: int) -> None:
-        self._call("PUT", _norm(path), "SETPERMISSION", permission=_octal(mode))
+        self._call("PUT", norm_path(path), "SETPERMISSION", permission=_octal(mode))
 
     def set_owner(self, path: str, owner: str | None = None, group: str | None = None) -> None:
         if owner is None and group is None:
             return
-        self._call("PUT", _norm(path), "SETOWNER", owner=owner, group=group)
+        self._call("PUT", norm_path(path), "SETOWNER", owner=owner, group=group)
 
     def set_replication(self, path: str, replication: int) -> None:
-        path = _norm(path)
+        path = norm_path(path)
         if not self._boolean("PUT", path, "SETREPLICATION", replication=replication):
             if self.info(path)["type"] == "directory":  # raises FileNotFoundError when missing
                 raise errors.make(IsADirectoryError, path, "replication applies to files only")
@@ -256,26 +251,26 @@ class WebHdfsBackend:
             return
         self._call(
             "PUT",
-            _norm(path),
+            norm_path(path),
             "SETTIMES",
             modificationtime=_millis(mtime),
             accesstime=_millis(atime),
         )
 
     def modify_acl_entries(self, path: str, spec: list[str]) -> None:
-        self._call("PUT", _norm(path), "MODIFYACLENTRIES", aclspec=",".join(spec))
+        self._call("PUT", norm_path(path), "MODIFYACLENTRIES", aclspec=",".join(spec))
 
     def remove_acl_entries(self, path: str, spec: list[str]) -> None:
         # WebHDFS wants the (empty) permission field: "user:u:", not "user:u"
         names = [e if e.removeprefix("default:").count(":") == 2 else f"{e}:" for e in spec]
-        self._call("PUT", _norm(path), "REMOVEACLENTRIES", aclspec=",".join(names))
+        self._call("PUT", norm_path(path), "REMOVEACLENTRIES", aclspec=",".join(names))
 
     def acl_entries(self, path: str) -> list[str]:
-        entries = self._call("GET", _norm(path), "GETACLSTATUS")["AclStatus"]["entries"]
+        entries = self._call("GET", norm_path(path), "GETACLSTATUS")["AclStatus"]["entries"]
         return [e for e in entries if not e.startswith("default:")]
 
     def content_summary(self, path: str) -> ContentSummary:
-        cs = self._call("GET", _norm(path), "GETCONTENTSUMMARY")["ContentSummary"]
+        cs = self._call("GET", norm_path(path), "GETCONTENTSUMMARY")["ContentSummary"]
         return ContentSummary(
             length=int(cs["length"]),
             file_count=int(cs["fileCount"]),
@@ -285,10 +280,15 @@ class WebHdfsBackend:
             space_quota=int(cs.get("spaceQuota", -1)),
         )
 
+    def fs_status(self) -> FsStatus:
+        """GETSTATUS: the NameNode's FsStatus."""
+        status = self._call("GET", "/", "GETSTATUS")["FsStatus"]
+        return FsStatus(capacity=int(status["capacity"]), used=int(status["used"]))
+
     def checksum(self, path: str) -> str:
         """GETFILECHECKSUM's first `length` bytes in hex (bytesPerCRC, crcPerBlock, MD5), as
         `hdfs dfs -checksum` prints them (the JSON carries padding after them)."""
-        fc = self._call("GET", _norm(path), "GETFILECHECKSUM")["FileChecksum"]
+        fc = self._call("GET", norm_path(path), "GETFILECHECKSUM")["FileChecksum"]
         return str(fc["bytes"])[: 2 * int(fc["length"])].lower()
 
     def block_locations(
@@ -296,7 +296,7 @@ class WebHdfsBackend:
     ) -> list[BlockLocation]:
         """Blocks overlapping [start, start+length): GETFILEBLOCKLOCATIONS (Hadoop >= 3),
         else GET_BLOCK_LOCATIONS (Hadoop 2 / HopsFS)."""
-        path = _norm(path)
+        path = norm_path(path)
         if length is None:
             length = max(self.info(path)["size"] - start, 0)
         if length <= 0:
@@ -342,7 +342,7 @@ class WebHdfsBackend:
     # -- data ----------------------------------------------------------------------------------
 
     def open_read(self, path: str) -> WebHdfsReader:
-        path = _norm(path)
+        path = norm_path(path)
         st = self.info(path)
         if st["type"] == "directory":
             raise errors.make(IsADirectoryError, path, f"cannot open directory {path} for reading")
@@ -352,7 +352,7 @@ class WebHdfsBackend:
         """Up to `length` bytes at `offset`, streamed by OPEN from a datanode.
 
         If the datanode dies mid-stream, the bytes received so far are returned (callers ask
-        again for the rest, see fs.core) and the datanode is avoided from then on; with nothing
+        again for the rest, see fs.client) and the datanode is avoided from then on; with nothing
         received, ConnectionError.
         """
         location = self._redirect("GET", path, "OPEN", {"offset": offset, "length": length})
@@ -371,8 +371,13 @@ class WebHdfsBackend:
                 got = sum(map(len, parts))
                 if not got:
                     raise self._unreachable(e, location, path) from e
-                log.warning("%s: the stream from %s broke after %d bytes (%s); resuming",
-                            path, urlsplit(location).netloc, got, e)
+                log.warning(
+                    "%s: the stream from %s broke after %d bytes (%s); resuming",
+                    path,
+                    urlsplit(location).netloc,
+                    got,
+                    e,
+                )
         return b"".join(parts)
 
     def open_write(
@@ -384,7 +389,7 @@ class WebHdfsBackend:
         blocksize: int | None = None,
         permission: int | None = None,
     ) -> BinaryIO:
-        path = _norm(path)
+        path = norm_path(path)
         try:
             st = self.info(path)
         except FileNotFoundError:
@@ -394,7 +399,7 @@ class WebHdfsBackend:
                 raise errors.make(IsADirectoryError, path, f"cannot write to directory {path}")
             if not overwrite:
                 raise errors.make(FileExistsError, path, f"{path} exists")
-        params = dict(overwrite=overwrite, replication=replication, blocksize=blocksize)
+        params = {"overwrite": overwrite, "replication": replication, "blocksize": blocksize}
         return self._upload("PUT", path, "CREATE", {**params, **self._modes(permission, FILE_MODE)})
 
     def _modes(self, permission: int | None, default: int) -> dict[str, str | None]:
@@ -409,7 +414,7 @@ class WebHdfsBackend:
 
     def append(self, path: str) -> BinaryIO:
         """A stream appending to the existing file `path` (not part of the Backend protocol)."""
-        path = _norm(path)
+        path = norm_path(path)
         if self.info(path)["type"] == "directory":
             raise errors.make(IsADirectoryError, path, f"cannot append to directory {path}")
         return self._upload("POST", path, "APPEND", {})
@@ -421,6 +426,7 @@ class WebHdfsBackend:
 
     def close(self) -> None:
         self._session.close()
+        super().close()
 
 
 class WebHdfsReader:
@@ -474,7 +480,7 @@ class _Upload(io.RawIOBase):
         except ConnectionError as e:  # the datanode went away: avoid it for the next attempt
             backend._datanode_failed(url)
             self._result = e
-        except BaseException as e:  # handed to the writer thread by _raise
+        except BaseException as e:  # noqa: BLE001 - handed to the writer thread by _raise
             self._result = e
         finally:
             self._done.set()
@@ -585,58 +591,9 @@ def _file_info(parent: str, st: dict[str, Any]) -> FileInfo:
     )
 
 
-def _norm(path: str) -> str:
-    """An absolute HDFS path without trailing slash (except "/")."""
-    if not path.startswith("/"):
-        raise ValueError(f"backend paths are absolute HDFS paths, got {path!r}")
-    return path.rstrip("/") or "/"
-
-
 def _octal(mode: int | None) -> str | None:
     return None if mode is None else format(mode & 0o7777, "o")
 
 
 def _millis(seconds: float | None) -> int:
-    return -1 if seconds is None else int(round(seconds * 1000))
-
-
-class WebHdfsDelegation:
-    """For RPC backends whose client lacks checksums, block locations or ACLs: these go
-    through WebHDFS (GETFILECHECKSUM, GETFILEBLOCKLOCATIONS, ...), connected on first use."""
-
-    name: str
-    config: ClusterConfig
-    _webhdfs: WebHdfsBackend | None = None
-
-    def _web(self, what: str) -> WebHdfsBackend:
-        if not self.config.webhdfs_url:
-            raise NotImplementedError(
-                f"the {self.name} backend cannot compute {what} itself; configure a WebHDFS URL "
-                "(webhdfs_url= / HOPSFS_WEBHDFS_URL / dfs.namenode.http-address in "
-                "hdfs-site.xml) so it is delegated to WebHDFS"
-            )
-        if self._webhdfs is None:
-            self._webhdfs = connect(self.config)
-        return self._webhdfs
-
-    def _close_web(self) -> None:
-        web, self._webhdfs = self._webhdfs, None
-        if web is not None:
-            web.close()
-
-    def checksum(self, path: str) -> str:
-        return self._web("checksums").checksum(path)
-
-    def block_locations(
-        self, path: str, start: int = 0, length: int | None = None
-    ) -> list[BlockLocation]:
-        return self._web("block locations").block_locations(path, start, length)
-
-    def modify_acl_entries(self, path: str, spec: list[str]) -> None:
-        self._web("ACLs").modify_acl_entries(path, spec)
-
-    def remove_acl_entries(self, path: str, spec: list[str]) -> None:
-        self._web("ACLs").remove_acl_entries(path, spec)
-
-    def acl_entries(self, path: str) -> list[str]:
-        return self._web("ACLs").acl_entries(path)
+    return -1 if seconds is None else round(seconds * 1000)

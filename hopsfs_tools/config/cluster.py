@@ -1,6 +1,7 @@
-"""Find the cluster: explicit arguments, then environment, then HADOOP_CONF_DIR XML files.
+"""The cluster description: ClusterConfig, built from resolved values and HADOOP_CONF_DIR's XML.
 
-Pure data: nothing here talks to the network; it only reads Hadoop's *-site.xml files.
+Pure data: nothing here talks to the network or reads the environment (`settings` does that);
+it only reads Hadoop's *-site.xml files.
 """
 
 from __future__ import annotations
@@ -12,20 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
-
-
-def cache_dir() -> Path:
-    """The hopsfs-tools cache root: $HOPSFS_TOOLS_CACHE, else $XDG_CACHE_HOME or ~/.cache."""
-    env = os.environ.get("HOPSFS_TOOLS_CACHE")
-    if env:
-        return Path(env).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "hopsfs-tools"
-
-
-def default_cluster_dir() -> Path:
-    """Where `hopsfs-tools cluster up` keeps the embedded local cluster by default."""
-    return cache_dir() / "cluster"
 
 
 def read_site_xml(path: str | os.PathLike) -> dict[str, str]:
@@ -69,18 +56,19 @@ _NO_CLUSTER_HINT = (
 
 @dataclass(frozen=True)
 class ClusterConfig:
-    """Where the cluster is and how to talk to it; built by `load_config`."""
+    """Where the cluster is and how to talk to it; built by `settings.resolve`."""
 
     namenode_uri: str  # "hdfs://host:port" or "hdfs://nameservice" (HA)
     webhdfs_url: str | None  # "http://host:port" (or https://)
     backend: str  # "native" | "arrow" | "webhdfs"
     conf_dir: str | None  # HADOOP_CONF_DIR used, if any
-    user: str | None  # HADOOP_USER_NAME / explicit user, if any
+    user: str | None  # the HDFS user acting (project user P__u included); None: login name
     properties: dict[str, str] = field(default_factory=dict)  # core-site + hdfs-site merged
     timeout: float = DEFAULT_TIMEOUT  # seconds for connect/RPC before ConnectionError
     ca_cert: str | None = None  # PEM CA bundle for HTTPS; None: the system's trust store
     retries: int = DEFAULT_RETRIES  # retries of safe calls after a lost connection (0: none)
     retry_backoff: float = DEFAULT_RETRY_BACKOFF  # seconds before the first retry (then doubled)
+    ticket_cache: str | None = None  # Kerberos ticket cache (KRB5CCNAME) for Java clients
 
     @property
     def kerberos(self) -> bool:
@@ -97,27 +85,28 @@ class ClusterConfig:
         return parse_umask(self.properties.get(UMASK_KEY, DEFAULT_UMASK))
 
 
-def load_config(
+def build_config(
     *,
-    namenode: str | None = None,
-    webhdfs_url: str | None = None,
-    backend: str | None = None,
-    conf_dir: str | None = None,
-    user: str | None = None,
-    timeout: float | None = None,
-    ca_cert: str | None = None,
-    retries: int | None = None,
-    retry_backoff: float | None = None,
+    namenode: str | None,
+    webhdfs_url: str | None,
+    backend: str,
+    conf_dir: str | None,
+    user: str | None,
+    timeout: object,
+    ca_cert: str | None,
+    retries: object,
+    retry_backoff: object,
+    ticket_cache: str | None = None,
 ) -> ClusterConfig:
-    """Find the cluster: explicit args > env > HADOOP_CONF_DIR XML > the local default cluster.
+    """The ClusterConfig of resolved values (see `settings.resolve`, which fills them in from
+    explicit arguments, then the environment, then the local default cluster's conf dir).
 
     `webhdfs_url` may be http(s)://host:port or Hadoop's webhdfs:// / swebhdfs:// form;
-    `ca_cert` (HOPSFS_CA_CERT, or hopsfs.webhdfs.ca in the XML) is the PEM CA bundle HTTPS
-    servers are verified against, instead of the system's.
+    `ca_cert` (or hopsfs.webhdfs.ca in the XML) is the PEM CA bundle HTTPS servers are verified
+    against, instead of the system's.
     """
-    namenode = namenode or env("HOPSFS_NAMENODE_URI")
-    webhdfs_url = _http_url(webhdfs_url or env("HOPSFS_WEBHDFS_URL"))
-    conf_path = _conf_dir(conf_dir or env("HADOOP_CONF_DIR"), namenode or webhdfs_url)
+    webhdfs_url = _http_url(webhdfs_url)
+    conf_path = _conf_dir(conf_dir)
     props = _site_properties(conf_path) if conf_path else {}
     where = f" (HADOOP_CONF_DIR={conf_path})" if conf_path else ""
     namenode = _namenode_uri(namenode or props.get("fs.defaultFS"), where)
@@ -132,14 +121,15 @@ def load_config(
     return ClusterConfig(
         namenode_uri=namenode,
         webhdfs_url=webhdfs_url.rstrip("/") if webhdfs_url else None,
-        backend=_backend(backend or env("HOPSFS_BACKEND") or "native"),
+        backend=_backend(backend),
         conf_dir=str(conf_path) if conf_path else None,
-        user=user or env("HADOOP_USER_NAME"),
+        user=user,
         properties=props,
         timeout=_timeout(timeout),
-        ca_cert=_ca_cert(ca_cert or env("HOPSFS_CA_CERT") or props.get(CA_PROPERTY)),
+        ca_cert=_ca_cert(ca_cert or props.get(CA_PROPERTY)),
         retries=_retries(retries),
         retry_backoff=_retry_backoff(retry_backoff),
+        ticket_cache=ticket_cache,
     )
 
 
@@ -166,24 +156,17 @@ def parse_umask(value: str) -> int:
     return ~allowed & 0o777
 
 
-def env(name: str) -> str | None:
-    """An environment variable, None when unset or blank."""
-    value = os.environ.get(name, "").strip()
-    return value or None
-
-
-def _conf_dir(given: str | None, have_endpoint: str | None) -> Path | None:
-    """The Hadoop conf dir to read: the given one (must exist), else the local default cluster's."""
-    if given:
-        path = Path(given).expanduser()
-        if not path.is_dir():
-            raise FileNotFoundError(
-                f"Hadoop conf dir {path} does not exist: fix HADOOP_CONF_DIR / conf_dir "
-                "(it must hold core-site.xml and hdfs-site.xml)"
-            )
-        return path
-    default = default_cluster_dir() / "conf"
-    return default if not have_endpoint and default.is_dir() else None
+def _conf_dir(given: str | None) -> Path | None:
+    """The Hadoop conf dir to read, which must exist."""
+    if not given:
+        return None
+    path = Path(given).expanduser()
+    if not path.is_dir():
+        raise FileNotFoundError(
+            f"Hadoop conf dir {path} does not exist: fix HADOOP_CONF_DIR / conf_dir "
+            "(it must hold core-site.xml and hdfs-site.xml)"
+        )
+    return path
 
 
 def _site_properties(conf_dir: Path) -> dict[str, str]:
@@ -276,9 +259,9 @@ def _backend(name: str) -> str:
     return name.lower()
 
 
-def _timeout(value: float | None) -> float:
-    """The explicit timeout, else $HOPSFS_TIMEOUT, else the default; must be a positive number."""
-    raw: object = value if value is not None else (env("HOPSFS_TIMEOUT") or DEFAULT_TIMEOUT)
+def _timeout(value: object) -> float:
+    """The given timeout, else the default; must be a positive number of seconds."""
+    raw: object = value if value is not None else DEFAULT_TIMEOUT
     try:
         seconds = float(raw)  # type: ignore[arg-type]
     except (TypeError, ValueError):
@@ -290,9 +273,9 @@ def _timeout(value: float | None) -> float:
     return seconds
 
 
-def _retries(value: int | None) -> int:
-    """The explicit retry count, else $HOPSFS_RETRIES, else the default; a whole number >= 0."""
-    raw: object = value if value is not None else (env("HOPSFS_RETRIES") or DEFAULT_RETRIES)
+def _retries(value: object) -> int:
+    """The given retry count, else the default; a whole number >= 0."""
+    raw: object = value if value is not None else DEFAULT_RETRIES
     try:
         count = int(str(raw))
     except ValueError:
@@ -304,11 +287,9 @@ def _retries(value: int | None) -> int:
     return count
 
 
-def _retry_backoff(value: float | None) -> float:
-    """The explicit first retry delay, else $HOPSFS_RETRY_BACKOFF, else the default; >= 0 s."""
-    raw: object = (
-        value if value is not None else (env("HOPSFS_RETRY_BACKOFF") or DEFAULT_RETRY_BACKOFF)
-    )
+def _retry_backoff(value: object) -> float:
+    """The given first retry delay, else the default; a number of seconds >= 0."""
+    raw: object = value if value is not None else DEFAULT_RETRY_BACKOFF
     try:
         seconds = float(raw)  # type: ignore[arg-type]
     except (TypeError, ValueError):

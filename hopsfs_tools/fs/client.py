@@ -1,0 +1,157 @@
+"""The one place that calls a backend (as s3fs's `_call_s3`): connects on first use, retries
+what is safe to repeat, and makes rm/rename idempotent across a lost answer.
+
+The filesystem, its files, uploads and `commit` all go through a `Client`; nothing else holds
+a backend.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, BinaryIO
+
+from hopsfs_tools.config import ClusterConfig
+from hopsfs_tools.fs import commit, errors
+from hopsfs_tools.fs.backends.base import Backend, FileInfo, FsStatus, RangeReader
+from hopsfs_tools.fs.malloc import tune_for_large_reads
+from hopsfs_tools.fs.retry import RetryingReader, RetryPolicy
+
+log = logging.getLogger(__name__)
+
+
+class Client:
+    """A backend for `config`, connected on first use, called with retries."""
+
+    def __init__(self, config: ClusterConfig, backend: Backend | None = None) -> None:
+        """`backend`: an already connected backend for `config` (else one connects on first use)."""
+        self.config = config
+        self.policy = RetryPolicy.from_config(config)
+        self._backend = backend
+        self._lock = threading.Lock()
+
+    @property
+    def backend(self) -> Backend:
+        """The connected backend (connects on first use: ConnectionError if unreachable)."""
+        if self._backend is None:
+            with self._lock:
+                if self._backend is None:
+                    from hopsfs_tools.fs.backends import connect
+
+                    tune_for_large_reads()
+                    self._backend = connect(self.config)
+        return self._backend
+
+    def close(self) -> None:
+        """Release the backend's connections (a later call reconnects)."""
+        backend = self.forget()
+        if backend is not None:
+            backend.close()
+
+    def forget(self) -> Backend | None:
+        """Drop the backend without closing it (the next call connects anew); the dropped one."""
+        with self._lock:
+            backend, self._backend = self._backend, None
+        return backend
+
+    def call(self, op: str, path: str, *args: Any, **kwargs: Any) -> Any:
+        """backend.<op>(path, ...) for an operation that is safe to repeat, with retries."""
+        return self.policy.call(
+            lambda: getattr(self.backend, op)(path, *args, **kwargs), f"{op} {path}"
+        )
+
+    def info(self, path: str) -> FileInfo:
+        return self.call("info", path)
+
+    def ls(self, path: str) -> list[FileInfo]:
+        return self.call("ls", path)
+
+    def exists(self, path: str) -> bool:
+        return self.call("exists", path)
+
+    def fs_status(self) -> FsStatus:
+        """The filesystem's raw capacity and use."""
+        return self.policy.call(lambda: self.backend.fs_status(), "getting the filesystem status")
+
+    def open_reader(self, path: str) -> RetryingReader:
+        """A reader of `path` that survives lost connections (reopens, resumes at the range)."""
+        return RetryingReader(lambda: self.backend.open_read(path), self.policy, path)
+
+    def open_writer(self, path: str, **options: Any) -> BinaryIO:
+        """A raw stream creating `path` (not retried here: an upload restarts as a whole)."""
+        return self.backend.open_write(path, overwrite=False, **options)
+
+    def append(self, path: str) -> BinaryIO:
+        """A raw stream appending to the existing file `path` (never repeated)."""
+        return self.backend.append(path)
+
+    def rm(self, path: str, *, recursive: bool = False) -> None:
+        """backend.rm with retries; after a lost answer, a path that is gone counts as deleted."""
+        retried = False
+
+        def attempt() -> None:
+            nonlocal retried
+            try:
+                self.backend.rm(path, recursive=recursive)
+            except FileNotFoundError:
+                if not retried:
+                    raise
+            except Exception as e:
+                retried = retried or errors.transient(e)
+                raise
+
+        self.policy.call(attempt, f"deleting {path}")
+
+    def rename(self, src: str, dst: str, *, overwrite: bool = False) -> None:
+        """backend.rename with retries; after a lost answer, `src` gone and `dst` present means
+        the lost attempt did it. Over an existing `dst` on a backend that cannot rename over it,
+        the old `dst` is moved aside first (see `commit.replace`)."""
+        retried = False
+
+        def attempt() -> None:
+            nonlocal retried
+            try:
+                backend = self.backend
+                if overwrite and not backend.renames_over and backend.exists(dst):
+                    commit.replace(backend, src, dst)
+                else:
+                    backend.rename(src, dst, overwrite=overwrite)
+            except FileNotFoundError:
+                if not (retried and self.exists(dst) and not self.exists(src)):
+                    raise
+            except Exception as e:
+                retried = retried or errors.transient(e)
+                raise
+
+        self.policy.call(attempt, f"renaming {src} to {dst}")
+
+    def try_rm(self, path: str, *, retry: bool = True) -> None:
+        """Delete a temporary file if possible (best effort: `clean_tmp` finds a leftover);
+        `retry=False` for a single attempt right after a failure."""
+        try:
+            self.rm(path) if retry else self.backend.rm(path)
+        except FileNotFoundError:
+            pass
+        except Exception as e:  # noqa: BLE001 - e.g. the namenode went away: only a leftover
+            log.warning("could not delete the temporary file %s: %s", path, e)
+
+
+def read_exactly(reader: RangeReader, offset: int, length: int) -> bytes:
+    """Exactly `length` bytes at `offset` (looping over short reads), fewer only at end of file."""
+    if length <= 0:
+        return b""
+    data = reader.read_range(offset, length)
+    if len(data) >= length or not data:
+        return data
+    parts = [data]
+    got = len(data)
+    while got < length:
+        more = reader.read_range(offset + got, length - got)
+        if not more:
+            break
+        parts.append(more)
+        got += len(more)
+    return b"".join(parts)
+
+
+__all__ = ["Client", "read_exactly"]

@@ -1,0 +1,205 @@
+"""One write of a file: temporary file, local spool, restart, commit, discard.
+
+Writing goes to "<dir>/.<name>.hopsfs-tmp-<uuid>" (see `commit`), renamed over the target by
+`commit()`; `discard()` deletes it and leaves the target untouched.
+
+With a backend whose client cannot recover a write from a lost DataNode (native, webhdfs),
+what was written is also kept in a local spool, and after a transient failure the upload
+restarts into a fresh temporary file (the old one is deleted): bounded by the retries, up to
+SPOOL_LIMIT bytes. Appends are never restarted.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from hopsfs_tools.fs import commit, errors
+from hopsfs_tools.fs.client import Client
+
+log = logging.getLogger(__name__)
+
+TOUCH_INTERVAL = 60.0  # seconds between mtime updates of a temporary file being written
+SPOOL_MEMORY = 8 * 2**20  # a restartable write keeps this much in memory, the rest in $TMPDIR
+SPOOL_LIMIT = 2 * 2**30  # ... and stops keeping a copy (no more restarts) beyond this size
+REPLAY_CHUNK = 8 * 2**20  # bytes per write when a restart replays the spool
+
+
+class Upload:
+    """The write of `path` in `mode` ("wb", "xb" or "ab") through `client`.
+
+    Every method raises errors about `path` (the name the caller knows, not the temporary
+    file's) and, on failure, discards what was written.
+    """
+
+    def __init__(self, client: Client, path: str, mode: str, **write_options: Any) -> None:
+        self.client = client
+        self.path = path
+        self.mode = mode
+        self.write_options = write_options  # replication / permission of the new file
+        self.temp_path: str | None = None
+        self._raw: Any = None
+        self._spool: tempfile.SpooledTemporaryFile[bytes] | None = None
+        self._touched = time.monotonic()
+
+    def start(self) -> None:
+        """Check the target and open the stream (so permission errors show up at open())."""
+        with self._failing():
+            try:
+                current = self.client.info(self.path)
+            except FileNotFoundError:
+                current = None
+            if current and current["type"] == "directory":
+                raise errors.make(
+                    IsADirectoryError, self.path, f"cannot write to {self.path}: it is a directory"
+                )
+            if current and self.mode == "xb":
+                raise errors.make(
+                    FileExistsError, self.path, f"cannot create {self.path}: it exists (mode 'xb')"
+                )
+            if self.mode == "ab" and current:
+                self._raw = self.client.append(self.path)
+                return
+            if self.client.config.retries and not self.client.backend.recovers_writes:
+                self._spool = tempfile.SpooledTemporaryFile(  # noqa: SIM115 - see _drop_spool
+                    SPOOL_MEMORY, prefix="hopsfs-spool-"
+                )
+            self._restarting(self._open_temp, redo=False)  # a restart opens a new temp file
+
+    def write(self, data: memoryview) -> None:
+        """Send `data` (kept in the spool first: a restart replays it)."""
+        with self._failing():
+            self._keep(data)
+            self._restarting(lambda: self._raw.write(data), redo=False)
+
+    def finish(self) -> None:
+        """Close the stream: the data is complete on the cluster (not yet under its name)."""
+        with self._failing():
+            self._restarting(lambda: self._raw.close(), redo=True)
+            self._drop_spool()
+
+    def touch(self) -> None:
+        """Move the temporary file's mtime to now, at most every TOUCH_INTERVAL: HDFS leaves it
+        at creation until close, and `clean_tmp` must tell live writes from dead ones."""
+        if self.temp_path is None or time.monotonic() - self._touched < TOUCH_INTERVAL:
+            return
+        self._touched, now = time.monotonic(), time.time()
+        try:
+            self.client.call("set_times", self.temp_path, mtime=now, atime=now)
+        except OSError as e:  # only a hint for clean_tmp: never fail the write for it
+            log.debug("could not touch %s: %s", self.temp_path, e)
+
+    def commit(self) -> None:
+        """Move the finished temporary file over the target (atomic on the namenode)."""
+        if self.temp_path is None:
+            return
+        with self._failing():
+            self.client.rename(self.temp_path, self.path, overwrite=self.mode != "xb")
+        self.temp_path = None
+
+    def discard(self) -> None:
+        """Drop what was written: the target stays as it was."""
+        self._drop_spool()
+        self._close_raw()
+        temp, self.temp_path = self.temp_path, None
+        if temp is not None:
+            self.client.try_rm(temp)
+
+    @contextmanager
+    def _failing(self) -> Iterator[None]:
+        """On an error inside, drop the temporary file (the target stays as it was) and raise the
+        error about the target, the path the caller knows."""
+        try:
+            yield
+        except BaseException as e:
+            temp = self.temp_path
+            self.discard()
+            if isinstance(e, OSError) and temp is not None:
+                raise errors.retarget(e, temp, self.path) from e
+            raise
+
+    def _open_temp(self) -> None:
+        """Start writing a new temporary file beside the target."""
+        self.temp_path = commit.temp_path(self.path)
+        self._raw = self.client.open_writer(self.temp_path, **self.write_options)
+
+    def _keep(self, data: memoryview) -> None:
+        """Add `data` to the spool; past SPOOL_LIMIT (or a full local disk) stop keeping it."""
+        if self._spool is None:
+            return
+        try:
+            if self._spool.tell() + data.nbytes <= SPOOL_LIMIT:
+                self._spool.write(data)
+                return
+            log.info("%s: over %d bytes, the write can no longer restart", self.path, SPOOL_LIMIT)
+        except OSError as e:
+            log.warning("%s: cannot spool locally (%s): the write cannot restart", self.path, e)
+        self._drop_spool()
+
+    def _drop_spool(self) -> None:
+        spool, self._spool = self._spool, None
+        if spool is not None:
+            spool.close()
+
+    def _restarting(self, step: Callable[[], Any], *, redo: bool) -> None:
+        """step(); after a transient failure (and while the spool holds everything written so
+        far) restart the upload into a fresh temporary file, replay the spool, and re-run
+        step() if `redo` (a write's data is already in the replayed spool)."""
+        policy, failures = self.client.policy, 0
+        pending = step
+        while True:
+            try:
+                pending()
+                return
+            except Exception as e:
+                first_open = self._raw is None
+                if not errors.transient(e) or (self._spool is None and not first_open):
+                    raise
+                if failures >= policy.retries:
+                    raise
+                delay = policy.delay(failures)
+                failures += 1
+                log.warning(
+                    "writing %s failed (%s); restarting the upload in %.1fs", self.path, e, delay
+                )
+                time.sleep(delay)
+                pending = self._replay_then(step if redo else None)
+
+    def _replay_then(self, step: Callable[[], Any] | None) -> Callable[[], None]:
+        """A step that drops the failed temporary file, opens a new one, replays the spool and
+        then runs `step`."""
+
+        def restart() -> None:
+            self._abandon()
+            self._open_temp()
+            if self._spool is not None:
+                self._spool.seek(0)
+                while chunk := self._spool.read(REPLAY_CHUNK):
+                    self._raw.write(chunk)
+            if step is not None:
+                step()
+
+        return restart
+
+    def _abandon(self) -> None:
+        """Forget the current raw stream and delete its temporary file (one attempt)."""
+        self._close_raw()
+        temp, self.temp_path = self.temp_path, None
+        if temp is not None:
+            self.client.try_rm(temp, retry=False)
+
+    def _close_raw(self) -> None:
+        """Close the raw stream if open (it failed already, or its file is being dropped)."""
+        raw, self._raw = self._raw, None
+        if raw is not None and not raw.closed:
+            try:
+                raw.close()
+            except Exception as e:  # noqa: BLE001 - the file is dropped either way
+                log.debug("closing the abandoned write of %s: %s", self.path, e)
+
+
+__all__ = ["SPOOL_LIMIT", "SPOOL_MEMORY", "TOUCH_INTERVAL", "Upload"]

@@ -1,0 +1,145 @@
+"""The retry / idempotence / restart / replace logic of fs.client, fs.upload and fs.commit,
+against an in-memory object implementing the Backend protocol (what HDFS does is tested
+against the real cluster elsewhere; this is only the bookkeeping above it)."""
+
+from __future__ import annotations
+
+import io
+import posixpath
+from typing import Any
+
+import pytest
+
+from hopsfs_tools.config import build_config
+from hopsfs_tools.fs import commit
+from hopsfs_tools.fs.backends.base import BackendBase, FileInfo
+from hopsfs_tools.fs.client import Client
+from hopsfs_tools.fs.upload import Upload
+
+
+class MemoryBackend(BackendBase):
+    """Files in a dict; `lose` names operations whose next answer is lost after they ran."""
+
+    name = "memory"
+    recovers_writes = False
+
+    def __init__(self, renames_over: bool = True) -> None:
+        super().__init__(CONFIG)
+        self.renames_over = renames_over
+        self.files: dict[str, bytes] = {}
+        self.lose: dict[str, int] = {}
+
+    def _maybe_lose(self, op: str) -> None:
+        if self.lose.get(op):
+            self.lose[op] -= 1
+            raise ConnectionError(f"lost the answer to {op}")
+
+    def info(self, path: str) -> FileInfo:
+        if path in self.files:
+            return FileInfo(name=path, size=len(self.files[path]), type="file")
+        if any(p.startswith(path.rstrip("/") + "/") for p in self.files):
+            return FileInfo(name=path, size=0, type="directory")
+        raise FileNotFoundError(path)
+
+    def ls(self, path: str) -> list[FileInfo]:
+        return [self.info(p) for p in self.files if posixpath.dirname(p) == path]
+
+    def rm(self, path: str, *, recursive: bool = False) -> None:
+        if path not in self.files:
+            raise FileNotFoundError(path)
+        del self.files[path]
+        self._maybe_lose("rm")
+
+    def rename(self, src: str, dst: str, *, overwrite: bool = False) -> None:
+        if src not in self.files:
+            raise FileNotFoundError(src)
+        if dst in self.files and not (overwrite and self.renames_over):
+            raise FileExistsError(dst)
+        self.files[dst] = self.files.pop(src)
+        self._maybe_lose("rename")
+
+    def open_write(self, path: str, **options: Any) -> io.BytesIO:
+        backend = self
+
+        class Stream(io.BytesIO):
+            def write(self, data: Any) -> int:
+                backend._maybe_lose("write")
+                return super().write(data)
+
+            def close(self) -> None:
+                if not self.closed:
+                    backend.files[path] = self.getvalue()
+                super().close()
+
+        self.files[path] = b""
+        return Stream()
+
+
+CONFIG = build_config(
+    namenode="hdfs://memory:1",
+    webhdfs_url=None,
+    backend="native",
+    conf_dir=None,
+    user="u",
+    timeout=5,
+    ca_cert=None,
+    retries=3,
+    retry_backoff=0,
+)
+
+
+def test_rm_after_a_lost_answer_counts_as_done() -> None:
+    backend = MemoryBackend()
+    backend.files["/a"] = b"x"
+    backend.lose["rm"] = 1
+    Client(CONFIG, backend).rm("/a")  # the retry finds it gone: deleted by the lost attempt
+    assert "/a" not in backend.files
+    with pytest.raises(FileNotFoundError):  # without a lost answer, missing is an error
+        Client(CONFIG, backend).rm("/a")
+
+
+def test_rename_after_a_lost_answer_counts_as_done() -> None:
+    backend = MemoryBackend()
+    backend.files["/src"] = b"x"
+    backend.lose["rename"] = 1
+    Client(CONFIG, backend).rename("/src", "/dst")
+    assert backend.files == {"/dst": b"x"}
+
+
+def test_rename_over_an_existing_file_moves_it_aside_when_the_backend_cannot() -> None:
+    backend = MemoryBackend(renames_over=False)
+    backend.files.update({"/d/new": b"new", "/d/old": b"old"})
+    Client(CONFIG, backend).rename("/d/new", "/d/old", overwrite=True)
+    assert backend.files == {"/d/old": b"new"}  # nothing left aside
+
+
+def test_replace_puts_the_old_file_back_when_the_rename_fails() -> None:
+    backend = MemoryBackend(renames_over=False)
+    backend.files["/d/old"] = b"old"
+    with pytest.raises(FileNotFoundError):
+        commit.replace(backend, "/d/missing", "/d/old")
+    assert backend.files == {"/d/old": b"old"}
+
+
+def test_upload_restarts_from_its_spool_after_a_lost_write() -> None:
+    backend = MemoryBackend()
+    upload = Upload(Client(CONFIG, backend), "/d/target", "wb")
+    upload.start()
+    upload.write(memoryview(b"first "))
+    first_temp = upload.temp_path
+    backend.lose["write"] = 1
+    upload.write(memoryview(b"second"))  # fails once: a new temporary file, spool replayed
+    assert upload.temp_path != first_temp and first_temp not in backend.files
+    upload.finish()
+    upload.commit()
+    assert backend.files == {"/d/target": b"first second"}
+
+
+def test_upload_discard_leaves_the_target_untouched() -> None:
+    backend = MemoryBackend()
+    backend.files["/d/target"] = b"old"
+    upload = Upload(Client(CONFIG, backend), "/d/target", "wb")
+    upload.start()
+    upload.write(memoryview(b"new"))
+    upload.discard()
+    assert backend.files == {"/d/target": b"old"}
