@@ -109,6 +109,8 @@ class HopsContentsManager(AsyncContentsManager):
         return any(part.startswith(".") for part in path.strip("/").split("/"))
 
     def _check_visible(self, path: str, code: int, what: str) -> None:
+        """Refuse a hidden path with `code` (after refusing one outside root_dir with 404)."""
+        self.hdfs_path(path)
         if not self.allow_hidden and self._hidden(path):
             raise HTTPError(code, f"{what} hidden file or directory {path!r}")
 
@@ -193,8 +195,8 @@ class HopsContentsManager(AsyncContentsManager):
             return model
         if type == "directory":
             raise HTTPError(400, f"{path} is not a directory", reason="bad type")
-        if type == "notebook":
-            model["type"] = "notebook"
+        if type is not None:  # e.g. a notebook as a plain file
+            model["type"] = type
         data = self.fs.cat_file(hpath) if content or require_hash else b""
         if content and model["type"] == "notebook":
             self._notebook_content(model, data)
@@ -398,8 +400,8 @@ class HopsContentsManager(AsyncContentsManager):
         old_path, new_path = old_path.strip("/"), new_path.strip("/")
         if old_path == new_path:
             return
-        if not self.allow_hidden and (self._hidden(old_path) or self._hidden(new_path)):
-            raise HTTPError(400, f"Cannot rename hidden file or directory {old_path!r}")
+        self._check_visible(old_path, 400, "Cannot rename")
+        self._check_visible(new_path, 400, "Cannot rename to")
         await call(old_path, self._rename, old_path, new_path)
 
     async def copy(self, from_path: str, to_path: str | None = None) -> Model:
