@@ -1,7 +1,7 @@
 # The two set-up commands of README.md: `make demo` and `make test`.
 PYTHON ?= python3
 VENV   := .venv
-EXTRAS ?= test,tf,torch,notebooks,spark
+EXTRAS ?= test,tf,torch,notebooks,spark,jupyter
 
 .PHONY: install demo test clean
 

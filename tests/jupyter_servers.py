@@ -33,8 +33,9 @@ class Server:
 
     def api(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         headers = {"Authorization": f"token {self.token}"}
-        return requests.request(method, f"{self.url}/api/{path}", headers=headers, timeout=120,
-                                **kwargs)
+        return requests.request(
+            method, f"{self.url}/api/{path}", headers=headers, timeout=120, **kwargs
+        )
 
     def contents(self, method: str, path: str = "", **kwargs: Any) -> requests.Response:
         """A request to the contents API on `path` (relative to the server's HDFS root)."""
@@ -55,15 +56,34 @@ class Server:
         kernel_id = kernel.json()["id"]
         ws_url = self.url.replace("http", "ws", 1)
         ws = await websocket_connect(
-            f"{ws_url}/api/kernels/{kernel_id}/channels?token={self.token}")
+            f"{ws_url}/api/kernels/{kernel_id}/channels?token={self.token}"
+        )
         msg_id = uuid.uuid4().hex
-        await ws.write_message(json.dumps({
-            "header": {"msg_id": msg_id, "username": "test", "session": uuid.uuid4().hex,
-                       "msg_type": "execute_request", "version": "5.3"},
-            "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
-            "content": {"code": code, "silent": False, "store_history": False,
-                        "user_expressions": {}, "allow_stdin": False, "stop_on_error": True},
-        }))
+        await ws.write_message(
+            json.dumps(
+                {
+                    "header": {
+                        "msg_id": msg_id,
+                        "username": "test",
+                        "session": uuid.uuid4().hex,
+                        "msg_type": "execute_request",
+                        "version": "5.3",
+                    },
+                    "parent_header": {},
+                    "metadata": {},
+                    "channel": "shell",
+                    "buffers": [],
+                    "content": {
+                        "code": code,
+                        "silent": False,
+                        "store_history": False,
+                        "user_expressions": {},
+                        "allow_stdin": False,
+                        "stop_on_error": True,
+                    },
+                }
+            )
+        )
         out, deadline = [], time.monotonic() + timeout
         try:
             while time.monotonic() < deadline:
@@ -95,35 +115,60 @@ def server_env(cluster: LocalCluster, home: Path) -> dict[str, str]:
     env = {**os.environ, **cluster.env()}
     for key in ("HADOOP_USER_NAME", "HOPSFS_PROJECT", "HOPSWORKS_PROJECT_NAME", "HOPSFS_BACKEND"):
         env.pop(key, None)
-    for key, sub in (("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_RUNTIME_DIR", "runtime"),
-                     ("JUPYTER_DATA_DIR", "data"), ("IPYTHONDIR", "ipython")):
+    for key, sub in (
+        ("JUPYTER_CONFIG_DIR", "config"),
+        ("JUPYTER_RUNTIME_DIR", "runtime"),
+        ("JUPYTER_DATA_DIR", "data"),
+        ("IPYTHONDIR", "ipython"),
+    ):
         env[key] = str(home / sub)
+    # JupyterLab's settings: no "get notified about Jupyter news?" toast over the page
+    settings = home / "lab-settings"
+    news = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    news.parent.mkdir(parents=True, exist_ok=True)
+    news.write_text(json.dumps({"fetchNews": "false"}))
+    env["JUPYTERLAB_SETTINGS_DIR"] = str(settings)
     return env
 
 
-def start(cluster: LocalCluster, home: Path, project: str, user: str, *options: str,
-          lab: bool = False) -> Server:
+def start(
+    cluster: LocalCluster, home: Path, project: str, user: str, *options: str, lab: bool = False
+) -> Server:
     """`hopsfs-tools jupyter --project P --user U [options]` on a free port; waits until it
     answers (fails with its log if it exits or takes over 120 s)."""
     home.mkdir(parents=True, exist_ok=True)
     port, token = free_port(), uuid.uuid4().hex
     command = [
-        sys.executable, "-m", "hopsfs_tools.cli", "jupyter", "--project", project, "--user", user,
-        *([] if lab else ["--server"]), *options, "--",
-        f"--port={port}", "--ip=127.0.0.1", "--no-browser", "--allow-root",
+        sys.executable,
+        "-m",
+        "hopsfs_tools.cli",
+        "jupyter",
+        "--project",
+        project,
+        "--user",
+        user,
+        *([] if lab else ["--server"]),
+        *options,
+        "--",
+        f"--port={port}",
+        "--ip=127.0.0.1",
+        "--no-browser",
+        "--allow-root",
         f"--IdentityProvider.token={token}",
         f"--ServerApp.root_dir={home}",
     ]
     log = home / f"server-{project}__{user}.log"
     with open(log, "wb") as out:
-        process = subprocess.Popen(command, env=server_env(cluster, home), stdout=out,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, env=server_env(cluster, home), stdout=out, stderr=subprocess.STDOUT
+        )
     server = Server(f"http://127.0.0.1:{port}", token, f"{project}__{user}", process, log)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"the server exited ({process.returncode}):\n"
-                                 f"{log.read_text()[-3000:]}")
+            raise AssertionError(
+                f"the server exited ({process.returncode}):\n{log.read_text()[-3000:]}"
+            )
         try:
             if server.api("GET", "status").status_code == 200:
                 return server

@@ -68,15 +68,22 @@ async def make_populated_dir(cm: HopsContentsManager, path: str) -> None:
 async def check_populated_dir_files(cm: HopsContentsManager, path: str) -> None:
     model = await cm.get(path)
     assert model["path"] == path and model["type"] == "directory"
-    files = {(e["name"], e["type"], e["path"]) for e in model["content"] if e["type"] != "directory"}
-    assert files == {("nb.ipynb", "notebook", f"{path}/nb.ipynb"),
-                     ("file.txt", "file", f"{path}/file.txt")}
+    files = {
+        (e["name"], e["type"], e["path"]) for e in model["content"] if e["type"] != "directory"
+    }
+    assert files == {
+        ("nb.ipynb", "notebook", f"{path}/nb.ipynb"),
+        ("file.txt", "file", f"{path}/file.txt"),
+    }
 
 
 def test_new_untitled(cm: HopsContentsManager) -> None:
     model = run(cm.new_untitled(type="notebook"))
-    assert (model["type"], model["name"], model["path"]) == ("notebook", "Untitled.ipynb",
-                                                             "Untitled.ipynb")
+    assert (model["type"], model["name"], model["path"]) == (
+        "notebook",
+        "Untitled.ipynb",
+        "Untitled.ipynb",
+    )
     model = run(cm.new_untitled(type="directory"))
     assert (model["type"], model["name"]) == ("directory", "Untitled Folder")
     sub = model["path"]
@@ -118,8 +125,13 @@ def test_get(cm: HopsContentsManager) -> None:
         file_model = await cm.new(path="foo/untitled.txt")
         got = await cm.get(file_model["path"], require_hash=True)
         assert {k: got[k] for k in ("content", "format", "mimetype", "name", "path", "type")} == {
-            "content": "", "format": "text", "mimetype": "text/plain", "name": "untitled.txt",
-            "path": "foo/untitled.txt", "type": "file"}
+            "content": "",
+            "format": "text",
+            "mimetype": "text/plain",
+            "name": "untitled.txt",
+            "path": "foo/untitled.txt",
+            "type": "file",
+        }
         assert got["writable"] is True and got["hash"]
         nb_as_file = await cm.get(path, content=True, type="file")
         assert nb_as_file["type"] == "file" and nb_as_file["format"] == "text"
@@ -283,8 +295,10 @@ def test_escape_root(cm: HopsContentsManager, hdfs_dir: str) -> None:
     try:
         name = outside.rsplit("/", 1)[1]
         assert http_status(cm.get(f"../{name}")) == 404
-        assert http_status(cm.save({"type": "file", "content": "x", "format": "text"},
-                                   f"../{name}")) == 404
+        assert (
+            http_status(cm.save({"type": "file", "content": "x", "format": "text"}, f"../{name}"))
+            == 404
+        )
         assert http_status(cm.rename(f"../{name}", "inside")) == 404
         assert fs.cat_file(outside) == b"secret"
     finally:

@@ -37,8 +37,9 @@ class Team:
     def __init__(self, cluster: LocalCluster, home: Path) -> None:
         tag = uuid.uuid4().hex[:6]
         self.a, self.b = f"ja{tag}", f"jb{tag}"
-        self.admin = HopsFileSystem(namenode=cluster.namenode_uri, user=cluster.state.user,
-                                    skip_instance_cache=True)
+        self.admin = HopsFileSystem(
+            namenode=cluster.namenode_uri, user=cluster.state.user, skip_instance_cache=True
+        )
         projects.create_project(self.a, "alice", self.admin)
         projects.add_member(self.a, "amy", self.admin)
         projects.create_project(self.b, "bob", self.admin)
@@ -52,8 +53,9 @@ class Team:
             self.close()
             raise
 
-    def _start(self, cluster: LocalCluster, home: Path, project: str, user: str,
-               *options: str) -> Server:
+    def _start(
+        self, cluster: LocalCluster, home: Path, project: str, user: str, *options: str
+    ) -> Server:
         server = start(cluster, home / user, project, user, *options)
         self.servers.append(server)
         return server
@@ -70,8 +72,9 @@ class Team:
 
 
 @pytest.fixture(scope="module")
-def team(cluster: LocalCluster, superuser_client: Client,
-         tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
+def team(
+    cluster: LocalCluster, superuser_client: Client, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Team]:
     team = Team(cluster, tmp_path_factory.mktemp("jupyter-servers"))
     try:
         yield team
@@ -121,7 +124,8 @@ def test_create_save_get_on_hdfs(team: Team, folder: str, superuser_client: Clie
     info = team.admin.info(team.hdfs(path))
     assert info["owner"] == f"{team.a}__alice"
     assert datetime.fromisoformat(saved["last_modified"]).timestamp() == pytest.approx(
-        info["mtime"], abs=0.001)
+        info["mtime"], abs=0.001
+    )
     assert sources(team.alice, path) == ["print('on hdfs')"]
     on_hdfs = nbformat.reads(team.admin.cat_file(team.hdfs(path)).decode(), as_version=4)
     assert [c.source for c in on_hdfs.cells] == ["print('on hdfs')"]
@@ -130,7 +134,8 @@ def test_create_save_get_on_hdfs(team: Team, folder: str, superuser_client: Clie
     assert "Untitled.ipynb" in names and not [n for n in names if TEMP in n], names
     listing = team.alice.contents("GET", folder).json()["content"]
     assert [(e["name"], e["type"], e["writable"]) for e in listing] == [
-        ("Untitled.ipynb", "notebook", True)]
+        ("Untitled.ipynb", "notebook", True)
+    ]
 
 
 def test_rename_copy_delete(team: Team, folder: str) -> None:
@@ -176,16 +181,25 @@ def test_checkpoints_on_hdfs_for_every_member(team: Team, folder: str) -> None:
     assert gone.status_code == 404, gone.text
 
 
-def test_chunked_upload_appears_only_when_complete(team: Team, folder: str,
-                                                   superuser_client: Client) -> None:
+def test_chunked_upload_appears_only_when_complete(
+    team: Team, folder: str, superuser_client: Client
+) -> None:
     data = bytes(range(256)) * 4096 * 3  # 3 MiB: three 1 MiB chunks, as JupyterLab sends them
     path = f"{folder}/big.bin"
-    chunks = [data[i:i + 2**20] for i in range(0, len(data), 2**20)]
+    chunks = [data[i : i + 2**20] for i in range(0, len(data), 2**20)]
     for number, chunk in enumerate(chunks, 1):
-        reply = team.alice.contents("PUT", path, json={
-            "type": "file", "format": "base64", "name": "big.bin", "path": path,
-            "chunk": -1 if number == len(chunks) else number,
-            "content": base64.b64encode(chunk).decode()})
+        reply = team.alice.contents(
+            "PUT",
+            path,
+            json={
+                "type": "file",
+                "format": "base64",
+                "name": "big.bin",
+                "path": path,
+                "chunk": -1 if number == len(chunks) else number,
+                "content": base64.b64encode(chunk).decode(),
+            },
+        )
         assert reply.status_code in (200, 201), reply.text
         if number < len(chunks):  # not there until the last chunk: no half file for anyone
             assert team.amy.contents("GET", path).status_code == 404
@@ -219,8 +233,15 @@ def test_conflicting_save_is_refused(team: Team, folder: str) -> None:
     check = team.alice.contents("GET", path, params={"content": "0", "hash": "1"}).json()
     assert check["hash"] != opened["hash"]  # JupyterLab shows its "File Changed" dialog on this
     assert check["last_modified"] > opened["last_modified"]
-    refused = team.alice.contents("PUT", path, json={
-        "type": "notebook", "content": notebook("base", "alice's cell"), "hash": opened["hash"]})
+    refused = team.alice.contents(
+        "PUT",
+        path,
+        json={
+            "type": "notebook",
+            "content": notebook("base", "alice's cell"),
+            "hash": opened["hash"],
+        },
+    )
     assert refused.status_code == 409, refused.text
     message = refused.json()["message"]
     assert f"{team.a}__amy" in message and "reload" in message, message
@@ -232,10 +253,15 @@ def test_conflicting_save_is_refused(team: Team, folder: str) -> None:
 def test_user_of_another_project_is_refused(team: Team) -> None:
     save(team.alice, "private.ipynb", notebook("secret"))
     bob_path = f"{team.a}/Jupyter/private.ipynb"
-    for reply in (team.bob.contents("GET", bob_path),
-                  team.bob.contents("GET", f"{team.a}/Jupyter"),
-                  team.bob.contents("PUT", f"{team.a}/Jupyter/mine.ipynb",
-                                    json={"type": "notebook", "content": notebook("x")})):
+    for reply in (
+        team.bob.contents("GET", bob_path),
+        team.bob.contents("GET", f"{team.a}/Jupyter"),
+        team.bob.contents(
+            "PUT",
+            f"{team.a}/Jupyter/mine.ipynb",
+            json={"type": "notebook", "content": notebook("x")},
+        ),
+    ):
         assert reply.status_code == 403, reply.text
         message = reply.json()["message"]
         assert "\n" not in message
@@ -253,8 +279,9 @@ def test_read_only_shared_dataset_opens_read_only(team: Team) -> None:
     assert model["writable"] is False and model["content"]["cells"][0]["source"] == "shared result"
     listing = team.bob.contents("GET", f"{team.a}/DataSets").json()
     assert [(e["name"], e["writable"]) for e in listing["content"]] == [("report.ipynb", False)]
-    refused = team.bob.contents("PUT", bob_path, json={"type": "notebook",
-                                                       "content": notebook("bob's edit")})
+    refused = team.bob.contents(
+        "PUT", bob_path, json={"type": "notebook", "content": notebook("bob's edit")}
+    )
     assert refused.status_code == 403, refused.text
     assert sources(team.bob, bob_path) == ["shared result"]
 
@@ -265,31 +292,73 @@ def test_hidden_and_temporary_files_are_not_listed(team: Team, folder: str) -> N
     listing = team.alice.contents("GET", folder).json()["content"]
     assert [e["name"] for e in listing] == ["seen.txt"]
     assert team.alice.contents("GET", f"{folder}/.secret").status_code == 404
-    hidden = team.alice.contents("PUT", f"{folder}/.new", json={"type": "file", "format": "text",
-                                                                "content": "x"})
+    hidden = team.alice.contents(
+        "PUT", f"{folder}/.new", json={"type": "file", "format": "text", "content": "x"}
+    )
     assert hidden.status_code == 400, hidden.text
 
 
 def test_kernel_acts_as_the_member(team: Team) -> None:
-    code = ("from hopsfs_tools import hdfs\n"
-            "hdfs.dump('from the kernel', 'Jupyter/kernel.txt')\n"
-            "print(hdfs.project_name(), hdfs.project_user())")
+    code = (
+        "from hopsfs_tools import hdfs\n"
+        "hdfs.dump('from the kernel', 'Jupyter/kernel.txt')\n"
+        "print(hdfs.project_name(), hdfs.project_user())"
+    )
     out = asyncio.run(team.amy.run_code(code))
     assert out.split() == [team.a, f"{team.a}__amy"]
     assert team.admin.info(team.hdfs("kernel.txt"))["owner"] == f"{team.a}__amy"
     assert team.alice.contents("GET", "kernel.txt").json()["content"] == "from the kernel"
 
 
-def test_cli_refuses_a_project_it_cannot_serve(team: Team, cluster: LocalCluster,
-                                               tmp_path: Path) -> None:
+def test_cli_refuses_a_project_it_cannot_serve(
+    team: Team, cluster: LocalCluster, tmp_path: Path
+) -> None:
     for args, expected in (
         (["--project", f"none{uuid.uuid4().hex[:6]}", "--user", "x"], "does not exist"),
-        (["--project", team.b, "--user", "bob", "--root", f"/Projects/{team.a}/Jupyter"],
-         f"user={team.b}__bob"),
+        (
+            ["--project", team.b, "--user", "bob", "--root", f"/Projects/{team.a}/Jupyter"],
+            f"user={team.b}__bob",
+        ),
     ):
-        done = subprocess.run([sys.executable, "-m", "hopsfs_tools.cli", "jupyter", *args],
-                              env=server_env(cluster, tmp_path), capture_output=True, text=True,
-                              timeout=120, check=False)
+        done = subprocess.run(
+            [sys.executable, "-m", "hopsfs_tools.cli", "jupyter", *args],
+            env=server_env(cluster, tmp_path),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         assert done.returncode == 1, done.stderr
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("Error: ") and expected in lines[0], lines
+
+
+def test_launch_takes_project_and_user_from_the_environment(
+    team: Team, cluster: LocalCluster, tmp_path: Path
+) -> None:
+    """As the demo's hint runs it: `hopsfs-tools jupyter` after `export HADOOP_USER_NAME=P__u`."""
+    show = (
+        "import json\nfrom hopsfs_tools.jupyter.app import lab_launch\n"
+        "launch = lab_launch(None, None)\n"
+        "print(json.dumps([launch.root, launch.command[1:], launch.env['HADOOP_USER_NAME'], "
+        "launch.env['HOPSFS_PROJECT'], launch.env['HADOOP_CONF_DIR']]))"
+    )
+    env = {**server_env(cluster, tmp_path), "HADOOP_USER_NAME": f"{team.a}__amy"}
+    done = subprocess.run(
+        [sys.executable, "-c", show],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    root, command, user, project, conf = json.loads(done.stdout)
+    assert root == f"/Projects/{team.a}/Jupyter"
+    assert command == [
+        "-m",
+        "jupyterlab",
+        "--ServerApp.contents_manager_class=hopsfs_tools.jupyter.HopsContentsManager",
+        f"--HopsContentsManager.root_dir={root}",
+    ]
+    assert (user, project, conf) == (f"{team.a}__amy", team.a, str(cluster.conf_dir))
