@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import pytest
 from nbformat import v4 as nbformat
 from tornado.web import HTTPError
+from traitlets import TraitError
 
 from hopsfs_tools.fs import HopsFileSystem
 from hopsfs_tools.jupyter import HopsContentsManager
@@ -36,9 +37,24 @@ def http_status(call: Coroutine[Any, Any, Any]) -> int:
     return e.value.status_code
 
 
-@pytest.fixture
-def cm(cluster_env: dict[str, str], hdfs_dir: str) -> HopsContentsManager:
-    return HopsContentsManager(root_dir=hdfs_dir)
+@pytest.fixture(params=["native", "webhdfs"])
+def cm(
+    request: pytest.FixtureRequest, cluster_env: dict[str, str], hdfs_dir: str
+) -> HopsContentsManager:
+    """The manager over the native and the WebHDFS backend, rooted at a fresh HDFS directory."""
+    return HopsContentsManager(root_dir=hdfs_dir, backend=request.param)
+
+
+def test_root_dir_defaults_to_the_projects_jupyter_dataset(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in ("HOPSFS_PROJECT", "HOPSWORKS_PROJECT_NAME"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("HADOOP_USER_NAME", "team__amy")
+    assert HopsContentsManager().root_dir == "/Projects/team/Jupyter"
+    assert HopsContentsManager(root_dir="Resources/nb/").root_dir == "/Projects/team/Resources/nb"
+    assert HopsContentsManager(root_dir="hdfs://nn:8020/data").root_dir == "/data"
+    monkeypatch.setenv("HADOOP_USER_NAME", "hdfs")
+    with pytest.raises(TraitError, match="No project is set: set HOPSFS_PROJECT"):
+        HopsContentsManager().root_dir  # noqa: B018 - the default is computed on first access
 
 
 def make_dir(cm: HopsContentsManager, path: str) -> None:

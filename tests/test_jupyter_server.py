@@ -20,6 +20,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import requests
 from hdfs_native import Client
 
 from hopsfs_tools import projects
@@ -181,33 +182,43 @@ def test_checkpoints_on_hdfs_for_every_member(team: Team, folder: str) -> None:
     assert gone.status_code == 404, gone.text
 
 
+def upload(server: Server, path: str, chunk: bytes, number: int) -> requests.Response:
+    """One chunk of a chunked upload, as JupyterLab sends it (the last one numbered -1)."""
+    name = path.rsplit("/", 1)[-1]
+    model = {
+        "type": "file",
+        "format": "base64",
+        "name": name,
+        "path": path,
+        "chunk": number,
+        "content": base64.b64encode(chunk).decode(),
+    }
+    return server.contents("PUT", path, json=model)
+
+
 def test_chunked_upload_appears_only_when_complete(
     team: Team, folder: str, superuser_client: Client
 ) -> None:
     data = bytes(range(256)) * 4096 * 3  # 3 MiB: three 1 MiB chunks, as JupyterLab sends them
     path = f"{folder}/big.bin"
+    old = {"type": "file", "format": "text", "content": "the previous version"}
+    assert team.alice.contents("PUT", path, json=old).status_code == 201
     chunks = [data[i : i + 2**20] for i in range(0, len(data), 2**20)]
     for number, chunk in enumerate(chunks, 1):
-        reply = team.alice.contents(
-            "PUT",
-            path,
-            json={
-                "type": "file",
-                "format": "base64",
-                "name": "big.bin",
-                "path": path,
-                "chunk": -1 if number == len(chunks) else number,
-                "content": base64.b64encode(chunk).decode(),
-            },
-        )
+        reply = upload(team.alice, path, chunk, -1 if number == len(chunks) else number)
         assert reply.status_code in (200, 201), reply.text
-        if number < len(chunks):  # not there until the last chunk: no half file for anyone
-            assert team.amy.contents("GET", path).status_code == 404
-            assert [e["name"] for e in team.amy.contents("GET", folder).json()["content"]] == []
+        if number < len(chunks):  # the previous version until the last chunk: never half a file
+            assert team.amy.contents("GET", path).json()["content"] == "the previous version"
+            listing = team.amy.contents("GET", folder).json()["content"]
+            assert [(e["name"], e["size"]) for e in listing] == [("big.bin", 20)]
     got = team.amy.contents("GET", path, params={"format": "base64", "hash": "1"}).json()
     assert base64.b64decode(got["content"]) == data
     assert got["hash"] == hashlib.sha256(data).hexdigest()
     assert raw_names(superuser_client, team.hdfs(folder)) == ["big.bin"]
+    # a chunk of an upload whose start was lost is refused, and changes nothing
+    lost = upload(team.alice, path, b"tail", -1)
+    assert lost.status_code == 400 and "upload the file again" in lost.json()["message"]
+    assert team.admin.cat_file(team.hdfs(path)) == data
 
 
 def test_members_edit_each_others_notebooks(team: Team, folder: str) -> None:
