@@ -133,6 +133,13 @@ def test_create_save_get_on_hdfs(team: Team, folder: str, superuser_client: Clie
     # the save went through a temporary file renamed over the notebook: none is left behind
     names = raw_names(superuser_client, team.hdfs(folder))
     assert "Untitled.ipynb" in names and not [n for n in names if TEMP in n], names
+    # /files/ (downloads, images in Markdown) serves the bytes on HDFS
+    raw = requests.get(
+        f"{team.amy.url}/files/{path}",
+        headers={"Authorization": f"token {team.amy.token}"},
+        timeout=60,
+    )
+    assert raw.status_code == 200 and raw.content == team.admin.cat_file(team.hdfs(path))
     listing = team.alice.contents("GET", folder).json()["content"]
     assert [(e["name"], e["type"], e["writable"]) for e in listing] == [
         ("Untitled.ipynb", "notebook", True)
@@ -229,6 +236,7 @@ def test_members_edit_each_others_notebooks(team: Team, folder: str) -> None:
     assert team.admin.info(team.hdfs(path))["owner"] == f"{team.a}__amy"
     save(team.alice, path, notebook("alice", "amy", "alice again"))  # amy's file: alice writes
     assert sources(team.amy, path) == ["alice", "amy", "alice again"]
+    assert team.admin.info(team.hdfs(path))["permission"] & 0o060 == 0o060  # the ACL mask: rw
     entries = team.admin.acl_entries(team.hdfs(path))
     assert f"user:{team.a}__alice:rwx" in entries and f"user:{team.a}__amy:rwx" in entries
 

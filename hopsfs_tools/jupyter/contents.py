@@ -11,6 +11,7 @@ import base64
 import getpass
 import hashlib
 import mimetypes
+import os
 import posixpath
 from datetime import UTC, datetime
 from typing import Any
@@ -73,6 +74,13 @@ class HopsContentsManager(AsyncContentsManager):
         project = current_project()
         value = proposal["value"]
         return project.resolve(value) if project else resolve(value)
+
+    @default("files_handler_params")
+    def _default_files_handler_params(self) -> dict[str, str]:
+        # /files/ is served by jupyter_server's FilesHandler through this manager; it is a
+        # tornado StaticFileHandler, which needs a `path` it then does not use (without it every
+        # download fails: jupyter-server/jupyter_server#1313)
+        return {"path": getattr(self.parent, "root_dir", "") or os.getcwd()}
 
     @default("checkpoints_class")
     def _default_checkpoints_class(self) -> type:
