@@ -13,6 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from hdfs_native import Client
+from jupyter_servers import Server, start
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
@@ -24,7 +25,6 @@ from selenium.webdriver.support.ui import WebDriverWait
 from hopsfs_tools import projects
 from hopsfs_tools.cluster import LocalCluster
 from hopsfs_tools.fs import HopsFileSystem
-from tests.jupyter_servers import Server, start
 
 NOTEBOOK = "churn.ipynb"
 MARKDOWN = "Churn analysis, shared by the team"

@@ -22,11 +22,11 @@ import nbformat
 import pytest
 import requests
 from hdfs_native import Client
+from jupyter_servers import Server, server_env, start
 
 from hopsfs_tools import projects
 from hopsfs_tools.cluster import LocalCluster
 from hopsfs_tools.fs import HopsFileSystem
-from tests.jupyter_servers import Server, server_env, start
 
 TEMP = ".hopsfs-tmp-"
 
