@@ -13,6 +13,7 @@ import hashlib
 import mimetypes
 import os
 import posixpath
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,6 +33,7 @@ from hopsfs_tools.jupyter.hops import (
 )
 
 Model = dict[str, Any]
+_FS_LOCK = threading.Lock()
 
 
 class HopsContentsManager(AsyncContentsManager):
@@ -89,8 +91,9 @@ class HopsContentsManager(AsyncContentsManager):
     @property
     def fs(self) -> HopsFileSystem:
         """The filesystem this manager uses (connects on first use)."""
-        if getattr(self, "_fs", None) is None:
-            self._fs = HopsFileSystem(backend=self.backend or None, skip_instance_cache=True)
+        with _FS_LOCK:  # the first requests may come in several worker threads at once
+            if getattr(self, "_fs", None) is None:
+                self._fs = HopsFileSystem(backend=self.backend or None, skip_instance_cache=True)
         return self._fs
 
     @property
