@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV   := .venv
 # Kerberos (extra `kerberos`, tests/test_kerberos.py) needs MIT Kerberos packages: .ci/run adds it.
-EXTRAS ?= test,tf,torch,notebooks,spark
+EXTRAS ?= test,tf,torch,notebooks,spark,jupyter
 
 .PHONY: install demo test clean
 

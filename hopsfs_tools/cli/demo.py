@@ -94,6 +94,7 @@ def next_steps(result: DemoResult, directory: Path | None) -> list[str]:
         f"  export HADOOP_USER_NAME={result.project.user}",
         "  hopsfs-tools ls -l -h -R Resources DataSets Models",
         f"  python -c \"import pandas as pd; print(pd.read_parquet('hopsfs://{PARQUET_PATH}'))\"",
+        "  # JupyterLab on its notebooks (extra jupyter; stop it with Ctrl-C): hopsfs-tools jupyter",
     ]
     if local is not None:
         lines.append(f"  hopsfs-tools cluster down{dir_arg(directory)}   # stop it and delete its data")
