@@ -16,7 +16,7 @@ from hdfs_native import Client
 from hopsfs_tools.cli.files import FILE_COMMANDS, human_size
 from hopsfs_tools.cli.main import main
 from hopsfs_tools.cluster import LocalCluster
-from hopsfs_tools.projects import create_project
+from hopsfs_tools.hopsworks.admin import create_project
 
 
 @pytest.fixture(autouse=True)
@@ -103,7 +103,8 @@ def test_put_and_get_never_overwrite_without_f(hdfs_dir: str, tmp_path: Path) ->
 
 def test_put_to_missing_parent_and_missing_source(hdfs_dir: str, tmp_path: Path) -> None:
     local = write(tmp_path / "x", b"x")
-    assert f"{hdfs_dir}/no: no such directory" in fails("put", str(local), f"{hdfs_dir}/no/x")
+    assert f"{hdfs_dir}/no: No such file or directory (create the directory first" in fails(
+        "put", str(local), f"{hdfs_dir}/no/x")
     assert "nope" in fails("put", str(tmp_path / "nope"), hdfs_dir)
     assert "No such file or directory" in fails("get", f"{hdfs_dir}/nope", str(tmp_path))
 
@@ -158,7 +159,7 @@ def test_rm_refuses_directory_without_r(hdfs_dir: str) -> None:
 
 
 def test_mkdir(hdfs_dir: str) -> None:
-    assert f"{hdfs_dir}/a: no such directory (use -p" in fails("mkdir", f"{hdfs_dir}/a/b")
+    assert f"{hdfs_dir}/a: No such file or directory (use -p" in fails("mkdir", f"{hdfs_dir}/a/b")
     ok("mkdir", "-p", f"{hdfs_dir}/a/b")
     ok("mkdir", "-p", f"{hdfs_dir}/a/b")
     assert f"{hdfs_dir}/a/b exists" in fails("mkdir", f"{hdfs_dir}/a/b")
@@ -267,7 +268,7 @@ def test_project_relative_paths(project_name: str, tmp_path: Path) -> None:
     ok("put", "--project", project_name, str(local), "Resources/data.csv")
     root = f"/Projects/{project_name}"
     assert ok("ls", "--project", project_name, "Resources").stdout.split() == [
-        f"{root}/Resources/data.csv"]
+        f"{root}/Resources/README.md", f"{root}/Resources/data.csv"]
     assert ok("cat", f"hopsfs:///Projects/{project_name}/Resources/data.csv").stdout == "a,b\n1,2\n"
     assert len(ok("ls", "--project", project_name).stdout.split()) == 6  # the datasets
     assert f"{root}/Resources/nope" in fails("cat", "--project", project_name, "Resources/nope")
@@ -284,8 +285,7 @@ def test_exit_codes_of_the_installed_command(cluster: LocalCluster, hdfs_dir: st
     missing = cli("ls", f"{hdfs_dir}/nope")
     assert missing.returncode == 1 and missing.stdout == ""
     assert missing.stderr.splitlines() == [
-        f"Error: {hdfs_dir}/nope: No such file or directory (check the path (relative paths resolve "
-        + "against the project root))"]
+        f"Error: {hdfs_dir}/nope: No such file or directory (check the path)"]
     assert cli("ls", "-Z").returncode == 2
     assert cli("test", "-d", hdfs_dir).returncode == 0
 
@@ -295,7 +295,32 @@ def test_glob_patterns_expand_on_the_cluster(hdfs_dir: str, tmp_path: Path) -> N
     ok("put", *files, hdfs_dir)
     assert ok("ls", f"{hdfs_dir}/*.csv").stdout.split() == [f"{hdfs_dir}/a.csv", f"{hdfs_dir}/b.csv"]
     assert ok("cat", f"{hdfs_dir}/?.csv").stdout == "a.csvb.csv"
-    assert f"{hdfs_dir}/*.json: no match" in fails("cat", f"{hdfs_dir}/*.json")
+    assert f"{hdfs_dir}/*.json: No such file or directory (no file matches the pattern)" in fails(
+        "cat", f"{hdfs_dir}/*.json")
     ok("rm", f"{hdfs_dir}/*.csv")
     ok("rm", "-f", f"{hdfs_dir}/*.csv")
     assert ok("ls", hdfs_dir).stdout.split() == [f"{hdfs_dir}/c.txt"]
+
+
+def test_a_missing_path_reads_the_same_in_every_command(hdfs_dir: str, tmp_path: Path) -> None:
+    """One wording, one pair of brackets: "<path>: No such file or directory (<what to do>)"."""
+    missing = f"{hdfs_dir}/nope"
+    for args in (["ls", missing], ["cat", missing], ["head", missing], ["tail", missing],
+                 ["get", missing, str(tmp_path)], ["rm", missing], ["mv", missing, hdfs_dir],
+                 ["cp", missing, hdfs_dir], ["du", missing], ["stat", missing],
+                 ["chmod", "700", missing], ["chown", "bob", missing]):
+        error = fails(*args)
+        assert error.splitlines() == [f"Error: {missing}: No such file or directory (check the path)"], args
+
+
+def test_relative_path_without_a_project_says_none_is_set(cluster: LocalCluster) -> None:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("HADOOP_USER_NAME", "HOPSFS_PROJECT", "HOPSWORKS_PROJECT_NAME")}
+    result = subprocess.run([sys.executable, "-m", "hopsfs_tools.cli", "cat", "Resources/adult.csv"],
+                            env={**env, **cluster.env()}, capture_output=True, text=True,
+                            timeout=120, check=False)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "Error: /Resources/adult.csv: No such file or directory (no project is set, so the "
+        "relative path 'Resources/adult.csv' means /Resources/adult.csv: set HOPSFS_PROJECT="
+        "<project> or HADOOP_USER_NAME=<project>__<user> (or pass --project P / project=P))"]

@@ -1,4 +1,4 @@
-"""`hopsfs-tools project create|add-member|ls` and hopsfs_tools.projects against the real cluster.
+"""`hopsfs-tools project create|add-member|ls` and hopsfs_tools.hopsworks.admin against the real cluster.
 
 Acting as other HDFS users happens in subprocesses: hdfs-native binds one user per process.
 """
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from hdfs_native import Client
+from hdfs_native import Client, WriteOptions
 
-from hopsfs_tools import projects
+from hopsfs_tools.hopsworks import admin
 from hopsfs_tools.cli.main import main
 from hopsfs_tools.cluster import LocalCluster
 
@@ -63,15 +63,26 @@ def test_create_sets_owner_group_mode_and_is_idempotent(name: str, superuser_cli
     assert result.exit_code == 0, result.stderr
     assert f"owned by {name}__alice:{name} (0770)" in result.stdout
     root = f"/Projects/{name}"
-    for path in (root, *(f"{root}/{d}" for d in projects.DATASETS)):
+    for path in (root, *(f"{root}/{d}" for d in admin.DATASETS)):
         status = superuser_client.get_file_info(path)
         assert (status.owner, status.group, status.permission) == (f"{name}__alice", name, 0o770)
+    for dataset in admin.DATASETS:  # Hopsworks puts a README.md in every dataset
+        readme = f"{root}/{dataset}/README.md"
+        status = superuser_client.get_file_info(readme)
+        assert (status.owner, status.group, status.permission) == (f"{name}__alice", name, 0o660)
+        with superuser_client.read(readme) as f:
+            assert f.read().decode().startswith(f"# {dataset}\n\n")
 
     superuser_client.set_permission(f"{root}/Models", 0o755)
-    superuser_client.delete(f"{root}/Logs")
+    superuser_client.delete(f"{root}/Logs", True)
+    with superuser_client.create(f"{root}/Models/README.md", WriteOptions(overwrite=True)) as f:
+        f.write(b"# Models\n\nedited")
     assert run("project", "create", name, "--user", "alice").exit_code == 0  # repairs
     assert superuser_client.get_file_info(f"{root}/Models").permission == 0o770
     assert superuser_client.get_file_info(f"{root}/Logs").owner == f"{name}__alice"
+    assert superuser_client.get_file_info(f"{root}/Logs/README.md").owner == f"{name}__alice"
+    with superuser_client.read(f"{root}/Models/README.md") as f:
+        assert f.read() == b"# Models\n\nedited"  # an edited README is kept
 
     other = run("project", "create", name, "--user", "bob")
     assert other.exit_code == 1
@@ -129,21 +140,22 @@ def test_member_can_write_and_non_member_cannot(
     assert as_option.returncode == 1 and as_option.stdout == ""
     expected = (
         f"Error: Permission denied: user={outsider}, access=READ_EXECUTE, inode=\"/Projects/{name}\""
-        f":{name}__alice:{name}:drwxrwx--- (/Projects/{name} belongs to project {name}: ask its "
-        f"owner to add you (`hopsfs-tools project add-member {name} eve`, then act as {name}__eve) "
-        f"or to share the dataset with project other{name} (`hopsfs-tools project share {name} "
-        f"DATASET --with other{name}`); both need the HDFS superuser)"
+        f":{name}__alice:{name}:drwxrwx--- (/Projects/{name} belongs to project {name}: ask an "
+        f"HDFS administrator (the superuser) to add you (`hopsfs-tools project add-member {name} "
+        f"eve`, then act as {name}__eve) or to share the dataset with project other{name} "
+        f"(`hopsfs-tools project share {name} DATASET --with other{name}`))"
     )
     assert as_option.stderr.strip().splitlines() == [expected]
     listed = cli_as(cluster, None, "ls", "--user", member, "--project", name, "Resources")
-    assert listed.stdout.split() == [f"/Projects/{name}/Resources/notes.txt"]
+    assert listed.stdout.split() == [f"/Projects/{name}/Resources/README.md",
+                                     f"/Projects/{name}/Resources/notes.txt"]
 
 
 def test_project_ls_and_api(name: str) -> None:
-    info = projects.create_project(name, "alice")
+    info = admin.create_project(name, "alice")
     assert (info.owner, info.group, info.permission) == (f"{name}__alice", name, 0o770)
-    assert projects.add_member(name, "bob") == 1 + len(projects.DATASETS)
-    listed = {p.name: p for p in projects.list_projects()}
+    assert admin.add_member(name, "bob") == 1 + 2 * len(admin.DATASETS)  # + READMEs
+    listed = {p.name: p for p in admin.list_projects()}
     assert listed[name].members == (f"{name}__alice", f"{name}__bob")
 
     result = run("project", "ls")
@@ -190,7 +202,8 @@ def test_share_and_unshare(cluster: LocalCluster, name: str, superuser_client: C
             (("unshare", name, "DataSets", "--with", other),
              f"Error: /Projects/{name}/DataSets is not shared with project {other}"),
             (("share", name, "Nope", "--with", other),
-             f"Error: project {name} has no dataset Nope (/Projects/{name}/Nope does not exist)"),
+             f"Error: /Projects/{name}/Nope: No such file or directory (project {name} has no "
+             "dataset Nope)"),
             (("share", name, "DataSets/data.csv", "--with", other),
              "Error: Dataset 'DataSets/data.csv' is not a directory name"),
         ):

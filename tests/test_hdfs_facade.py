@@ -13,7 +13,7 @@ import pytest
 from hdfs_native import Client
 
 from hopsfs_tools import hdfs
-from hopsfs_tools.project import Project
+from hopsfs_tools.hopsworks.project import Project
 
 
 def new_project(client: Client, monkeypatch: pytest.MonkeyPatch, user: str = "alice") -> Project:

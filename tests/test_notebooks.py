@@ -1,6 +1,6 @@
 """Every notebook in notebooks/ runs top to bottom against the session cluster (nbclient).
 
-Each notebook gets a project of its own, created through hopsfs_tools.projects by the HDFS
+Each notebook gets a project of its own, created through hopsfs_tools.hopsworks.admin by the HDFS
 superuser, and runs in a fresh kernel of this interpreter acting as the project's user
 (HADOOP_USER_NAME=P__nb), as in a person's Jupyter. A failing cell (the notebooks assert what
 they show) fails the test with that cell's source and traceback. The executed notebooks, with
@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from hopsfs_tools import HopsFileSystem, projects
+from hopsfs_tools import HopsFileSystem
+from hopsfs_tools.hopsworks.admin import create_project
 from hopsfs_tools.cluster import LocalCluster
 
 try:  # the [notebooks] extra
@@ -107,7 +108,7 @@ def project(request: pytest.FixtureRequest, cluster: LocalCluster,
     stem = re.sub(r"[^a-z0-9]", "", request.node.callspec.id.lower())[:16]
     name = f"nb{stem}{uuid.uuid4().hex[:6]}"
     admin = HopsFileSystem(backend="webhdfs", user=cluster.state.user)  # no per-process user
-    projects.create_project(name, MEMBER, fs=admin)
+    create_project(name, MEMBER, fs=admin)
     yield name
     admin.rm(f"/Projects/{name}", recursive=True)
 

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from hdfs_native import Client
 
-from hopsfs_tools import projects
+from hopsfs_tools.hopsworks import admin as project_admin
 from hopsfs_tools.cluster import LocalCluster
 from hopsfs_tools.config import write_site_xml
 from hopsfs_tools.fs.core import HopsFileSystem
@@ -32,6 +32,7 @@ BACKENDS = ("native", "webhdfs", "arrow")
 _ACT = r"""
 import json, sys
 from hopsfs_tools.fs.core import HopsFileSystem
+from hopsfs_tools.hopsworks import hints
 
 fs = HopsFileSystem(backend=sys.argv[1], skip_instance_cache=True)
 
@@ -53,7 +54,8 @@ for op, *args in json.loads(sys.argv[2]):
     try:
         results.append({"ok": OPS[op](*args)})
     except OSError as e:
-        results.append({"error": type(e).__name__, "errno": e.errno, "message": str(e)})
+        results.append({"error": type(e).__name__, "errno": e.errno, "message": str(e),
+                        "explained": str(hints.explain(e, fs.project))})
 fs.close()
 print(json.dumps(results))
 """
@@ -79,13 +81,15 @@ def ok(result: dict[str, Any]) -> Any:
 
 
 def assert_denied(result: dict[str, Any], user: str, project: str) -> None:
-    """A PermissionError naming the user, the project's path and how to get access."""
+    """A PermissionError naming the user and the project's path; the hint the facade and the
+    CLI attach (hints.explain) says how to get access, the filesystem's own names no command."""
     assert result.get("error") == "PermissionError", result
-    message = result["message"]
+    message, explained = result["message"], result["explained"]
     assert f"user={user}" in message and f"/Projects/{project}" in message, message
+    assert "hopsfs-tools" not in message, message
     theirs = user.split("__")[0]
-    assert f"`hopsfs-tools project share {project} DATASET --with {theirs}`" in message, message
-    assert f"`hopsfs-tools project add-member {project} {user.split('__')[1]}`" in message
+    assert f"`hopsfs-tools project share {project} DATASET --with {theirs}`" in explained
+    assert f"`hopsfs-tools project add-member {project} {user.split('__')[1]}`" in explained
 
 
 @dataclass(frozen=True)
@@ -101,7 +105,7 @@ class Projects:
 
 @pytest.fixture
 def fs(cluster_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[HopsFileSystem]:
-    """A filesystem acting as the HDFS superuser (the administrator running projects.*)."""
+    """A filesystem acting as the HDFS superuser (the administrator running project_admin.*)."""
     for key in ("HADOOP_USER_NAME", "HOPSFS_PROJECT", "HOPSWORKS_PROJECT_NAME", "HOPSFS_BACKEND"):
         monkeypatch.delenv(key, raising=False)
     admin = HopsFileSystem(skip_instance_cache=True)
@@ -114,9 +118,9 @@ def two(fs: HopsFileSystem, superuser_client: Client) -> Iterator[Projects]:
     """Projects a and b with some data in a (created as the superuser); deleted afterwards."""
     tag = uuid.uuid4().hex[:6]
     p = Projects(f"a{tag}", f"b{tag}")
-    projects.create_project(p.a, "alice", fs)
-    projects.add_member(p.a, "amy", fs)
-    projects.create_project(p.b, "bob", fs)
+    project_admin.create_project(p.a, "alice", fs)
+    project_admin.add_member(p.a, "amy", fs)
+    project_admin.create_project(p.b, "bob", fs)
     fs.pipe_file(p.path("Resources/data.csv"), b"x,y\n1,2\n")
     fs.pipe_file(p.path("Resources/sub/deep.txt"), b"deep")
     fs.pipe_file(p.path("Models/model.bin"), b"weights")
@@ -146,8 +150,8 @@ def test_other_projects_users_are_kept_out(cluster: LocalCluster, fs: HopsFileSy
         assert_denied(result, bob, two.a)
     assert ok(results[-1]) == "bob's"
     assert fs.cat_file(two.path("Resources/data.csv")) == b"x,y\n1,2\n"  # nothing changed
-    assert fs.ls(two.path("Resources"), detail=False) == [two.path("Resources/data.csv"),
-                                                          two.path("Resources/sub")]
+    assert fs.ls(two.path("Resources"), detail=False) == [
+        two.path("Resources/README.md"), two.path("Resources/data.csv"), two.path("Resources/sub")]
 
 
 def test_group_entries_reach_no_project_user(cluster: LocalCluster, fs: HopsFileSystem,
@@ -163,9 +167,9 @@ def test_group_entries_reach_no_project_user(cluster: LocalCluster, fs: HopsFile
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_read_only_share(cluster: LocalCluster, fs: HopsFileSystem, two: Projects,
                          backend: str) -> None:
-    share = projects.share_dataset(two.a, "Resources", two.b, fs=fs)
+    share = project_admin.share_dataset(two.a, "Resources", two.b, fs=fs)
     bob, alice = f"{two.b}__bob", f"{two.a}__alice"
-    assert share == projects.Share(two.a, "Resources", two.path("Resources"), two.b, True, (bob,))
+    assert share == project_admin.Share(two.a, "Resources", two.path("Resources"), two.b, True, (bob,))
     # alice adds a file after sharing: it inherits the share (default ACL entries)
     ok(act(cluster, alice, "native", ("write", two.path("Resources/sub/later.txt")))[0])
 
@@ -184,14 +188,15 @@ def test_read_only_share(cluster: LocalCluster, fs: HopsFileSystem, two: Project
         ("read", two.path("Models/model.bin")),  # another dataset stays closed
     )
     assert ok(results[0]) == "x,y\n1,2\n"
-    assert ok(results[1]) == [two.path("Resources/data.csv"), two.path("Resources/sub")]
+    assert ok(results[1]) == [two.path("Resources/README.md"), two.path("Resources/data.csv"),
+                              two.path("Resources/sub")]
     assert ok(results[2]) == f"written by {alice}"
     for result in results[3:]:
         assert_denied(result, bob, two.a)
     assert fs.cat_file(two.path("Resources/data.csv")) == b"x,y\n1,2\n"
-    assert projects.project_info(two.a, fs).members == (alice, f"{two.a}__amy")
+    assert project_admin.project_info(two.a, fs).members == (alice, f"{two.a}__amy")
 
-    unshared = projects.unshare_dataset(two.a, "Resources", two.b, fs=fs)
+    unshared = project_admin.unshare_dataset(two.a, "Resources", two.b, fs=fs)
     assert unshared == share
     after = act(cluster, bob, backend, ("read", two.path("Resources/data.csv")),
                 ("read", two.path("Resources/sub/later.txt")))
@@ -199,17 +204,18 @@ def test_read_only_share(cluster: LocalCluster, fs: HopsFileSystem, two: Project
         assert_denied(result, bob, two.a)
     for path in (f"/Projects/{two.a}", two.path("Resources"), two.path("Resources/sub/later.txt")):
         assert not any(bob in entry for entry in fs.acl_entries(path)), path
-    assert projects.shared_with(two.b, fs) == []
+    assert project_admin.shared_with(two.b, fs) == []
 
 
 def test_read_write_share_and_members_added_later(cluster: LocalCluster, fs: HopsFileSystem,
                                                   two: Projects) -> None:
-    projects.share_dataset(two.a, "Resources", two.b, fs=fs)
-    projects.share_dataset(two.a, "Models", two.b, read_only=False, fs=fs)
-    own = 1 + len(projects.DATASETS) + 1  # b's root, datasets and mine.txt
-    assert projects.add_member(two.b, "ben", fs) == own + 4 + 2  # + a's Resources and Models trees
+    project_admin.share_dataset(two.a, "Resources", two.b, fs=fs)
+    project_admin.share_dataset(two.a, "Models", two.b, read_only=False, fs=fs)
+    own = 1 + 2 * len(project_admin.DATASETS) + 1  # b's root, datasets, their READMEs, mine.txt
+    # + a's Resources and Models trees (with their READMEs)
+    assert project_admin.add_member(two.b, "ben", fs) == own + 5 + 3
     ben, alice = f"{two.b}__ben", f"{two.a}__alice"
-    assert [(s.dataset, s.read_only, s.users) for s in projects.shared_with(two.b, fs)] == [
+    assert [(s.dataset, s.read_only, s.users) for s in project_admin.shared_with(two.b, fs)] == [
         ("Models", False, (f"{two.b}__ben", f"{two.b}__bob")),
         ("Resources", True, (f"{two.b}__ben", f"{two.b}__bob")),
     ]
@@ -234,24 +240,24 @@ def test_read_write_share_and_members_added_later(cluster: LocalCluster, fs: Hop
         ok(result)
 
     # unsharing one dataset keeps the way through the project root for the other
-    projects.unshare_dataset(two.a, "Models", two.b, fs=fs)
+    project_admin.unshare_dataset(two.a, "Models", two.b, fs=fs)
     assert any(ben in e for e in fs.acl_entries(f"/Projects/{two.a}"))
     assert ok(act(cluster, ben, "webhdfs", ("read", two.path("Resources/data.csv")))[0])
-    projects.unshare_dataset(two.a, "Resources", two.b, fs=fs)
+    project_admin.unshare_dataset(two.a, "Resources", two.b, fs=fs)
     assert not any(two.b in e for e in fs.acl_entries(f"/Projects/{two.a}"))
 
 
 def test_share_refuses_what_is_not_a_dataset(fs: HopsFileSystem, two: Projects) -> None:
     with pytest.raises(ValueError, match="datasets are the directories directly in"):
-        projects.share_dataset(two.a, "Resources/sub", two.b, fs=fs)
+        project_admin.share_dataset(two.a, "Resources/sub", two.b, fs=fs)
     with pytest.raises(FileNotFoundError, match=f"project {two.a} has no dataset Nope"):
-        projects.share_dataset(two.a, "Nope", two.b, fs=fs)
+        project_admin.share_dataset(two.a, "Nope", two.b, fs=fs)
     with pytest.raises(FileNotFoundError, match=f"no project {two.b}x"):
-        projects.share_dataset(two.a, "Resources", f"{two.b}x", fs=fs)
+        project_admin.share_dataset(two.a, "Resources", f"{two.b}x", fs=fs)
     with pytest.raises(ValueError, match="its members can already use it"):
-        projects.share_dataset(two.a, "Resources", two.a, fs=fs)
+        project_admin.share_dataset(two.a, "Resources", two.a, fs=fs)
     with pytest.raises(ValueError, match=f"is not shared with project {two.b}"):
-        projects.unshare_dataset(two.a, "Resources", two.b, fs=fs)
+        project_admin.unshare_dataset(two.a, "Resources", two.b, fs=fs)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

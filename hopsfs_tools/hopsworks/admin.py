@@ -22,10 +22,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from hopsfs_tools.fs.core import HopsFileSystem
+from hopsfs_tools.hopsworks import hints
 from hopsfs_tools.hopsworks.project import PROJECTS_ROOT, Project
 
 DATASETS = ("Resources", "Jupyter", "Logs", "Models", "Experiments", "DataSets")
 PROJECT_MODE = 0o770
+README_MODE = 0o660  # a dataset's README.md: read and written by the project, no one else
+# What each dataset holds, for its README.md (as Hopsworks writes one into every dataset).
+DESCRIPTIONS = {
+    "Resources": "Resources used by jobs and notebooks, e.g. input data, jars, Python modules.",
+    "Jupyter": "Jupyter notebooks of the project.",
+    "Logs": "Logs of the jobs run in the project.",
+    "Models": "Trained models (SavedModels, checkpoints, Keras files).",
+    "Experiments": "Experiment runs: one <app_id>_<run_id> directory each, with TensorBoard logs.",
+    "DataSets": "Data sets of the project.",
+}
 _SUPERUSER = "the user who started the namenode; select it with HADOOP_USER_NAME"
 
 
@@ -54,10 +65,11 @@ class Share:
 
 
 def create_project(name: str, user: str, fs: HopsFileSystem | None = None) -> ProjectInfo:
-    """Create /Projects/<name> and its datasets owned by `<name>__<user>`, group <name>, 0770.
+    """Create /Projects/<name> and its datasets owned by `<name>__<user>`, group <name>, 0770,
+    each with the README.md Hopsworks puts there (same owner and group, 0660).
 
-    Idempotent: re-running it restores owner, group, mode and missing datasets; a project owned by
-    someone else raises FileExistsError.
+    Idempotent: re-running it restores owner, group, mode and missing datasets and READMEs (an
+    edited README is kept); a project owned by someone else raises FileExistsError.
     """
     fs = fs or HopsFileSystem()
     owner = Project(name, f"{name}__{user}").user  # validates both names
@@ -74,7 +86,23 @@ def create_project(name: str, user: str, fs: HopsFileSystem | None = None) -> Pr
             fs.chown(path, owner, name)
             fs.chmod(path, PROJECT_MODE)
             fs.modify_acl_entries(path, _entries([owner], "rwx", directory=True))
+        for dataset in DATASETS:
+            _write_readme(fs, posixpath.join(root, dataset), owner, name)
     return project_info(name, fs)
+
+
+def readme_text(dataset: str) -> str:
+    """The README.md of a new dataset, in Hopsworks' layout (title, then what it holds)."""
+    return f"# {dataset}\n\n{DESCRIPTIONS.get(dataset, '')}\n"
+
+
+def _write_readme(fs: HopsFileSystem, dataset_path: str, owner: str, group: str) -> None:
+    """Write <dataset>/README.md unless there is one, owned by `owner`:`group`, README_MODE."""
+    path = posixpath.join(dataset_path, "README.md")
+    if not fs.exists(path):
+        fs.pipe_file(path, readme_text(posixpath.basename(dataset_path)).encode())
+    fs.chown(path, owner, group)
+    fs.chmod(path, README_MODE)
 
 
 def add_member(name: str, user: str, fs: HopsFileSystem | None = None) -> int:
@@ -157,8 +185,8 @@ def _root(name: str, fs: HopsFileSystem) -> str:
     root = f"{PROJECTS_ROOT}/{name}"
     Project(name, name)  # validates the name
     if not fs.exists(root):
-        raise FileNotFoundError(errno.ENOENT, f"no project {name} ({root} does not exist): "
-                                "create it with `hopsfs-tools project create`", root)
+        raise hints.missing(root, f"no project {name}: create it with `hopsfs-tools project "
+                            "create`")
     return root
 
 
@@ -173,8 +201,7 @@ def _dataset(project: str, dataset: str, fs: HopsFileSystem) -> str:
     try:
         kind = fs.info(path)["type"]
     except FileNotFoundError as e:
-        raise FileNotFoundError(errno.ENOENT, f"project {project} has no dataset {name} "
-                                f"({path} does not exist)", path) from e
+        raise hints.missing(path, f"project {project} has no dataset {name}") from e
     if kind != "directory":
         raise NotADirectoryError(errno.ENOTDIR, f"{path} is a file: share a dataset, a "
                                  f"directory directly in {root}", path)
