@@ -38,8 +38,10 @@ def permission(path: str, detail: str) -> str:
     that is not the user's own; the user comes from "user=..." in the message.
     """
     user = re.search(r"\buser=([^,\s)]+)", detail)
+    if user is None:
+        return ""  # not an access check (e.g. chown to a group the user is not in)
     try:
-        own_project, name = split_user(user.group(1)) if user else (None, "USER")
+        own_project, name = split_user(user.group(1))
     except ValueError:
         own_project, name = None, "USER"
     named = re.findall(rf"{PROJECTS_ROOT}/([^/\s\"',:)]+)", f"{detail} {path}")

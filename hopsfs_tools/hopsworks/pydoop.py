@@ -138,9 +138,13 @@ class PydoopFileSystem(HopsFileSystem):
 
     def open_file(self, path: str, mode: str = "r", buff_size: int = 0,  # type: ignore[override]
                   replication: int = 0, blocksize: int = 0, encoding: str | None = None,
-                  errors: str | None = None) -> IO[Any]:
+                  errors: str | None = None, *, flags: str | None = None) -> IO[Any]:
         """pydoop's open_file: mode 'r', 'w' or 'a' (first letter; 'rw' reads), text when the
-        second letter is 't'; 0 for buff_size/replication/blocksize means the configured value."""
+        second letter is 't'; 0 for buff_size/replication/blocksize means the configured value.
+
+        `flags` is older pydoop's name for `mode` (hops' experiment logger passes either).
+        """
+        mode = flags if flags is not None else mode
         if not path:
             raise ValueError("Empty path")
         if not mode or mode[0] not in "rwa":
