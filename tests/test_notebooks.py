@@ -5,7 +5,9 @@ superuser, and runs in a fresh kernel of this interpreter acting as the project'
 (HADOOP_USER_NAME=P__nb), as in a person's Jupyter. A failing cell (the notebooks assert what
 they show) fails the test with that cell's source and traceback. The executed notebooks, with
 their outputs and plots, are saved under the test's tmp directory, or under
-$HOPSFS_NOTEBOOK_OUT (e.g. build/notebooks) when it is set.
+$HOPSFS_NOTEBOOK_OUT (e.g. build/notebooks) when it is set. The kernels have opted into the
+`hops` package (hopsfs_tools.compat.install_hops() in an IPython startup file, as README says),
+so notebooks written for Hopsworks (`from hops import hdfs`) run unchanged.
 """
 
 from __future__ import annotations
@@ -101,6 +103,17 @@ def kernel_spec(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield KERNEL
 
 
+@pytest.fixture(scope="session")
+def ipython_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An IPYTHONDIR whose startup file opts into the `hops` package, as a user would."""
+    directory = tmp_path_factory.mktemp("ipython")
+    startup = directory / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    (startup / "00-hops.py").write_text(
+        "from hopsfs_tools.compat import install_hops\ninstall_hops()\n")
+    return directory
+
+
 @pytest.fixture
 def project(request: pytest.FixtureRequest, cluster: LocalCluster,
             cluster_env: dict[str, str]) -> Iterator[str]:
@@ -125,13 +138,14 @@ def out_dir(tmp_path: Path) -> Path:
 @pytest.mark.timeout(NOTEBOOK_TIMEOUT)
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs(path: Path, project: str, kernel_spec: str, cluster_env: dict[str, str],
-                       out_dir: Path, tmp_path: Path) -> None:
+                       out_dir: Path, tmp_path: Path, ipython_dir: Path) -> None:
     """Every cell runs without error in the notebook's own project; one that plots shows a plot."""
     notebook = nbformat.read(path, as_version=4)
     workdir = tmp_path / "cwd"  # the kernel's working directory (local logs, caches)
     workdir.mkdir()
     env = {**os.environ, **cluster_env, "HADOOP_USER_NAME": f"{project}__{MEMBER}",
-           "MPLBACKEND": INLINE, "HOPSFS_CACHE_DIR": str(tmp_path / "cache")}
+           "MPLBACKEND": INLINE, "HOPSFS_CACHE_DIR": str(tmp_path / "cache"),
+           "IPYTHONDIR": str(ipython_dir)}
     for key in ("HOPSFS_PROJECT", "HOPSWORKS_PROJECT_NAME"):  # the project comes from the user
         env.pop(key, None)
     client = nbclient.NotebookClient(notebook, kernel_name=kernel_spec, timeout=CELL_TIMEOUT,
