@@ -40,7 +40,7 @@ def project(request, cluster, cluster_env, monkeypatch) -> Iterator[str]:
 
 def test_fsspec_resolves_hdfs_and_viewfs_to_hopsfilesystem() -> None:
     for scheme in ("hdfs", "viewfs"):
-        assert fsspec.get_filesystem_class(scheme) is HopsFileSystem
+        assert issubclass(fsspec.get_filesystem_class(scheme), HopsFileSystem)
 
 
 def test_the_headline_line_and_its_write_twin(project: str) -> None:
@@ -91,7 +91,7 @@ import pandas as pd
 assert fsspec.get_filesystem_class("hdfs") is hdfs_native.fsspec.HdfsFileSystem
 import hopsfs_tools
 from hopsfs_tools.fs import HopsFileSystem
-assert fsspec.get_filesystem_class("hdfs") is HopsFileSystem
+assert issubclass(fsspec.get_filesystem_class("hdfs"), HopsFileSystem)
 url = "{cluster.namenode_uri}{hdfs_dir}/first.parquet"
 pd.DataFrame({{"x": [1]}}).to_parquet(url)
 assert pd.read_parquet(url)["x"].tolist() == [1]
@@ -101,3 +101,24 @@ print("ok")
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                           timeout=120, check=False)
     assert done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+def test_hdfs_urls_with_nothing_configured(cluster, hdfs_dir: str, tmp_path) -> None:
+    """The URL's host:port names the NameNode (as for hdfs-native); without one, our error."""
+    code = f"""
+import pandas as pd, hopsfs_tools
+url = "{cluster.namenode_uri}{hdfs_dir}/bare.csv"
+pd.DataFrame({{"x": [7]}}).to_csv(url, index=False)
+assert pd.read_csv(url)["x"].tolist() == [7]
+try:
+    pd.read_csv("hdfs://{hdfs_dir}/bare.csv")
+except ValueError as e:
+    print("ok", e)
+"""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("HOPSFS_", "HADOOP_CONF_DIR", "HADOOP_HOME"))}
+    env.update(HADOOP_USER_NAME=cluster.state.user, XDG_CACHE_HOME=str(tmp_path),
+               HOPSFS_TOOLS_CACHE=str(tmp_path / "cache"))
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.stdout.startswith("ok No HDFS cluster configured"), done.stderr[-2000:]

@@ -8,6 +8,9 @@ get HopsFileSystem with `hopsfs://` semantics, whatever was imported first.
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlsplit
+
 import fsspec
 
 from hopsfs_tools.fs.core import HopsFileSystem
@@ -15,8 +18,18 @@ from hopsfs_tools.fs.core import HopsFileSystem
 HDFS_SCHEMES = ("hdfs", "viewfs")
 
 
+class HdfsUrlFileSystem(HopsFileSystem):
+    """HopsFileSystem for hdfs:// URLs: a URL's host[:port] names the NameNode, as it does for
+    pydoop and hdfs-native ("hdfs:///x" and viewfs:// URLs use the configured cluster)."""
+
+    @classmethod
+    def _get_kwargs_from_urls(cls, path: str) -> dict[str, Any]:
+        parts = urlsplit(path if isinstance(path, str) else "")
+        return {"namenode": f"hdfs://{parts.netloc}"} if parts.scheme == "hdfs" and parts.netloc else {}
+
+
 def register_hdfs_schemes() -> None:
     """Make fsspec resolve hdfs:// and viewfs:// URLs to HopsFileSystem (replacing hdfs-native's
     registration); idempotent."""
     for scheme in HDFS_SCHEMES:
-        fsspec.register_implementation(scheme, HopsFileSystem, clobber=True)
+        fsspec.register_implementation(scheme, HdfsUrlFileSystem, clobber=True)
