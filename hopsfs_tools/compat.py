@@ -23,8 +23,10 @@ def install_hops() -> bool:
     if current is not None:
         return bool(getattr(current, "HOPSFS_TOOLS_SHIM", False))
     if importlib.util.find_spec("hops") is not None:
-        log.info("a real hops package is installed (%s): not replacing it",
-                 importlib.util.find_spec("hops").origin)
+        log.info(
+            "a real hops package is installed (%s): not replacing it",
+            importlib.util.find_spec("hops").origin,
+        )
         return False
     package = types.ModuleType("hops", "hops-util-py's API on hopsfs-tools (hopsfs_tools.compat)")
     package.__path__ = []  # a package: `import hops.hdfs` works

@@ -177,8 +177,9 @@ def abs_path(hdfs_path: str, project: str | None = None) -> str:
 
 
 @_hops
-def open_file(hdfs_path: str, project: str | None = None, flags: str = "rw",
-              buff_size: int = 0) -> IO[Any]:
+def open_file(
+    hdfs_path: str, project: str | None = None, flags: str = "rw", buff_size: int = 0
+) -> IO[Any]:
     """Open a file: flags 'r', 'w', 'a' (binary; a second letter 't' means text, so hops'
     default 'rw' reads binary, as pydoop's); writes commit atomically on close."""
     ctx = _context(project)
@@ -186,8 +187,12 @@ def open_file(hdfs_path: str, project: str | None = None, flags: str = "rw",
 
 
 @_hops
-def ls(hdfs_path: str, recursive: bool = False, exclude_nn_addr: bool = False,
-       project: str | None = None) -> list[str]:
+def ls(
+    hdfs_path: str,
+    recursive: bool = False,
+    exclude_nn_addr: bool = False,
+    project: str | None = None,
+) -> list[str]:
     """URIs of a directory's entries (the whole tree when recursive); [the file] for a file.
 
     exclude_nn_addr, as in hops, only drops a NameNode address from `hdfs_path` (which is
@@ -225,8 +230,11 @@ def glob(hdfs_path: str, recursive: bool = False, project: str | None = None) ->
     directory = ctx.path(head or ".")
     if not ctx.fs.exists(directory):
         raise hints.missing(directory, "the directory of the glob pattern does not exist")
-    return [info["name"] for info in lsl(ctx.uri(directory), recursive, project)
-            if fnmatch.fnmatch(info["path"][len(directory):].lstrip("/"), pattern)]
+    return [
+        info["name"]
+        for info in lsl(ctx.uri(directory), recursive, project)
+        if fnmatch.fnmatch(info["path"][len(directory) :].lstrip("/"), pattern)
+    ]
 
 
 @_hops
@@ -287,8 +295,9 @@ def move(src: str, dest: str, project: str | None = None) -> None:
 
 
 @_hops
-def cp(src_hdfs_path: str, dest_hdfs_path: str, overwrite: bool = False,
-       project: str | None = None) -> None:
+def cp(
+    src_hdfs_path: str, dest_hdfs_path: str, overwrite: bool = False, project: str | None = None
+) -> None:
     """Copy a file or directory tree to dest (into dest when it is a directory).
 
     An existing target is a FileExistsError unless overwrite=True, which replaces it. (hops
@@ -296,15 +305,23 @@ def cp(src_hdfs_path: str, dest_hdfs_path: str, overwrite: bool = False,
     """
     ctx = _context(project)
     remote = transfer.Remote(ctx.fs)
-    plan = transfer.plan([ctx.path(src_hdfs_path)], ctx.path(dest_hdfs_path), remote, remote,
-                         overwrite=overwrite, whole=True, parents=True)
+    plan = transfer.plan(
+        [ctx.path(src_hdfs_path)],
+        ctx.path(dest_hdfs_path),
+        remote,
+        remote,
+        overwrite=overwrite,
+        whole=True,
+        parents=True,
+    )
     source = ctx.path(src_hdfs_path)
     _write_whole(ctx, plan, lambda dst: ctx.fs.copy(source, dst, recursive=True))
 
 
 @_hops
-def copy_to_hdfs(local_path: str, relative_hdfs_path: str, overwrite: bool = False,
-                 project: str | None = None) -> None:
+def copy_to_hdfs(
+    local_path: str, relative_hdfs_path: str, overwrite: bool = False, project: str | None = None
+) -> None:
     """Upload a local file or directory (relative to $CWD) to HDFS, as hops does:
 
     with overwrite=True to `relative_hdfs_path`/<basename> (creating the directory, replacing
@@ -315,16 +332,24 @@ def copy_to_hdfs(local_path: str, relative_hdfs_path: str, overwrite: bool = Fal
     if not os.path.exists(local):
         raise FileNotFoundError(errno.ENOENT, "local path not found: check it and $CWD", local)
     ctx = _context(project)
-    plan = transfer.plan([local], ctx.path(relative_hdfs_path), transfer.Local(),
-                         transfer.Remote(ctx.fs), overwrite=overwrite, whole=True,
-                         into=overwrite, parents=True)
+    plan = transfer.plan(
+        [local],
+        ctx.path(relative_hdfs_path),
+        transfer.Local(),
+        transfer.Remote(ctx.fs),
+        overwrite=overwrite,
+        whole=True,
+        into=overwrite,
+        parents=True,
+    )
     log.info("copying %s to %s", local, ctx.uri(plan.tops[0]))
     _write_whole(ctx, plan, lambda dst: ctx.fs.put(local, dst, recursive=True))
 
 
 @_hops
-def copy_to_local(hdfs_path: str, local_path: str = "", overwrite: bool = False,
-                  project: str | None = None) -> str:
+def copy_to_local(
+    hdfs_path: str, local_path: str = "", overwrite: bool = False, project: str | None = None
+) -> str:
     """Download a file or tree into a local directory ($CWD by default); the local path.
 
     An identical local copy (same files and sizes) is kept unless overwrite=True; a different
@@ -336,15 +361,17 @@ def copy_to_local(hdfs_path: str, local_path: str = "", overwrite: bool = False,
     ctx = _context(project)
     source, local = ctx.path(hdfs_path), transfer.Local()
     remote = transfer.Remote(ctx.fs)
-    plan = transfer.plan([source], local_dir, remote, local, overwrite=True, whole=True,
-                         into=True)
+    plan = transfer.plan([source], local_dir, remote, local, overwrite=True, whole=True, into=True)
     full_local = plan.tops[0]
     if not overwrite and plan.replace and local.tree(full_local) == remote.tree(source):
         log.info("%s is already on local disk at %s: kept", ctx.uri(source), full_local)
         return full_local
     if plan.size > shutil.disk_usage(local_dir).free:
-        raise OSError(errno.ENOSPC, "not enough free local disk space: free some or pick another "
-                      "local_path", local_dir)
+        raise OSError(
+            errno.ENOSPC,
+            "not enough free local disk space: free some or pick another local_path",
+            local_dir,
+        )
     staging = tempfile.mkdtemp(prefix=TEMP_MARKER, dir=local_dir)
     try:
         staged = os.path.join(staging, "data")
@@ -393,10 +420,20 @@ def _stat(ctx: _Context, path: str) -> StatResult:
     info = ctx.fs.get_path_info(path)
     size, blksize = info["size"], info["block_size"]
     return StatResult(
-        name=info["name"], kind=info["kind"], st_mode=info["permissions"], st_ino=0, st_dev=0,
-        st_nlink=1, st_uid=info.get("owner", ""), st_gid=info.get("group", ""), st_size=size,
-        st_atime=float(info["last_access"]), st_mtime=float(info["last_mod"]), st_ctime=0.0,
-        st_blksize=blksize, st_blocks=-(-size // blksize) if blksize else 0,
+        name=info["name"],
+        kind=info["kind"],
+        st_mode=info["permissions"],
+        st_ino=0,
+        st_dev=0,
+        st_nlink=1,
+        st_uid=info.get("owner", ""),
+        st_gid=info.get("group", ""),
+        st_size=size,
+        st_atime=float(info["last_access"]),
+        st_mtime=float(info["last_mod"]),
+        st_ctime=0.0,
+        st_blksize=blksize,
+        st_blocks=-(-size // blksize) if blksize else 0,
         replication=info["replication"],
     )
 
@@ -483,8 +520,10 @@ def get_webhdfs_port() -> str:
 def _webhdfs_url() -> str:
     url = get_fs().config.webhdfs_url
     if not url:
-        raise ValueError("No WebHDFS URL configured: set HOPSFS_WEBHDFS_URL or "
-                         "dfs.namenode.http-address in hdfs-site.xml")
+        raise ValueError(
+            "No WebHDFS URL configured: set HOPSFS_WEBHDFS_URL or "
+            "dfs.namenode.http-address in hdfs-site.xml"
+        )
     return url
 
 
@@ -509,8 +548,9 @@ def _notebook_to_module(path: str) -> str:
     try:
         from nbconvert import PythonExporter
     except ImportError as e:
-        raise ImportError("add_module of a notebook needs nbconvert: pip install "
-                          "'hopsfs-tools[notebooks]'") from e
+        raise ImportError(
+            "add_module of a notebook needs nbconvert: pip install 'hopsfs-tools[notebooks]'"
+        ) from e
     source, _ = PythonExporter().from_filename(path)
     target = os.path.splitext(path)[0] + ".py"
     with open(target, "w", encoding="utf-8") as f:

@@ -30,8 +30,10 @@ def experiments_dir(project: str | None = None) -> str:
     FileNotFoundError if the project has none."""
     uri = hdfs.project_path(project) + "Experiments"
     if not hdfs.exists(uri):
-        raise hints.missing(hdfs.get_plain_path(uri), "the project has no Experiments dataset: "
-                            "create it with `hopsfs-tools project create`")
+        raise hints.missing(
+            hdfs.get_plain_path(uri),
+            "the project has no Experiments dataset: create it with `hopsfs-tools project create`",
+        )
     return uri
 
 
@@ -54,8 +56,11 @@ def start_experiment(run_id: int | None = None, project: str | None = None) -> s
     app = app_id()
     if run_id is None:
         pattern = re.compile(rf"{re.escape(app)}_(\d+)")
-        runs = [int(m.group(1)) for name in hdfs.ls(experiments_dir(project))
-                if (m := pattern.fullmatch(posixpath.basename(name)))]
+        runs = [
+            int(m.group(1))
+            for name in hdfs.ls(experiments_dir(project))
+            if (m := pattern.fullmatch(posixpath.basename(name)))
+        ]
         run_id = max(runs, default=0) + 1
     uri = experiment_logdir(app, run_id, project)
     if hdfs.exists(uri):

@@ -24,7 +24,7 @@ class Side(Protocol):
     """One end of a copy: the local disk or the cluster."""
 
     def kind(self, path: str) -> str | None:
-        """"file", "directory" or None when missing."""
+        """ "file", "directory" or None when missing."""
 
     def tree(self, path: str) -> dict[str, tuple[bool, int]]:
         """{relative path ("" = path itself): (is_dir, size)} of path and everything below."""
@@ -55,7 +55,9 @@ class Local:
                 out[os.path.normpath(os.path.join(rel, d))] = (True, 0)
             for f in files:
                 out[os.path.normpath(os.path.join(rel, f))] = (
-                    False, os.path.getsize(os.path.join(top, f)))
+                    False,
+                    os.path.getsize(os.path.join(top, f)),
+                )
         return out
 
     def join(self, base: str, rel: str) -> str:
@@ -90,7 +92,7 @@ class Remote:
             return {"": (False, info["size"])}
         found = self.fs.find(root, withdirs=True, detail=True)
         return {
-            name[len(root):].lstrip("/"): (i["type"] == "directory", i["size"])
+            name[len(root) :].lstrip("/"): (i["type"] == "directory", i["size"])
             for name, i in found.items()
         }
 
@@ -121,8 +123,17 @@ class Plan:
     replace: list[str] = field(default_factory=list)
 
 
-def plan(sources: list[str], target: str, src: Side, dst: Side, *, overwrite: bool,
-         whole: bool = False, into: bool = False, parents: bool = False) -> Plan:
+def plan(
+    sources: list[str],
+    target: str,
+    src: Side,
+    dst: Side,
+    *,
+    overwrite: bool,
+    whole: bool = False,
+    into: bool = False,
+    parents: bool = False,
+) -> Plan:
     """Plan copying `sources` to `target`: into `target` when it is a directory (or always, with
     `into`), else to `target` itself (one source only).
 
@@ -131,8 +142,11 @@ def plan(sources: list[str], target: str, src: Side, dst: Side, *, overwrite: bo
     """
     target_kind = dst.kind(target)
     if len(sources) > 1 and target_kind != "directory":
-        raise NotADirectoryError(errno.ENOTDIR, f"{target}: copying several sources needs an "
-                                 "existing target directory", target)
+        raise NotADirectoryError(
+            errno.ENOTDIR,
+            f"{target}: copying several sources needs an existing target directory",
+            target,
+        )
     out = Plan()
     for source in sources:
         tree = src.tree(source)  # FileNotFoundError when missing
@@ -150,8 +164,9 @@ def plan(sources: list[str], target: str, src: Side, dst: Side, *, overwrite: bo
         out.tops.append(top)
         if whole and top_kind is not None:
             if not overwrite:
-                raise FileExistsError(errno.EEXIST, f"{top} exists (pass overwrite=True to "
-                                      "replace it)", top)
+                raise FileExistsError(
+                    errno.EEXIST, f"{top} exists (pass overwrite=True to replace it)", top
+                )
             out.replace.append(top)
         existing = dst.tree(top) if top_kind and not whole else {}
         for rel, (is_dir, size) in sorted(tree.items()):
@@ -159,8 +174,9 @@ def plan(sources: list[str], target: str, src: Side, dst: Side, *, overwrite: bo
             path = dst.join(top, rel)
             if there is not None and not (is_dir and there[0]):
                 if not overwrite:
-                    raise FileExistsError(errno.EEXIST, f"{path} exists (use -f to overwrite)",
-                                          path)
+                    raise FileExistsError(
+                        errno.EEXIST, f"{path} exists (use -f to overwrite)", path
+                    )
                 if is_dir != there[0]:
                     kind = "a directory" if there[0] else "a file"
                     raise FileExistsError(errno.EEXIST, f"{path} exists and is {kind}", path)

@@ -16,9 +16,9 @@ import pytest
 from click.testing import CliRunner, Result
 from hdfs_native import Client, WriteOptions
 
-from hopsfs_tools.hopsworks import admin
 from hopsfs_tools.cli.main import main
 from hopsfs_tools.cluster import LocalCluster
+from hopsfs_tools.hopsworks import admin
 
 
 @pytest.fixture(autouse=True)
@@ -39,26 +39,34 @@ def run(*args: str) -> Result:
     return CliRunner().invoke(main, list(args))
 
 
-def cli_as(cluster: LocalCluster, user: str | None, *args: str
-           ) -> subprocess.CompletedProcess[str]:
+def cli_as(cluster: LocalCluster, user: str | None, *args: str) -> subprocess.CompletedProcess[str]:
     """Run `hopsfs-tools ARGS` in a new process acting as HDFS user `user` (None: the login)."""
     env = {**os.environ, **cluster.env(), "HADOOP_USER_NAME": user or ""}
     for key in ("HOPSFS_PROJECT", *(() if user else ("HADOOP_USER_NAME",))):
         env.pop(key, None)
-    return subprocess.run([sys.executable, "-m", "hopsfs_tools.cli", *args], env=env, check=False,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "hopsfs_tools.cli", *args],
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_help() -> None:
-    for args in (["project"], *(["project", c] for c in ("create", "add-member", "share",
-                                                          "unshare", "ls"))):
+    for args in (
+        ["project"],
+        *(["project", c] for c in ("create", "add-member", "share", "unshare", "ls")),
+    ):
         result = run(*args, "--help")
         assert result.exit_code == 0 and "Usage: main project" in result.stdout
     assert "NAME__U" in run("project", "create", "--help").stdout
 
 
-def test_create_sets_owner_group_mode_and_is_idempotent(name: str, superuser_client: Client
-                                                        ) -> None:
+def test_create_sets_owner_group_mode_and_is_idempotent(
+    name: str, superuser_client: Client
+) -> None:
     result = run("project", "create", name, "--user", "alice")
     assert result.exit_code == 0, result.stderr
     assert f"owned by {name}__alice:{name} (0770)" in result.stdout
@@ -88,7 +96,8 @@ def test_create_sets_owner_group_mode_and_is_idempotent(name: str, superuser_cli
     assert other.exit_code == 1
     assert other.stderr.strip() == (
         f"Error: /Projects/{name}: project {name} exists and is owned by {name}__alice: "
-        f"add {name}__bob with add-member instead")
+        f"add {name}__bob with add-member instead"
+    )
 
 
 def test_invalid_names_are_one_line_errors() -> None:
@@ -96,7 +105,9 @@ def test_invalid_names_are_one_line_errors() -> None:
     assert result.exit_code == 1 and result.stderr.startswith("Error: Project name 'a__b'")
     assert len(result.stderr.strip().splitlines()) == 1
     missing = run("project", "add-member", f"none{uuid.uuid4().hex[:6]}", "bob")
-    assert missing.exit_code == 1 and "create it with `hopsfs-tools project create`" in missing.stderr
+    assert (
+        missing.exit_code == 1 and "create it with `hopsfs-tools project create`" in missing.stderr
+    )
 
 
 def test_non_superuser_cannot_create(cluster: LocalCluster, name: str) -> None:
@@ -139,7 +150,7 @@ def test_member_can_write_and_non_member_cannot(
     as_option = cli_as(cluster, None, "ls", "--user", outsider, f"/Projects/{name}")
     assert as_option.returncode == 1 and as_option.stdout == ""
     expected = (
-        f"Error: Permission denied: user={outsider}, access=READ_EXECUTE, inode=\"/Projects/{name}\""
+        f'Error: Permission denied: user={outsider}, access=READ_EXECUTE, inode="/Projects/{name}"'
         f":{name}__alice:{name}:drwxrwx--- (/Projects/{name} belongs to project {name}: ask an "
         f"HDFS administrator (the superuser) to add you (`hopsfs-tools project add-member {name} "
         f"eve`, then act as {name}__eve) or to share the dataset with project other{name} "
@@ -147,8 +158,10 @@ def test_member_can_write_and_non_member_cannot(
     )
     assert as_option.stderr.strip().splitlines() == [expected]
     listed = cli_as(cluster, None, "ls", "--user", member, "--project", name, "Resources")
-    assert listed.stdout.split() == [f"/Projects/{name}/Resources/README.md",
-                                     f"/Projects/{name}/Resources/notes.txt"]
+    assert listed.stdout.split() == [
+        f"/Projects/{name}/Resources/README.md",
+        f"/Projects/{name}/Resources/notes.txt",
+    ]
 
 
 def test_project_ls_and_api(name: str) -> None:
@@ -165,8 +178,9 @@ def test_project_ls_and_api(name: str) -> None:
     assert row == [name, f"{name}__alice", name, "0770", f"{name}__alice,{name}__bob"]
 
 
-def test_share_and_unshare(cluster: LocalCluster, name: str, superuser_client: Client,
-                           tmp_path: Path) -> None:
+def test_share_and_unshare(
+    cluster: LocalCluster, name: str, superuser_client: Client, tmp_path: Path
+) -> None:
     other = f"{name}q"
     try:
         assert run("project", "create", name, "--user", "alice").exit_code == 0
@@ -179,8 +193,10 @@ def test_share_and_unshare(cluster: LocalCluster, name: str, superuser_client: C
 
         shared = run("project", "share", name, "DataSets", "--with", other)
         assert shared.exit_code == 0, shared.stderr
-        assert shared.stdout == (f"members of {other} ({other}__ben, {other}__bob) can now read "
-                                 f"/Projects/{name}/DataSets\n")
+        assert shared.stdout == (
+            f"members of {other} ({other}__ben, {other}__bob) can now read "
+            f"/Projects/{name}/DataSets\n"
+        )
         read = cli_as(cluster, reader, "cat", f"/Projects/{name}/DataSets/data.csv")
         assert read.stdout == "a,b\n"
         denied = cli_as(cluster, reader, "put", str(local), f"/Projects/{name}/DataSets/new.csv")
@@ -193,19 +209,29 @@ def test_share_and_unshare(cluster: LocalCluster, name: str, superuser_client: C
 
         unshared = run("project", "unshare", name, "DataSets", "--with", other)
         assert unshared.exit_code == 0, unshared.stderr
-        assert unshared.stdout == (f"/Projects/{name}/DataSets is no longer shared with {other} "
-                                   f"({other}__ben, {other}__bob)\n")
+        assert unshared.stdout == (
+            f"/Projects/{name}/DataSets is no longer shared with {other} "
+            f"({other}__ben, {other}__bob)\n"
+        )
         gone = cli_as(cluster, reader, "cat", f"/Projects/{name}/DataSets/data.csv")
         assert gone.returncode == 1 and "Permission denied" in gone.stderr
 
         for args, message in (
-            (("unshare", name, "DataSets", "--with", other),
-             f"Error: /Projects/{name}/DataSets is not shared with project {other}"),
-            (("share", name, "Nope", "--with", other),
-             f"Error: /Projects/{name}/Nope: No such file or directory (project {name} has no "
-             "dataset Nope)"),
-            (("share", name, "DataSets/data.csv", "--with", other),
-             "Error: Dataset 'DataSets/data.csv' is not a directory name"),
+            (
+                ("unshare", name, "DataSets", "--with", other),
+                f"Error: /Projects/{name}/DataSets is not shared with project {other}",
+            ),
+            (
+                ("share", name, "Nope", "--with", other),
+                (
+                    f"Error: /Projects/{name}/Nope: No such file or directory (project {name} has no "
+                    "dataset Nope)"
+                ),
+            ),
+            (
+                ("share", name, "DataSets/data.csv", "--with", other),
+                "Error: Dataset 'DataSets/data.csv' is not a directory name",
+            ),
         ):
             result = run("project", *args)
             assert result.exit_code == 1 and result.stderr.startswith(message), result.stderr
@@ -214,20 +240,23 @@ def test_share_and_unshare(cluster: LocalCluster, name: str, superuser_client: C
         superuser_client.delete(f"/Projects/{other}", True)
 
 
-def test_non_superuser_cannot_share(cluster: LocalCluster, name: str, superuser_client: Client
-                                    ) -> None:
+def test_non_superuser_cannot_share(
+    cluster: LocalCluster, name: str, superuser_client: Client
+) -> None:
     other = f"{name}q"
     try:
         for project in (name, other):
             assert run("project", "create", project, "--user", "alice").exit_code == 0
         # the superuser's file in the dataset: alice owns the directories, not everything
         superuser_client.create(f"/Projects/{name}/Resources/admin.txt").close()
-        result = cli_as(cluster, f"{name}__alice", "project", "share", name, "Resources", "--with",
-                        other)
+        result = cli_as(
+            cluster, f"{name}__alice", "project", "share", name, "Resources", "--with", other
+        )
         assert result.returncode == 1
         assert result.stderr.startswith(
             f"Error: sharing /Projects/{name}/Resources with project {other} needs the HDFS "
-            f"superuser"), result.stderr
+            f"superuser"
+        ), result.stderr
         assert f"user={name}__alice" in result.stderr
     finally:
         superuser_client.delete(f"/Projects/{other}", True)

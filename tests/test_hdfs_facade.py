@@ -76,8 +76,9 @@ def new_project(client: Client, monkeypatch: pytest.MonkeyPatch, user: str = "al
 
 
 @pytest.fixture
-def project(cluster_env, superuser_client: Client, monkeypatch: pytest.MonkeyPatch
-            ) -> Iterator[Project]:
+def project(
+    cluster_env, superuser_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Project]:
     created = new_project(superuser_client, monkeypatch)
     yield created
     hdfs.close()  # hdfs-native binds one user per process: release it for the next test
@@ -98,7 +99,7 @@ def _bare(signature: inspect.Signature) -> inspect.Signature:
 
 @pytest.mark.parametrize("name", sorted(HOPS_SIGNATURES))
 def test_signature_is_hops(name: str) -> None:
-    expected = inspect.signature(eval(f"lambda {HOPS_SIGNATURES[name]}: None"))  # noqa: S307
+    expected = inspect.signature(eval(f"lambda {HOPS_SIGNATURES[name]}: None"))
     if name in PROJECT_ADDED:
         extra = inspect.Parameter("project", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None)
         expected = expected.replace(parameters=[*expected.parameters.values(), extra])
@@ -136,7 +137,8 @@ def test_path_rules(cluster, project: Project, uri: str) -> None:
     assert hdfs.load(f"hdfs://{project.root}/Resources/iris.csv") == b"iris"
     assert hdfs.load(hdfs.project_path() + "Resources/iris.csv") == b"iris"
     assert hdfs.get_plain_path(f"hdfs://10.0.2.15:8020{project.root}/Models/") == (
-        f"{project.root}/Models/")
+        f"{project.root}/Models/"
+    )
     assert hdfs.get_plain_path("/Resources/iris.csv") == f"{project.root}/Resources/iris.csv"
     assert hdfs.abs_path("Resources/iris.csv") == f"{uri}/Resources/iris.csv"
     assert hdfs.abs_path("/Resources/iris.csv") == f"{uri}/Resources/iris.csv"
@@ -179,12 +181,16 @@ def test_open_file_flags(project: Project) -> None:
         hdfs.open_file("missing.txt", flags="r")
 
 
-def test_get_fs_is_a_pydoop_handle_and_an_fsspec_filesystem(cluster, project: Project,
-                                                            uri: str) -> None:
+def test_get_fs_is_a_pydoop_handle_and_an_fsspec_filesystem(
+    cluster, project: Project, uri: str
+) -> None:
     h = hdfs.get_fs()
     assert hdfs.get() is h and hdfs.get_fs() is h
-    assert (h.host, h.port, h.user) == (*cluster.namenode_uri[7:].split(":")[:1],
-                                        int(cluster.namenode_uri.rsplit(":", 1)[1]), project.user)
+    assert (h.host, h.port, h.user) == (
+        *cluster.namenode_uri[7:].split(":")[:1],
+        int(cluster.namenode_uri.rsplit(":", 1)[1]),
+        project.user,
+    )
     h.create_directory(f"{project.root}/logs/run")
     with h.open_file(f"{project.root}/logs/run/output.log", flags="w") as f:  # hops' logger
         f.write(b"epoch 1\n")
@@ -194,11 +200,18 @@ def test_get_fs_is_a_pydoop_handle_and_an_fsspec_filesystem(cluster, project: Pr
         assert f.read() == "epoch 1\nepoch 2\n"
     info = h.get_path_info(f"{project.root}/logs/run/output.log")
     assert (info["name"], info["kind"], info["size"], info["owner"]) == (
-        f"{uri}/logs/run/output.log", "file", 16, project.user)
+        f"{uri}/logs/run/output.log",
+        "file",
+        16,
+        project.user,
+    )
     assert {"permissions", "last_mod", "last_access", "block_size", "replication"} <= set(info)
     assert [e["name"] for e in h.list_directory(f"{project.root}/logs")] == [f"{uri}/logs/run"]
     assert [i["name"] for i in h.walk(f"{project.root}/logs")] == [
-        f"{uri}/logs", f"{uri}/logs/run", f"{uri}/logs/run/output.log"]
+        f"{uri}/logs",
+        f"{uri}/logs/run",
+        f"{uri}/logs/run/output.log",
+    ]
     h.rename(f"{project.root}/logs/run/output.log", f"{project.root}/logs")  # into the dir
     assert h.exists(f"{project.root}/logs/output.log")
     h.chmod(f"{project.root}/logs/output.log", "go-rwx")
@@ -208,8 +221,10 @@ def test_get_fs_is_a_pydoop_handle_and_an_fsspec_filesystem(cluster, project: Pr
     h.set_replication(f"{project.root}/logs/output.log", 2)
     assert h.get_path_info(f"{project.root}/logs/output.log")["replication"] == 2
     assert h.get_hosts(f"{project.root}/logs/output.log", 0, 16) and all(
-        isinstance(host, str) for hosts in h.get_hosts(f"{project.root}/logs/output.log", 0, 16)
-        for host in hosts)
+        isinstance(host, str)
+        for hosts in h.get_hosts(f"{project.root}/logs/output.log", 0, 16)
+        for host in hosts
+    )
     assert 0 < h.used() < h.capacity()
     with pytest.raises(OSError):
         h.delete(f"{project.root}/logs", recursive=False)  # not empty
@@ -236,13 +251,17 @@ def test_ls_lsl_glob(project: Project, uri: str) -> None:
     for name in ("a.csv", "b.csv", "c.txt", "sub/d.csv"):
         hdfs.dump(name, f"data/{name}")
     assert hdfs.ls("data") == [f"{uri}/data/{n}" for n in ("a.csv", "b.csv", "c.txt", "sub")]
-    assert hdfs.ls("data", True) == [f"{uri}/data/{n}" for n in (
-        "a.csv", "b.csv", "c.txt", "sub", "sub/d.csv")]
+    assert hdfs.ls("data", True) == [
+        f"{uri}/data/{n}" for n in ("a.csv", "b.csv", "c.txt", "sub", "sub/d.csv")
+    ]
     assert hdfs.ls(f"{uri}/data", exclude_nn_addr=True) == hdfs.ls("data")
     assert hdfs.ls("data/a.csv") == [f"{uri}/data/a.csv"]
     assert hdfs.glob("data/*.csv") == [f"{uri}/data/a.csv", f"{uri}/data/b.csv"]
     assert hdfs.glob("data/*.csv", recursive=True) == [
-        f"{uri}/data/a.csv", f"{uri}/data/b.csv", f"{uri}/data/sub/d.csv"]
+        f"{uri}/data/a.csv",
+        f"{uri}/data/b.csv",
+        f"{uri}/data/sub/d.csv",
+    ]
     assert hdfs.glob("data/?.txt") == [f"{uri}/data/c.txt"]
     assert hdfs.glob("data/*.parquet") == []
     assert hdfs.glob("data/*/d.csv") == [f"{uri}/data/sub/d.csv"]
@@ -251,7 +270,11 @@ def test_ls_lsl_glob(project: Project, uri: str) -> None:
     entries = {e["name"]: e for e in hdfs.lsl("data")}
     a = entries[f"{uri}/data/a.csv"]
     assert (a["kind"], a["size"], a["owner"], a["path"]) == (
-        "file", 5, project.user, f"{project.root}/data/a.csv")
+        "file",
+        5,
+        project.user,
+        f"{project.root}/data/a.csv",
+    )
     assert entries[f"{uri}/data/sub"]["kind"] == "directory"
     assert [e["name"] for e in hdfs.lsl("data", recursive=True)] == hdfs.ls("data", True)
     with pytest.raises(FileNotFoundError, match="nothing"):
@@ -262,7 +285,12 @@ def test_stat_chmod_access(project: Project, uri: str) -> None:
     hdfs.dump("abc", "f.txt")
     st = hdfs.stat("f.txt")
     assert (st.name, st.kind, st.st_size, st.st_uid, st.st_nlink) == (
-        f"{uri}/f.txt", "file", 3, project.user, 1)
+        f"{uri}/f.txt",
+        "file",
+        3,
+        project.user,
+        1,
+    )
     assert st.st_mtime > 1.6e9 and st.st_ctime == 0 and st.replication >= 1
     assert st.st_blocks == 1 and st.st_blksize > 0 and hdfs.stat("").kind == "directory"
     hdfs.chmod("f.txt", 0o640)
@@ -351,7 +379,10 @@ def test_copy_to_hdfs_as_hops(project: Project, tmp_path: Path, monkeypatch) -> 
     assert hdfs.copy_to_hdfs(str(local), "Resources") is None  # into an existing directory
     root = hdfs.project_path() + "Resources/my_data"
     assert hdfs.ls("Resources/my_data", recursive=True) == [
-        root + "/a.bin", root + "/sub", root + "/sub/b.txt"]
+        root + "/a.bin",
+        root + "/sub",
+        root + "/sub/b.txt",
+    ]
     with pytest.raises(FileExistsError, match="overwrite=True"):
         hdfs.copy_to_hdfs(str(local), "Resources")
     (local / "sub" / "b.txt").unlink()
@@ -362,7 +393,8 @@ def test_copy_to_hdfs_as_hops(project: Project, tmp_path: Path, monkeypatch) -> 
     (tmp_path / "single.txt").write_text("one file")
     hdfs.copy_to_hdfs("single.txt", "Resources/new_dir", overwrite=True)  # a missing dir: into it
     assert hdfs.isdir("Resources/new_dir") and hdfs.load("Resources/new_dir/single.txt") == (
-        b"one file")
+        b"one file"
+    )
     hdfs.copy_to_hdfs("single.txt", "Resources/renamed.txt")  # missing, no overwrite: that path
     assert hdfs.load("Resources/renamed.txt") == b"one file"
     with pytest.raises(FileExistsError):
@@ -398,8 +430,7 @@ def test_copy_to_local(project: Project, tmp_path: Path, monkeypatch) -> None:
         hdfs.copy_to_local("Resources/single.txt", str(tmp_path / "single.txt"))
 
 
-def test_chown_and_other_projects(cluster, project: Project, monkeypatch, superuser_client
-                                  ) -> None:
+def test_chown_and_other_projects(cluster, project: Project, monkeypatch, superuser_client) -> None:
     hdfs.dump("secret", "private.txt")
     hdfs.chmod("private.txt", 0o600)
     with pytest.raises(PermissionError):
@@ -409,7 +440,9 @@ def test_chown_and_other_projects(cluster, project: Project, monkeypatch, superu
     monkeypatch.setenv("HADOOP_USER_NAME", cluster.state.user)  # the superuser, in the project
     hdfs.chown("private.txt", None, "staff")  # the group only (None keeps the owner)
     assert (hdfs.stat("private.txt").st_uid, hdfs.stat("private.txt").st_gid) == (
-        project.user, "staff")
+        project.user,
+        "staff",
+    )
     hdfs.chown("private.txt", project.user, project.name)
     assert hdfs.stat("private.txt").st_gid == project.name
     hdfs.close()

@@ -63,7 +63,8 @@ def test_parquet_through_project_path(project: str) -> None:
     pd.testing.assert_frame_equal(pd.read_parquet(path), ADULT)
     pd.testing.assert_frame_equal(pd.read_parquet(path, columns=["age"]), ADULT[["age"]])
     assert hdfs.get_fs().info(f"/Projects/{project}/DataSets/adult.parquet")["owner"] == (
-        f"{project}__alice")
+        f"{project}__alice"
+    )
 
 
 def test_a_missing_file_is_our_clean_error(project: str) -> None:
@@ -98,8 +99,14 @@ assert pd.read_parquet(url)["x"].tolist() == [1]
 print("ok")
 """
     env = {**os.environ, **cluster.env(), "HADOOP_USER_NAME": cluster.state.user}
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                          timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.stdout.strip() == "ok", done.stderr[-2000:]
 
 
@@ -115,10 +122,22 @@ try:
 except ValueError as e:
     print("ok", e)
 """
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("HOPSFS_", "HADOOP_CONF_DIR", "HADOOP_HOME"))}
-    env.update(HADOOP_USER_NAME=cluster.state.user, XDG_CACHE_HOME=str(tmp_path),
-               HOPSFS_TOOLS_CACHE=str(tmp_path / "cache"))
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                          timeout=120, check=False)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("HOPSFS_", "HADOOP_CONF_DIR", "HADOOP_HOME"))
+    }
+    env.update(
+        HADOOP_USER_NAME=cluster.state.user,
+        XDG_CACHE_HOME=str(tmp_path),
+        HOPSFS_TOOLS_CACHE=str(tmp_path / "cache"),
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.stdout.startswith("ok No HDFS cluster configured"), done.stderr[-2000:]

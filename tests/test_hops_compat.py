@@ -33,12 +33,20 @@ def project(cluster, cluster_env, monkeypatch) -> Iterator[str]:
 
 
 def run_python(code: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env, cwd=cwd,
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
-def test_from_hops_import_hdfs_runs_unchanged_after_opting_in(cluster, project: str,
-                                                             tmp_path: Path) -> None:
+def test_from_hops_import_hdfs_runs_unchanged_after_opting_in(
+    cluster, project: str, tmp_path: Path
+) -> None:
     (tmp_path / "data.csv").write_text("a,b\n1,2\n")
     code = """
         from hopsfs_tools.compat import install_hops
@@ -77,16 +85,20 @@ def test_a_real_hops_install_is_never_shadowed(cluster, tmp_path: Path) -> None:
         from hops import hdfs
         print(hops.REAL, hdfs.project_path())
     """
-    env = {**os.environ, **cluster.env(), "PYTHONPATH": os.pathsep.join(
-        [str(tmp_path / "site"), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        **cluster.env(),
+        "PYTHONPATH": os.pathsep.join([str(tmp_path / "site"), os.environ.get("PYTHONPATH", "")]),
+    }
     done = run_python(code, env, tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "True from the real hops"
 
 
 def test_without_opting_in_there_is_no_hops(cluster, tmp_path: Path) -> None:
-    done = run_python("import hopsfs_tools\nimport hops\n", {**os.environ, **cluster.env()},
-                      tmp_path)
+    done = run_python(
+        "import hopsfs_tools\nimport hops\n", {**os.environ, **cluster.env()}, tmp_path
+    )
     assert done.returncode == 1 and "No module named 'hops'" in done.stderr
 
 
@@ -95,7 +107,8 @@ def test_logdir_is_the_experiment_directory(cluster, project: str, monkeypatch) 
     experiments = f"{cluster.namenode_uri}/Projects/{project}/Experiments"
     assert tensorboard.experiments_dir() == experiments
     assert tensorboard.experiment_logdir("application_1_0001", 3) == (
-        f"{experiments}/application_1_0001_3")
+        f"{experiments}/application_1_0001_3"
+    )
     monkeypatch.setenv("HOPSWORKS_APP_ID", "application_1700000000000_0042")
     first = tensorboard.logdir()  # outside an experiment: starts run 1
     assert first == f"{experiments}/application_1700000000000_0042_1"

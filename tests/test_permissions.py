@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 from hdfs_native import Client
 
-from hopsfs_tools.hopsworks import admin as project_admin
 from hopsfs_tools.cluster import LocalCluster
 from hopsfs_tools.config import write_site_xml
 from hopsfs_tools.fs.core import HopsFileSystem
+from hopsfs_tools.hopsworks import admin as project_admin
 
 BACKENDS = ("native", "webhdfs", "arrow")
 
@@ -61,14 +61,21 @@ print(json.dumps(results))
 """
 
 
-def act(cluster: LocalCluster, user: str, backend: str, *ops: tuple[str, ...]
-        ) -> list[dict[str, Any]]:
+def act(
+    cluster: LocalCluster, user: str, backend: str, *ops: tuple[str, ...]
+) -> list[dict[str, Any]]:
     """Run file operations as HDFS user `user` through `backend` in a new process."""
     env = {**os.environ, **cluster.env(), "HADOOP_USER_NAME": user}
     for key in ("HOPSFS_PROJECT", "HOPSWORKS_PROJECT_NAME", "HOPSFS_BACKEND"):
         env.pop(key, None)
-    done = subprocess.run([sys.executable, "-c", _ACT, backend, json.dumps(ops)], env=env,
-                          capture_output=True, text=True, timeout=180, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", _ACT, backend, json.dumps(ops)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     results: list[dict[str, Any]] = json.loads(done.stdout.strip().splitlines()[-1])
     return results
@@ -131,11 +138,14 @@ def two(fs: HopsFileSystem, superuser_client: Client) -> Iterator[Projects]:
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_other_projects_users_are_kept_out(cluster: LocalCluster, fs: HopsFileSystem, two: Projects,
-                                           backend: str) -> None:
+def test_other_projects_users_are_kept_out(
+    cluster: LocalCluster, fs: HopsFileSystem, two: Projects, backend: str
+) -> None:
     bob = f"{two.b}__bob"
     results = act(
-        cluster, bob, backend,
+        cluster,
+        bob,
+        backend,
         ("read", two.path("Resources/data.csv")),
         ("list", f"/Projects/{two.a}"),
         ("list", two.path("Resources")),
@@ -151,11 +161,15 @@ def test_other_projects_users_are_kept_out(cluster: LocalCluster, fs: HopsFileSy
     assert ok(results[-1]) == "bob's"
     assert fs.cat_file(two.path("Resources/data.csv")) == b"x,y\n1,2\n"  # nothing changed
     assert fs.ls(two.path("Resources"), detail=False) == [
-        two.path("Resources/README.md"), two.path("Resources/data.csv"), two.path("Resources/sub")]
+        two.path("Resources/README.md"),
+        two.path("Resources/data.csv"),
+        two.path("Resources/sub"),
+    ]
 
 
-def test_group_entries_reach_no_project_user(cluster: LocalCluster, fs: HopsFileSystem,
-                                             two: Projects) -> None:
+def test_group_entries_reach_no_project_user(
+    cluster: LocalCluster, fs: HopsFileSystem, two: Projects
+) -> None:
     """Why sharing uses named-user entries: the namenode's (shell-based) group mapping knows no
     `b__bob`, so a `group:b` entry does not let him in."""
     fs.modify_acl_entries(f"/Projects/{two.a}", [f"group:{two.b}:r-x"])
@@ -165,16 +179,21 @@ def test_group_entries_reach_no_project_user(cluster: LocalCluster, fs: HopsFile
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_read_only_share(cluster: LocalCluster, fs: HopsFileSystem, two: Projects,
-                         backend: str) -> None:
+def test_read_only_share(
+    cluster: LocalCluster, fs: HopsFileSystem, two: Projects, backend: str
+) -> None:
     share = project_admin.share_dataset(two.a, "Resources", two.b, fs=fs)
     bob, alice = f"{two.b}__bob", f"{two.a}__alice"
-    assert share == project_admin.Share(two.a, "Resources", two.path("Resources"), two.b, True, (bob,))
+    assert share == project_admin.Share(
+        two.a, "Resources", two.path("Resources"), two.b, True, (bob,)
+    )
     # alice adds a file after sharing: it inherits the share (default ACL entries)
     ok(act(cluster, alice, "native", ("write", two.path("Resources/sub/later.txt")))[0])
 
     results = act(
-        cluster, bob, backend,
+        cluster,
+        bob,
+        backend,
         ("read", two.path("Resources/data.csv")),
         ("list", two.path("Resources")),
         ("read", two.path("Resources/sub/later.txt")),
@@ -188,8 +207,11 @@ def test_read_only_share(cluster: LocalCluster, fs: HopsFileSystem, two: Project
         ("read", two.path("Models/model.bin")),  # another dataset stays closed
     )
     assert ok(results[0]) == "x,y\n1,2\n"
-    assert ok(results[1]) == [two.path("Resources/README.md"), two.path("Resources/data.csv"),
-                              two.path("Resources/sub")]
+    assert ok(results[1]) == [
+        two.path("Resources/README.md"),
+        two.path("Resources/data.csv"),
+        two.path("Resources/sub"),
+    ]
     assert ok(results[2]) == f"written by {alice}"
     for result in results[3:]:
         assert_denied(result, bob, two.a)
@@ -198,8 +220,13 @@ def test_read_only_share(cluster: LocalCluster, fs: HopsFileSystem, two: Project
 
     unshared = project_admin.unshare_dataset(two.a, "Resources", two.b, fs=fs)
     assert unshared == share
-    after = act(cluster, bob, backend, ("read", two.path("Resources/data.csv")),
-                ("read", two.path("Resources/sub/later.txt")))
+    after = act(
+        cluster,
+        bob,
+        backend,
+        ("read", two.path("Resources/data.csv")),
+        ("read", two.path("Resources/sub/later.txt")),
+    )
     for result in after:
         assert_denied(result, bob, two.a)
     for path in (f"/Projects/{two.a}", two.path("Resources"), two.path("Resources/sub/later.txt")):
@@ -207,8 +234,9 @@ def test_read_only_share(cluster: LocalCluster, fs: HopsFileSystem, two: Project
     assert project_admin.shared_with(two.b, fs) == []
 
 
-def test_read_write_share_and_members_added_later(cluster: LocalCluster, fs: HopsFileSystem,
-                                                  two: Projects) -> None:
+def test_read_write_share_and_members_added_later(
+    cluster: LocalCluster, fs: HopsFileSystem, two: Projects
+) -> None:
     project_admin.share_dataset(two.a, "Resources", two.b, fs=fs)
     project_admin.share_dataset(two.a, "Models", two.b, read_only=False, fs=fs)
     own = 1 + 2 * len(project_admin.DATASETS) + 1  # b's root, datasets, their READMEs, mine.txt
@@ -220,7 +248,9 @@ def test_read_write_share_and_members_added_later(cluster: LocalCluster, fs: Hop
         ("Resources", True, (f"{two.b}__ben", f"{two.b}__bob")),
     ]
     results = act(
-        cluster, ben, "native",
+        cluster,
+        ben,
+        "native",
         ("read", two.path("Resources/sub/deep.txt")),
         ("write", two.path("Resources/ben.txt")),
         ("write", two.path("Models/ben.bin")),
@@ -233,8 +263,14 @@ def test_read_write_share_and_members_added_later(cluster: LocalCluster, fs: Hop
         ok(result)
     assert fs.cat_file(two.path("Models/model.bin")) == b"weights+appended"
     # what ben wrote into a's dataset stays a's: alice can rewrite and delete it
-    results = act(cluster, alice, "native", ("read", two.path("Models/ben.bin")),
-                  ("write", two.path("Models/ben.bin")), ("delete", two.path("Models/runs")))
+    results = act(
+        cluster,
+        alice,
+        "native",
+        ("read", two.path("Models/ben.bin")),
+        ("write", two.path("Models/ben.bin")),
+        ("delete", two.path("Models/runs")),
+    )
     assert ok(results[0]) == f"written by {ben}"
     for result in results[1:]:
         ok(result)
@@ -261,8 +297,9 @@ def test_share_refuses_what_is_not_a_dataset(fs: HopsFileSystem, two: Projects) 
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_members_write_each_others_files(cluster: LocalCluster, fs: HopsFileSystem, two: Projects,
-                                         backend: str) -> None:
+def test_members_write_each_others_files(
+    cluster: LocalCluster, fs: HopsFileSystem, two: Projects, backend: str
+) -> None:
     """As on Hopsworks, members of one project work in each other's directories: what one
     creates gets the project's default ACL with a mask that lets the others write (dirs 0770,
     files 0660), not the umask's 0755/0644."""
@@ -272,10 +309,14 @@ def test_members_write_each_others_files(cluster: LocalCluster, fs: HopsFileSyst
         ok(result)
     assert fs.info(shared)["permission"] == 0o770
     assert fs.info(f"{shared}/a.txt")["permission"] == 0o660
-    assert (fs.info(f"{shared}/a.txt")["owner"], fs.info(f"{shared}/a.txt")["group"]) == (alice,
-                                                                                          two.a)
+    assert (fs.info(f"{shared}/a.txt")["owner"], fs.info(f"{shared}/a.txt")["group"]) == (
+        alice,
+        two.a,
+    )
     results = act(
-        cluster, amy, backend,
+        cluster,
+        amy,
+        backend,
         ("append", f"{shared}/a.txt"),
         ("read", f"{shared}/a.txt"),
         ("write", f"{shared}/b.txt"),
@@ -290,14 +331,17 @@ def test_members_write_each_others_files(cluster: LocalCluster, fs: HopsFileSyst
 
 
 @pytest.mark.parametrize("backend", ["native", "webhdfs"])
-def test_umask_applies_without_default_acl(cluster: LocalCluster, hdfs_dir: str, tmp_path: Path,
-                                           fs: HopsFileSystem, backend: str) -> None:
+def test_umask_applies_without_default_acl(
+    cluster: LocalCluster, hdfs_dir: str, tmp_path: Path, fs: HopsFileSystem, backend: str
+) -> None:
     """Outside ACL'd directories new files get 0666/0777 minus fs.permissions.umask-mode."""
     conf = tmp_path / "conf"
     conf.mkdir()
     (conf / "hdfs-site.xml").write_bytes((cluster.conf_dir / "hdfs-site.xml").read_bytes())
-    write_site_xml(conf / "core-site.xml", {"fs.defaultFS": cluster.namenode_uri,
-                                            "fs.permissions.umask-mode": "027"})
+    write_site_xml(
+        conf / "core-site.xml",
+        {"fs.defaultFS": cluster.namenode_uri, "fs.permissions.umask-mode": "027"},
+    )
     client = HopsFileSystem(backend=backend, conf_dir=str(conf), skip_instance_cache=True)
     try:
         assert client.config.umask == 0o027
@@ -317,8 +361,9 @@ def test_acl_entries_added_and_removed_through_every_backend(
     """share/unshare rest on modify_acl_entries / remove_acl_entries: both work on each backend."""
     admin = HopsFileSystem(backend=backend, skip_instance_cache=True)
     try:
-        admin.modify_acl_entries(hdfs_dir, ["user:x__one:r-x", "user:x__two:rwx",
-                                            "default:user:x__one:r-x"])
+        admin.modify_acl_entries(
+            hdfs_dir, ["user:x__one:r-x", "user:x__two:rwx", "default:user:x__one:r-x"]
+        )
         assert {"user:x__one:r-x", "user:x__two:rwx"} <= set(admin.acl_entries(hdfs_dir))
         admin.remove_acl_entries(hdfs_dir, ["user:x__one", "default:user:x__one"])
         assert not any("x__one" in e for e in admin.acl_entries(hdfs_dir))

@@ -13,7 +13,11 @@ from hopsfs_tools.config import BACKENDS
 from hopsfs_tools.fs.core import HopsFileSystem
 from hopsfs_tools.hopsworks import hints
 
-_USER_ERRORS = (OSError, ValueError, NotImplementedError)  # OSError covers Connection/FileNotFound/...
+_USER_ERRORS = (
+    OSError,
+    ValueError,
+    NotImplementedError,
+)  # OSError covers Connection/FileNotFound/...
 
 
 def one_line(exc: BaseException) -> str:
@@ -22,7 +26,9 @@ def one_line(exc: BaseException) -> str:
     A missing path always reads "<path>: No such file or directory (<what to do>)".
     """
     if isinstance(exc, FileNotFoundError) and exc.filename:
-        return f"{exc.filename}: No such file or directory ({getattr(exc, 'hint', hints.CHECK_PATH)})"
+        return (
+            f"{exc.filename}: No such file or directory ({getattr(exc, 'hint', hints.CHECK_PATH)})"
+        )
     if isinstance(exc, OSError) and exc.strerror:
         text, path = exc.strerror, str(exc.filename or "")
         message = text if not path or path in text else f"{path}: {text}"
@@ -104,19 +110,35 @@ def fs_options(*, project: bool = True) -> Callable[[Callable[..., Any]], Callab
                 raise explained from e
 
         decorators = [
-            click.option("--backend", type=click.Choice(BACKENDS), default=None,
-                         help="Client library (default: $HOPSFS_BACKEND, else native)."),
-            click.option("--namenode", metavar="URI", default=None,
-                         help="hdfs://host:port (default: $HOPSFS_NAMENODE_URI / HADOOP_CONF_DIR)."),
+            click.option(
+                "--backend",
+                type=click.Choice(BACKENDS),
+                default=None,
+                help="Client library (default: $HOPSFS_BACKEND, else native).",
+            ),
+            click.option(
+                "--namenode",
+                metavar="URI",
+                default=None,
+                help="hdfs://host:port (default: $HOPSFS_NAMENODE_URI / HADOOP_CONF_DIR).",
+            ),
         ]
         if project:
             decorators += [
-                click.option("--project", metavar="P", default=None,
-                             help="Relative paths resolve under /Projects/P (default: "
-                                  "$HOPSFS_PROJECT, or P of HADOOP_USER_NAME=P__u)."),
-                click.option("--user", metavar="USER", default=None,
-                             help="Act as this HDFS user, e.g. P__alice (default: "
-                                  "$HADOOP_USER_NAME, else the login name)."),
+                click.option(
+                    "--project",
+                    metavar="P",
+                    default=None,
+                    help="Relative paths resolve under /Projects/P (default: "
+                    "$HOPSFS_PROJECT, or P of HADOOP_USER_NAME=P__u).",
+                ),
+                click.option(
+                    "--user",
+                    metavar="USER",
+                    default=None,
+                    help="Act as this HDFS user, e.g. P__alice (default: "
+                    "$HADOOP_USER_NAME, else the login name).",
+                ),
             ]
         own = getattr(func, "__click_params__", [])
         wrapper.__click_params__ = []  # type: ignore[attr-defined]

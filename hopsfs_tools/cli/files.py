@@ -88,9 +88,15 @@ class _ByteProgress(Callback):
 
     def __init__(self, total: int, enabled: bool) -> None:
         super().__init__()
-        self.bar = tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
-                        disable=not enabled or total < PROGRESS_MIN_BYTES, file=sys.stderr,
-                        dynamic_ncols=True)
+        self.bar = tqdm(
+            total=total,
+            unit="B",
+            unit_scale=True,
+            unit_divisor=1024,
+            disable=not enabled or total < PROGRESS_MIN_BYTES,
+            file=sys.stderr,
+            dynamic_ncols=True,
+        )
         self._lock = threading.Lock()
 
     def branched(self, path_1: str, path_2: str, **kwargs: Any) -> Callback:
@@ -115,7 +121,9 @@ class _FileProgress(Callback):
         self.parent.advance(inc)
 
 
-def _transfer(plan: transfer.Plan, dst: transfer.Side, copy: Callable[..., None], progress: bool) -> None:
+def _transfer(
+    plan: transfer.Plan, dst: transfer.Side, copy: Callable[..., None], progress: bool
+) -> None:
     """Create the plan's directories, then copy its files in one parallel batch call."""
     for d in plan.dirs:
         dst.makedirs(d)
@@ -147,11 +155,17 @@ def _expand(fs: HopsFileSystem, paths: Iterable[str], missing_ok: bool = False) 
 
 @_command(human=True)
 @click.argument("paths", nargs=-1)
-@click.option("-l", "long", is_flag=True, help="Long listing: mode, replicas, owner, group, size, "
-              "mtime, name.")
+@click.option(
+    "-l",
+    "long",
+    is_flag=True,
+    help="Long listing: mode, replicas, owner, group, size, mtime, name.",
+)
 @click.option("-R", "recursive", is_flag=True, help="List subdirectories recursively.")
 @click.option("-h", "human", is_flag=True, help="Human-readable sizes (1.5 K, 12.0 M).")
-def ls(fs: HopsFileSystem, paths: tuple[str, ...], long: bool, recursive: bool, human: bool) -> None:
+def ls(
+    fs: HopsFileSystem, paths: tuple[str, ...], long: bool, recursive: bool, human: bool
+) -> None:
     """List directories (default: the project root, or / without a project)."""
     for path in _expand(fs, paths or ("",)):
         info = fs.info(path)
@@ -172,8 +186,9 @@ def ls(fs: HopsFileSystem, paths: tuple[str, ...], long: bool, recursive: bool, 
 @click.argument("target")
 @click.option("-f", "force", is_flag=True, help="Overwrite existing files.")
 @click.option("--no-progress", is_flag=True, help="No progress bar (shown on stderr from 1 MiB).")
-def put(fs: HopsFileSystem, sources: tuple[str, ...], target: str, force: bool,
-        no_progress: bool) -> None:
+def put(
+    fs: HopsFileSystem, sources: tuple[str, ...], target: str, force: bool, no_progress: bool
+) -> None:
     """Upload local files or directories (recursively, in parallel) to TARGET."""
     remote = transfer.Remote(fs)
     plan = transfer.plan(list(sources), target, transfer.Local(), remote, overwrite=force)
@@ -185,8 +200,9 @@ def put(fs: HopsFileSystem, sources: tuple[str, ...], target: str, force: bool,
 @click.argument("target", type=click.Path())
 @click.option("-f", "force", is_flag=True, help="Overwrite existing local files.")
 @click.option("--no-progress", is_flag=True, help="No progress bar (shown on stderr from 1 MiB).")
-def get(fs: HopsFileSystem, sources: tuple[str, ...], target: str, force: bool,
-        no_progress: bool) -> None:
+def get(
+    fs: HopsFileSystem, sources: tuple[str, ...], target: str, force: bool, no_progress: bool
+) -> None:
     """Download files or directories (recursively, in parallel) to the local TARGET."""
     local = transfer.Local()
     plan = transfer.plan(_expand(fs, sources), target, transfer.Remote(fs), local, overwrite=force)
@@ -216,8 +232,11 @@ def mv(fs: HopsFileSystem, sources: tuple[str, ...], target: str, force: bool) -
     sources = tuple(_expand(fs, sources))
     target_kind = transfer.Remote(fs).kind(target)
     if len(sources) > 1 and target_kind != "directory":
-        raise NotADirectoryError(errno.ENOTDIR, f"{target}: moving several sources needs an "
-                                 "existing target directory", target)
+        raise NotADirectoryError(
+            errno.ENOTDIR,
+            f"{target}: moving several sources needs an existing target directory",
+            target,
+        )
     for source in sources:
         src = fs.info(source)["name"]  # FileNotFoundError naming the source
         dest = fs.resolve(target)
@@ -253,8 +272,14 @@ def _file_path(fs: HopsFileSystem, path: str) -> str:
 
 @_command()
 @click.argument("path")
-@click.option("-c", "count", type=click.IntRange(min=0), default=KIB, show_default=True,
-              help="Bytes to print.")
+@click.option(
+    "-c",
+    "count",
+    type=click.IntRange(min=0),
+    default=KIB,
+    show_default=True,
+    help="Bytes to print.",
+)
 def head(fs: HopsFileSystem, path: str, count: int) -> None:
     """Print the first bytes of a file (1 KiB by default)."""
     data = fs.cat_file(_file_path(fs, path), 0, count)
@@ -263,8 +288,14 @@ def head(fs: HopsFileSystem, path: str, count: int) -> None:
 
 @_command()
 @click.argument("path")
-@click.option("-c", "count", type=click.IntRange(min=0), default=KIB, show_default=True,
-              help="Bytes to print.")
+@click.option(
+    "-c",
+    "count",
+    type=click.IntRange(min=0),
+    default=KIB,
+    show_default=True,
+    help="Bytes to print.",
+)
 def tail(fs: HopsFileSystem, path: str, count: int) -> None:
     """Print the last bytes of a file (1 KiB by default)."""
     data = fs.cat_file(_file_path(fs, path), -count, None) if count else b""
@@ -285,8 +316,11 @@ def rm(fs: HopsFileSystem, paths: tuple[str, ...], recursive: bool, force: bool)
                 continue
             raise
         if info["type"] == "directory" and not recursive:
-            raise IsADirectoryError(errno.EISDIR, f"{info['name']} is a directory (use -r to "
-                                    "delete it and its content)", info["name"])
+            raise IsADirectoryError(
+                errno.EISDIR,
+                f"{info['name']} is a directory (use -r to delete it and its content)",
+                info["name"],
+            )
         fs.rm(info["name"], recursive=recursive)
 
 
@@ -301,8 +335,9 @@ def mkdir(fs: HopsFileSystem, paths: tuple[str, ...], parents: bool) -> None:
             continue
         path = fs.resolve(path)
         if fs.exists(path):
-            raise FileExistsError(errno.EEXIST, f"{path} exists (-p accepts existing "
-                                  "directories)", path)
+            raise FileExistsError(
+                errno.EEXIST, f"{path} exists (-p accepts existing directories)", path
+            )
         parent = posixpath.dirname(path)
         if transfer.Remote(fs).kind(parent) != "directory":
             raise hints.missing(parent, "use -p to create parents")
@@ -320,8 +355,10 @@ def du(fs: HopsFileSystem, paths: tuple[str, ...], summary: bool, human: bool) -
         entries = [info] if summary or info["type"] != "directory" else fs.ls(path)
         for entry in sorted(entries, key=lambda e: e["name"]):
             total = fs.content_summary(entry["name"])
-            click.echo(f"{_size(total['length'], human):<10} "
-                       f"{_size(total['space_consumed'], human):<10} {entry['name']}")
+            click.echo(
+                f"{_size(total['length'], human):<10} "
+                f"{_size(total['space_consumed'], human):<10} {entry['name']}"
+            )
 
 
 @_command("stat")
@@ -420,16 +457,21 @@ class _Duration(click.ParamType):
 
 @_command("clean-tmp")
 @click.argument("path", default="")
-@click.option("--older-than", type=_Duration(), default="1h", show_default=True,
-              help="Only leftovers last modified longer ago than this (90s, 30m, 1h, 2d).")
+@click.option(
+    "--older-than",
+    type=_Duration(),
+    default="1h",
+    show_default=True,
+    help="Only leftovers last modified longer ago than this (90s, 30m, 1h, 2d).",
+)
 @click.option("--dry-run", is_flag=True, help="List what would be deleted; delete nothing.")
 @click.option("-r", "-R", "recursive", is_flag=True, help="Also in subdirectories.")
-def clean_tmp(fs: HopsFileSystem, path: str, older_than: float, dry_run: bool,
-              recursive: bool) -> None:
+def clean_tmp(
+    fs: HopsFileSystem, path: str, older_than: float, dry_run: bool, recursive: bool
+) -> None:
     """Delete the hidden temporary files (.NAME.hopsfs-tmp-ID) that writers killed mid-write
     left in PATH (default: the project root); prints each path deleted."""
-    for leftover in fs.clean_tmp(path, older_than=older_than, recursive=recursive,
-                                 dry_run=dry_run):
+    for leftover in fs.clean_tmp(path, older_than=older_than, recursive=recursive, dry_run=dry_run):
         click.echo(f"would delete {leftover}" if dry_run else leftover)
 
 
@@ -448,5 +490,20 @@ def test_(fs: HopsFileSystem, path: str, check: str | None) -> None:
 
 
 FILE_COMMANDS: list[click.Command] = [
-    ls, put, get, cat, head, tail, rm, mkdir, mv, cp, du, stat_, chmod, chown, test_, clean_tmp,
+    ls,
+    put,
+    get,
+    cat,
+    head,
+    tail,
+    rm,
+    mkdir,
+    mv,
+    cp,
+    du,
+    stat_,
+    chmod,
+    chown,
+    test_,
+    clean_tmp,
 ]

@@ -23,14 +23,21 @@ def project() -> None:
 
 @project.command()
 @click.argument("name")
-@click.option("--user", "user", default=None, metavar="U",
-              help="Owner's user name: the project user is NAME__U (default: the login name).")
+@click.option(
+    "--user",
+    "user",
+    default=None,
+    metavar="U",
+    help="Owner's user name: the project user is NAME__U (default: the login name).",
+)
 @fs_options(project=False)
 def create(fs: HopsFileSystem, name: str, user: str | None) -> None:
     """Create /Projects/NAME and its datasets, owned by NAME__U, group NAME, mode 0770 (idempotent)."""
     info = admin.create_project(name, user or getpass.getuser(), fs)
-    click.echo(f"project {info.name}: {info.path} owned by {info.owner}:{info.group} "
-               f"({info.permission:04o}), datasets {', '.join(admin.DATASETS)}")
+    click.echo(
+        f"project {info.name}: {info.path} owned by {info.owner}:{info.group} "
+        f"({info.permission:04o}), datasets {', '.join(admin.DATASETS)}"
+    )
 
 
 @project.command("add-member")
@@ -46,8 +53,13 @@ def add_member(fs: HopsFileSystem, name: str, user: str) -> None:
 @project.command()
 @click.argument("name")
 @click.argument("dataset")
-@click.option("--with", "with_project", required=True, metavar="Q",
-              help="The project whose members get access.")
+@click.option(
+    "--with",
+    "with_project",
+    required=True,
+    metavar="Q",
+    help="The project whose members get access.",
+)
 @click.option("--read-write", is_flag=True, help="Let them write too (default: read-only).")
 @fs_options(project=False)
 def share(fs: HopsFileSystem, name: str, dataset: str, with_project: str, read_write: bool) -> None:
@@ -58,29 +70,36 @@ def share(fs: HopsFileSystem, name: str, dataset: str, with_project: str, read_w
     """
     shared = admin.share_dataset(name, dataset, with_project, read_only=not read_write, fs=fs)
     access = "read" if shared.read_only else "read and write"
-    click.echo(f"members of {with_project} ({', '.join(shared.users)}) can now {access} "
-               f"{shared.path}")
+    click.echo(
+        f"members of {with_project} ({', '.join(shared.users)}) can now {access} {shared.path}"
+    )
 
 
 @project.command()
 @click.argument("name")
 @click.argument("dataset")
-@click.option("--with", "with_project", required=True, metavar="Q",
-              help="The project to take access away from.")
+@click.option(
+    "--with",
+    "with_project",
+    required=True,
+    metavar="Q",
+    help="The project to take access away from.",
+)
 @fs_options(project=False)
 def unshare(fs: HopsFileSystem, name: str, dataset: str, with_project: str) -> None:
     """Take back access to dataset DATASET of project NAME from the members of project Q."""
     shared = admin.unshare_dataset(name, dataset, with_project, fs)
-    click.echo(f"{shared.path} is no longer shared with {with_project} "
-               f"({', '.join(shared.users)})")
+    click.echo(f"{shared.path} is no longer shared with {with_project} ({', '.join(shared.users)})")
 
 
 @project.command("ls")
 @fs_options(project=False)
 def list_(fs: HopsFileSystem) -> None:
     """List projects with owner, group, mode and members."""
-    rows = [(p.name, p.owner, p.group, f"{p.permission:04o}", ",".join(p.members))
-            for p in admin.list_projects(fs)]
+    rows = [
+        (p.name, p.owner, p.group, f"{p.permission:04o}", ",".join(p.members))
+        for p in admin.list_projects(fs)
+    ]
     if not rows:
         click.echo("no projects (create one with `hopsfs-tools project create NAME --user U`)")
         return

@@ -29,8 +29,9 @@ _SCHEMES = ("hdfs://", "viewfs://")
 
 def _routed(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
-    def wrapper(path: Any, fs: Any, storage_options: Any = None, mode: str = "rb",
-                is_dir: bool = False) -> Any:
+    def wrapper(
+        path: Any, fs: Any, storage_options: Any = None, mode: str = "rb", is_dir: bool = False
+    ) -> Any:
         if fs is None and storage_options is None and str(path).startswith(_SCHEMES):
             storage_options = {}  # pandas then resolves the URL with fsspec
         return original(path, fs, storage_options, mode, is_dir)
@@ -44,9 +45,11 @@ def _patch(module: ModuleType) -> None:
     if original is None or getattr(original, "hopsfs_routed", False):
         return
     if list(inspect.signature(original).parameters) != _PARAMS:
-        log.warning("pandas %s: read_parquet on hdfs:// URLs is not routed through fsspec "
-                    "(unknown _get_path_or_handle); pass storage_options={} to do it",
-                    getattr(sys.modules.get("pandas"), "__version__", "?"))
+        log.warning(
+            "pandas %s: read_parquet on hdfs:// URLs is not routed through fsspec "
+            "(unknown _get_path_or_handle); pass storage_options={} to do it",
+            getattr(sys.modules.get("pandas"), "__version__", "?"),
+        )
         return
     module._get_path_or_handle = _routed(original)  # type: ignore[attr-defined]
 
@@ -54,8 +57,9 @@ def _patch(module: ModuleType) -> None:
 class _PatchOnImport(importlib.abc.MetaPathFinder):
     """Finds pandas.io.parquet with the other finders and patches it once it has run."""
 
-    def find_spec(self, name: str, path: Sequence[str] | None,
-                  target: ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
+    def find_spec(
+        self, name: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
         if name != MODULE:
             return None
         for finder in sys.meta_path:

@@ -25,7 +25,11 @@ class HdfsUrlFileSystem(HopsFileSystem):
     @classmethod
     def _get_kwargs_from_urls(cls, path: str) -> dict[str, Any]:
         parts = urlsplit(path if isinstance(path, str) else "")
-        return {"namenode": f"hdfs://{parts.netloc}"} if parts.scheme == "hdfs" and parts.netloc else {}
+        return (
+            {"namenode": f"hdfs://{parts.netloc}"}
+            if parts.scheme == "hdfs" and parts.netloc
+            else {}
+        )
 
 
 def register_hdfs_schemes() -> None:

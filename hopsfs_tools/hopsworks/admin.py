@@ -78,8 +78,12 @@ def create_project(name: str, user: str, fs: HopsFileSystem | None = None) -> Pr
         if fs.exists(root):
             current = fs.info(root).get("owner")
             if current != owner:
-                raise FileExistsError(errno.EEXIST, f"project {name} exists and is owned by "
-                                      f"{current}: add {owner} with add-member instead", root)
+                raise FileExistsError(
+                    errno.EEXIST,
+                    f"project {name} exists and is owned by "
+                    f"{current}: add {owner} with add-member instead",
+                    root,
+                )
         fs.makedirs(PROJECTS_ROOT, exist_ok=True)
         for path in (root, *(posixpath.join(root, d) for d in DATASETS)):
             fs.makedirs(path, exist_ok=True)
@@ -118,8 +122,14 @@ def add_member(name: str, user: str, fs: HopsFileSystem | None = None) -> int:
     return count
 
 
-def share_dataset(project: str, dataset: str, with_project: str, *, read_only: bool = True,
-                  fs: HopsFileSystem | None = None) -> Share:
+def share_dataset(
+    project: str,
+    dataset: str,
+    with_project: str,
+    *,
+    read_only: bool = True,
+    fs: HopsFileSystem | None = None,
+) -> Share:
     """Let every member of `with_project` read (and with read_only=False also write) the dataset
     /Projects/<project>/<dataset>, including what is created in it later; idempotent.
 
@@ -136,8 +146,9 @@ def share_dataset(project: str, dataset: str, with_project: str, *, read_only: b
     return _share(path, with_project, dict.fromkeys(users, perms))
 
 
-def unshare_dataset(project: str, dataset: str, with_project: str,
-                    fs: HopsFileSystem | None = None) -> Share:
+def unshare_dataset(
+    project: str, dataset: str, with_project: str, fs: HopsFileSystem | None = None
+) -> Share:
     """Take back what `share_dataset` gave the users of `with_project` on the dataset (and their
     way through /Projects/<project> once no other dataset of it is shared with them)."""
     fs = fs or HopsFileSystem()
@@ -167,7 +178,9 @@ def list_projects(fs: HopsFileSystem | None = None) -> list[ProjectInfo]:
     fs = fs or HopsFileSystem()
     if not fs.exists(PROJECTS_ROOT):
         return []
-    names = [posixpath.basename(e["name"]) for e in fs.ls(PROJECTS_ROOT) if e["type"] == "directory"]
+    names = [
+        posixpath.basename(e["name"]) for e in fs.ls(PROJECTS_ROOT) if e["type"] == "directory"
+    ]
     return [project_info(n, fs) for n in sorted(names)]
 
 
@@ -176,8 +189,9 @@ def project_info(name: str, fs: HopsFileSystem | None = None) -> ProjectInfo:
     fs = fs or HopsFileSystem()
     info = fs.info(_root(name, fs))
     members = sorted({info["owner"], *_granted(fs, info["name"], name)})
-    return ProjectInfo(name, info["name"], info["owner"], info["group"], info["permission"],
-                       tuple(members))
+    return ProjectInfo(
+        name, info["name"], info["owner"], info["group"], info["permission"], tuple(members)
+    )
 
 
 def _root(name: str, fs: HopsFileSystem) -> str:
@@ -185,8 +199,9 @@ def _root(name: str, fs: HopsFileSystem) -> str:
     root = f"{PROJECTS_ROOT}/{name}"
     Project(name, name)  # validates the name
     if not fs.exists(root):
-        raise hints.missing(root, f"no project {name}: create it with `hopsfs-tools project "
-                            "create`")
+        raise hints.missing(
+            root, f"no project {name}: create it with `hopsfs-tools project create`"
+        )
     return root
 
 
@@ -195,16 +210,21 @@ def _dataset(project: str, dataset: str, fs: HopsFileSystem) -> str:
     root = _root(project, fs)
     name = dataset.strip("/")
     if not name or "/" in name or name in (".", ".."):
-        raise ValueError(f"Dataset {dataset!r} is not a directory name: datasets are the "
-                         f"directories directly in {root} (e.g. Resources)")
+        raise ValueError(
+            f"Dataset {dataset!r} is not a directory name: datasets are the "
+            f"directories directly in {root} (e.g. Resources)"
+        )
     path = f"{root}/{name}"
     try:
         kind = fs.info(path)["type"]
     except FileNotFoundError as e:
         raise hints.missing(path, f"project {project} has no dataset {name}") from e
     if kind != "directory":
-        raise NotADirectoryError(errno.ENOTDIR, f"{path} is a file: share a dataset, a "
-                                 f"directory directly in {root}", path)
+        raise NotADirectoryError(
+            errno.ENOTDIR,
+            f"{path} is a file: share a dataset, a directory directly in {root}",
+            path,
+        )
     return path
 
 
@@ -230,8 +250,9 @@ def _share(path: str, with_project: str, granted: dict[str, str]) -> Share:
     """The Share of dataset `path` whose entries for `with_project`'s users are `granted`."""
     project = posixpath.basename(posixpath.dirname(path))
     read_only = all("w" not in perms for perms in granted.values())
-    return Share(project, posixpath.basename(path), path, with_project, read_only,
-                 tuple(sorted(granted)))
+    return Share(
+        project, posixpath.basename(path), path, with_project, read_only, tuple(sorted(granted))
+    )
 
 
 def _share_perms(read_only: bool) -> str:
@@ -271,5 +292,7 @@ def _needs_superuser(what: str) -> Iterator[None]:
         yield
     except PermissionError as e:
         raise PermissionError(
-            errno.EACCES, f"{what} needs the HDFS superuser ({_SUPERUSER}): {e.strerror}", e.filename
+            errno.EACCES,
+            f"{what} needs the HDFS superuser ({_SUPERUSER}): {e.strerror}",
+            e.filename,
         ) from e

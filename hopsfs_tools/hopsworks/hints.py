@@ -27,8 +27,10 @@ def missing(path: str, hint: str = CHECK_PATH) -> FileNotFoundError:
 
 def no_project(given: str, resolved: str) -> str:
     """The hint for a relative path used while no project is set."""
-    return (f"no project is set, so the relative path {given!r} means {resolved}: {HOW_TO_SET} "
-            "(or pass --project P / project=P)")
+    return (
+        f"no project is set, so the relative path {given!r} means {resolved}: {HOW_TO_SET} "
+        "(or pass --project P / project=P)"
+    )
 
 
 def permission(path: str, detail: str) -> str:

@@ -34,8 +34,10 @@ def apply_mode(old: int, mode: int | str) -> int:
     for clause in text.split(","):
         match = _MODE_CLAUSE.fullmatch(clause)
         if not match:
-            raise ValueError(f"chmod mode {mode!r} is neither an int, octal ('750') nor symbolic "
-                             "('u+x', 'go-w', 'a=r')")
+            raise ValueError(
+                f"chmod mode {mode!r} is neither an int, octal ('750') nor symbolic "
+                "('u+x', 'go-w', 'a=r')"
+            )
         who, op, perms = match.groups()
         bits = sum(_PERM_BITS[c] for c in set(perms))
         umask = 0 if who else _umask()
@@ -91,9 +93,14 @@ class PydoopFileSystem(HopsFileSystem):
         """An fsspec info dict with pydoop's keys added and `name` as a full URI (pydoop's)."""
         path = self.resolve(info["name"])
         return {
-            **info, "name": self.config.namenode_uri + path, "path": path, "kind": info["type"],
-            "permissions": info.get("permission", 0), "last_mod": info.get("mtime", 0),
-            "last_access": info.get("atime", 0), "block_size": info.get("blocksize", 0),
+            **info,
+            "name": self.config.namenode_uri + path,
+            "path": path,
+            "kind": info["type"],
+            "permissions": info.get("permission", 0),
+            "last_mod": info.get("mtime", 0),
+            "last_access": info.get("atime", 0),
+            "block_size": info.get("blocksize", 0),
             "replication": info.get("replication", 0),
         }
 
@@ -136,9 +143,18 @@ class PydoopFileSystem(HopsFileSystem):
         """HDFS rename: into `to_path` when it is a directory; an existing file is an error."""
         self.mv(from_path, to_path, overwrite=False)
 
-    def open_file(self, path: str, mode: str = "r", buff_size: int = 0,  # type: ignore[override]
-                  replication: int = 0, blocksize: int = 0, encoding: str | None = None,
-                  errors: str | None = None, *, flags: str | None = None) -> IO[Any]:
+    def open_file(
+        self,
+        path: str,
+        mode: str = "r",
+        buff_size: int = 0,  # type: ignore[override]
+        replication: int = 0,
+        blocksize: int = 0,
+        encoding: str | None = None,
+        errors: str | None = None,
+        *,
+        flags: str | None = None,
+    ) -> IO[Any]:
         """pydoop's open_file: mode 'r', 'w' or 'a' (first letter; 'rw' reads), text when the
         second letter is 't'; 0 for buff_size/replication/blocksize means the configured value.
 
@@ -148,8 +164,10 @@ class PydoopFileSystem(HopsFileSystem):
         if not path:
             raise ValueError("Empty path")
         if not mode or mode[0] not in "rwa":
-            raise ValueError(f"open_file mode {mode!r} is not supported: use 'r', 'w' or 'a', "
-                             "optionally followed by 't' (text)")
+            raise ValueError(
+                f"open_file mode {mode!r} is not supported: use 'r', 'w' or 'a', "
+                "optionally followed by 't' (text)"
+            )
         options: dict[str, Any] = {"block_size": buff_size} if buff_size > 0 else {}
         if mode[0] != "r":
             options.update({"replication": replication} if replication > 0 else {})
