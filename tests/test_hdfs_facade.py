@@ -478,6 +478,15 @@ def test_add_module(project: Project, tmp_path: Path, monkeypatch) -> None:
     with pytest.raises(ValueError, match=r"not a \.py or \.ipynb file"):
         hdfs.add_module("Resources")
     sys.modules.pop(name)
+    nbformat = pytest.importorskip("nbformat")  # the notebooks extra
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell("def twice(x):\n    return 2 * x")]
+    )
+    hdfs.dump(nbformat.writes(notebook), f"Resources/{name}_nb.ipynb")
+    converted = hdfs.add_module(f"Resources/{name}_nb.ipynb")
+    assert converted == str(tmp_path / "localized_deps" / f"{name}_nb.py")
+    assert sys.modules[f"{name}_nb"].twice(21) == 42
+    sys.modules.pop(f"{name}_nb")
 
 
 def test_tls_and_webhdfs_address(cluster, project: Project) -> None:
