@@ -49,6 +49,11 @@ def test_the_headline_line_and_its_write_twin(project: str) -> None:
     assert path.startswith("hdfs://")
     ADULT.to_csv(path, index=False)
     pd.testing.assert_frame_equal(pd.read_csv(path), ADULT)
+    for same in (
+        f"hdfs:///Projects/{project}/Resources/adult.csv",  # the configured cluster
+        f"viewfs:///Projects/{project}/Resources/adult.csv",
+    ):
+        pd.testing.assert_frame_equal(pd.read_csv(same), ADULT)
     info = hdfs.get_fs().info(f"/Projects/{project}/Resources/adult.csv")
     assert info["owner"] == f"{project}__alice"  # written as the project user, through us
     fs, stripped = fsspec.core.url_to_fs(path)
