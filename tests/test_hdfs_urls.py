@@ -43,6 +43,14 @@ def test_fsspec_resolves_hdfs_and_viewfs_to_hopsfilesystem() -> None:
         assert issubclass(fsspec.get_filesystem_class(scheme), HopsFileSystem)
 
 
+def test_hdfs_native_style_host_and_port(cluster, cluster_env, hdfs_dir: str) -> None:
+    host, port = cluster.namenode_uri.removeprefix("hdfs://").rsplit(":", 1)
+    fs = fsspec.filesystem("hdfs", host=host, port=int(port), skip_instance_cache=True)
+    assert isinstance(fs, HopsFileSystem) and fs.config.namenode_uri == cluster.namenode_uri
+    fs.pipe_file(f"{hdfs_dir}/hp.txt", b"host and port")
+    assert fs.cat_file(f"{hdfs_dir}/hp.txt") == b"host and port"
+
+
 def test_the_headline_line_and_its_write_twin(project: str) -> None:
     """`pd.read_csv(hdfs.project_path() + "Resources/adult.csv")`, on every backend."""
     path = hdfs.project_path() + "Resources/adult.csv"

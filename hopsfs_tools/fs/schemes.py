@@ -22,6 +22,15 @@ class HdfsUrlFileSystem(HopsFileSystem):
     """HopsFileSystem for hdfs:// URLs: a URL's host[:port] names the NameNode, as it does for
     pydoop and hdfs-native ("hdfs:///x" and viewfs:// URLs use the configured cluster)."""
 
+    def __init__(
+        self, *args: Any, host: str | None = None, port: int | None = None, **kwargs: Any
+    ) -> None:
+        """Also takes hdfs-native's / pyarrow's `host` and `port` (the NameNode) for code
+        written for fsspec's earlier "hdfs" classes."""
+        if host and host != "default" and "namenode" not in kwargs:
+            kwargs["namenode"] = f"hdfs://{host}" + (f":{port}" if port else "")
+        super().__init__(*args, **kwargs)
+
     @classmethod
     def _get_kwargs_from_urls(cls, path: str) -> dict[str, Any]:
         parts = urlsplit(path if isinstance(path, str) else "")
