@@ -80,6 +80,23 @@ def test_parquet_through_project_path(project: str) -> None:
     )
 
 
+def test_dask_and_polars(project: str) -> None:
+    """dask resolves hdfs:// URLs with fsspec; polars (2.x) reads them with its own object store,
+    which has no HDFS, so it is handed a file opened through fsspec."""
+    dd = pytest.importorskip("dask.dataframe")
+    pl = pytest.importorskip("polars")
+    root = hdfs.project_path()
+    dd.from_pandas(ADULT, npartitions=2).to_parquet(root + "DataSets/adult_dask")
+    back = dd.read_parquet(root + "DataSets/adult_dask").compute()
+    assert back.reset_index(drop=True).to_dict("list") == ADULT.to_dict("list")
+    ADULT.to_csv(root + "Resources/adult.csv", index=False)
+    assert dd.read_csv(root + "Resources/adult.csv").compute()["age"].tolist() == [39, 50, 38]
+    with fsspec.open(root + "Resources/adult.csv") as f:
+        assert pl.read_csv(f)["age"].to_list() == [39, 50, 38]
+    owner = hdfs.get_fs().info(f"/Projects/{project}/DataSets/adult_dask")["owner"]
+    assert owner == f"{project}__alice"
+
+
 def test_a_missing_file_is_our_clean_error(project: str) -> None:
     path = hdfs.project_path() + "Resources/missing.csv"
     with pytest.raises(FileNotFoundError) as error:
