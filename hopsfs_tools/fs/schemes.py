@@ -2,7 +2,7 @@
 
 hdfs-native registers its own `hdfs`/`viewfs` classes through fsspec entry points; fsspec
 prefers a class registered in its registry over any entry point, so once this runs (importing
-`hopsfs_tools` runs it) pandas, pyarrow's FSSpecHandler, dask and polars resolving these URLs
+`hopsfs_tools` runs it) pandas, pyarrow's FSSpecHandler and dask resolving these URLs
 get HopsFileSystem with `hopsfs://` semantics, whatever was imported first.
 """
 
