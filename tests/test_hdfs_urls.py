@@ -38,6 +38,18 @@ def project(request, cluster, cluster_env, monkeypatch) -> Iterator[str]:
     admin.close()
 
 
+def python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run `code` in a fresh interpreter with `env`."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 def test_fsspec_resolves_hdfs_and_viewfs_to_hopsfilesystem() -> None:
     for scheme in ("hdfs", "viewfs"):
         assert issubclass(fsspec.get_filesystem_class(scheme), HopsFileSystem)
@@ -129,14 +141,7 @@ assert pd.read_parquet(url)["x"].tolist() == [1]
 print("ok")
 """
     env = {**os.environ, **cluster.env(), "HADOOP_USER_NAME": cluster.state.user}
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = python(code, env)
     assert done.stdout.strip() == "ok", done.stderr[-2000:]
 
 
@@ -162,12 +167,5 @@ except ValueError as e:
         XDG_CACHE_HOME=str(tmp_path),
         HOPSFS_TOOLS_CACHE=str(tmp_path / "cache"),
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = python(code, env)
     assert done.stdout.startswith("ok No HDFS cluster configured"), done.stderr[-2000:]
