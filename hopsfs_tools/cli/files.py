@@ -270,9 +270,7 @@ def _file_path(fs: HopsFileSystem, path: str) -> str:
     return info["name"]
 
 
-@_command()
-@click.argument("path")
-@click.option(
+_COUNT = click.option(
     "-c",
     "count",
     type=click.IntRange(min=0),
@@ -280,6 +278,11 @@ def _file_path(fs: HopsFileSystem, path: str) -> str:
     show_default=True,
     help="Bytes to print.",
 )
+
+
+@_command()
+@click.argument("path")
+@_COUNT
 def head(fs: HopsFileSystem, path: str, count: int) -> None:
     """Print the first bytes of a file (1 KiB by default)."""
     data = fs.cat_file(_file_path(fs, path), 0, count)
@@ -288,14 +291,7 @@ def head(fs: HopsFileSystem, path: str, count: int) -> None:
 
 @_command()
 @click.argument("path")
-@click.option(
-    "-c",
-    "count",
-    type=click.IntRange(min=0),
-    default=KIB,
-    show_default=True,
-    help="Bytes to print.",
-)
+@_COUNT
 def tail(fs: HopsFileSystem, path: str, count: int) -> None:
     """Print the last bytes of a file (1 KiB by default)."""
     data = fs.cat_file(_file_path(fs, path), -count, None) if count else b""
