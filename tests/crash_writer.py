@@ -61,8 +61,9 @@ NativeBackend.open_write = _pausing_open_write  # type: ignore[method-assign]
 
 
 def _local_file(data: bytes) -> str:
-    fd, path = tempfile.mkstemp(prefix="crash-writer-")
-    with os.fdopen(fd, "wb") as f:
+    """A local file named "data" (copy_to_hdfs(file, dir, True) writes dir/data)."""
+    path = os.path.join(tempfile.mkdtemp(prefix="crash-writer-"), "data")
+    with open(path, "wb") as f:
         f.write(data)
     return path
 
@@ -132,9 +133,12 @@ WRITERS: dict[str, Callable[[HopsFileSystem, str], None]] = {
     "open": _open,
     "put": lambda fs, d: fs.put_file(_local_file(PAYLOAD), f"{d}/data"),
     "pipe": lambda fs, d: fs.pipe_file(f"{d}/data", PAYLOAD),
-    "copy_to_hdfs": lambda fs, d: hdfs.copy_to_hdfs(_local_file(PAYLOAD), f"{d}/data", True),
-    "copy_to_hdfs_tree": lambda fs, d: hdfs.copy_to_hdfs(_local_tree(), d, True),
-    "dump": lambda fs, d: hdfs.dump(PAYLOAD, f"{d}/data"),
+    # the hops facade: absolute paths outside /Projects as hdfs:// URLs, any project
+    "copy_to_hdfs": lambda fs, d: hdfs.copy_to_hdfs(_local_file(PAYLOAD), f"hdfs://{d}", True,
+                                                    project="crash"),
+    "copy_to_hdfs_tree": lambda fs, d: hdfs.copy_to_hdfs(_local_tree(), f"hdfs://{d}", True,
+                                                         project="crash"),
+    "dump": lambda fs, d: hdfs.dump(PAYLOAD, f"hdfs://{d}/data", project="crash"),
     "to_parquet": _to_parquet,
     "parquet_dataset": _parquet_dataset,
     "tfrecord_writer": _tfrecord_writer,

@@ -181,8 +181,9 @@ def test_readers_skip_leftovers(killed, fs, cluster_env, monkeypatch):
     frame = pd.read_parquet(f"hopsfs://{killed}/to_parquet-overwrite/data.parquet")
     assert frame["x"].tolist() == [-1, -2, -3]
     # the Hopsworks-style facade and the CLI list what fs.ls lists
-    assert not [p for p in hdfs.ls(killed, recursive=True) if is_leftover(p)]
-    assert not [p for p in hdfs.glob(f"{killed}/*/*") if is_leftover(p)]
+    listed = hdfs.ls(f"hdfs://{killed}", recursive=True, project="crash")
+    assert listed and not [p for p in listed if is_leftover(p)]
+    assert not [p for p in hdfs.glob(f"hdfs://{killed}/*/*", project="crash") if is_leftover(p)]
     listing = CliRunner().invoke(main, ["ls", "-R", f"{killed}/open-overwrite"])
     assert listing.exit_code == 0 and listing.stdout.split() == [f"{killed}/open-overwrite/data"]
 

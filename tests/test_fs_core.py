@@ -609,7 +609,8 @@ import os, subprocess, sys
 import fsspec
 import hopsfs_tools.fs  # installs the at-fork hook
 host, port = sys.argv[1], int(sys.argv[2])
-h = fsspec.filesystem("hdfs", host=host, port=port)  # hdfs-native's own fsspec class
+from hdfs_native.fsspec import HdfsFileSystem  # hdfs-native's own fsspec class ("hdfs" is ours)
+h = HdfsFileSystem(host=host, port=port)
 h.pipe_file(sys.argv[3], os.urandom(3 << 20))
 assert len(h.cat_file(sys.argv[3])) == 3 << 20
 del h  # now only fsspec's instance cache holds the client, as after pd.read_csv("hdfs://...")

@@ -1,11 +1,13 @@
 """Every notebook in notebooks/ runs top to bottom against the session cluster (nbclient).
 
-Each notebook gets a project of its own, created through hopsfs_tools.projects by the HDFS
+Each notebook gets a project of its own, created through hopsfs_tools.hopsworks.admin by the HDFS
 superuser, and runs in a fresh kernel of this interpreter acting as the project's user
 (HADOOP_USER_NAME=P__nb), as in a person's Jupyter. A failing cell (the notebooks assert what
 they show) fails the test with that cell's source and traceback. The executed notebooks, with
 their outputs and plots, are saved under the test's tmp directory, or under
-$HOPSFS_NOTEBOOK_OUT (e.g. build/notebooks) when it is set.
+$HOPSFS_NOTEBOOK_OUT (e.g. build/notebooks) when it is set. The kernels have opted into the
+`hops` package (hopsfs_tools.compat.install_hops() in an IPython startup file, as README says),
+so notebooks written for Hopsworks (`from hops import hdfs`) run unchanged.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from hopsfs_tools import HopsFileSystem, projects
+from hopsfs_tools import HopsFileSystem
 from hopsfs_tools.cluster import LocalCluster
+from hopsfs_tools.hopsworks.admin import create_project
 
 try:  # the [notebooks] extra
     import nbclient
@@ -57,7 +60,8 @@ def _plots(notebook: nbformat.NotebookNode) -> int:
     """The number of PNG images among the notebook's outputs."""
     return sum(
         "image/png" in output.get("data", {})
-        for cell in notebook.cells if cell.cell_type == "code"
+        for cell in notebook.cells
+        if cell.cell_type == "code"
         for output in cell.outputs
     )
 
@@ -76,9 +80,11 @@ def test_notebook_is_committed_clean(path: Path) -> None:
     for number, cell in enumerate(notebook.cells, 1):
         if cell.cell_type == "code":
             assert not cell.outputs and cell.execution_count is None, (
-                f"cell {number} of {path.name} has outputs: clear them before committing")
+                f"cell {number} of {path.name} has outputs: clear them before committing"
+            )
     assert any(re.search(r"^\s*assert\b", source, re.MULTILINE) for source in _code(notebook)), (
-        f"{path.name} asserts nothing, so a broken notebook would pass")
+        f"{path.name} asserts nothing, so a broken notebook would pass"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -95,19 +101,34 @@ def kernel_spec(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     }
     (spec_dir / "kernel.json").write_text(json.dumps(spec))
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("JUPYTER_PATH", os.pathsep.join(
-            [str(data_dir), *filter(None, [os.environ.get("JUPYTER_PATH")])]))
+        patch.setenv(
+            "JUPYTER_PATH",
+            os.pathsep.join([str(data_dir), *filter(None, [os.environ.get("JUPYTER_PATH")])]),
+        )
         yield KERNEL
 
 
+@pytest.fixture(scope="session")
+def ipython_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An IPYTHONDIR whose startup file opts into the `hops` package, as a user would."""
+    directory = tmp_path_factory.mktemp("ipython")
+    startup = directory / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    (startup / "00-hops.py").write_text(
+        "from hopsfs_tools.compat import install_hops\ninstall_hops()\n"
+    )
+    return directory
+
+
 @pytest.fixture
-def project(request: pytest.FixtureRequest, cluster: LocalCluster,
-            cluster_env: dict[str, str]) -> Iterator[str]:
+def project(
+    request: pytest.FixtureRequest, cluster: LocalCluster, cluster_env: dict[str, str]
+) -> Iterator[str]:
     """A fresh project (deleted afterwards) for one notebook; its member user is MEMBER."""
     stem = re.sub(r"[^a-z0-9]", "", request.node.callspec.id.lower())[:16]
     name = f"nb{stem}{uuid.uuid4().hex[:6]}"
     admin = HopsFileSystem(backend="webhdfs", user=cluster.state.user)  # no per-process user
-    projects.create_project(name, MEMBER, fs=admin)
+    create_project(name, MEMBER, fs=admin)
     yield name
     admin.rm(f"/Projects/{name}", recursive=True)
 
@@ -123,18 +144,35 @@ def out_dir(tmp_path: Path) -> Path:
 @pytest.mark.slow
 @pytest.mark.timeout(NOTEBOOK_TIMEOUT)
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs(path: Path, project: str, kernel_spec: str, cluster_env: dict[str, str],
-                       out_dir: Path, tmp_path: Path) -> None:
+def test_notebook_runs(
+    path: Path,
+    project: str,
+    kernel_spec: str,
+    cluster_env: dict[str, str],
+    out_dir: Path,
+    tmp_path: Path,
+    ipython_dir: Path,
+) -> None:
     """Every cell runs without error in the notebook's own project; one that plots shows a plot."""
     notebook = nbformat.read(path, as_version=4)
     workdir = tmp_path / "cwd"  # the kernel's working directory (local logs, caches)
     workdir.mkdir()
-    env = {**os.environ, **cluster_env, "HADOOP_USER_NAME": f"{project}__{MEMBER}",
-           "MPLBACKEND": INLINE, "HOPSFS_CACHE_DIR": str(tmp_path / "cache")}
+    env = {
+        **os.environ,
+        **cluster_env,
+        "HADOOP_USER_NAME": f"{project}__{MEMBER}",
+        "MPLBACKEND": INLINE,
+        "HOPSFS_CACHE_DIR": str(tmp_path / "cache"),
+        "IPYTHONDIR": str(ipython_dir),
+    }
     for key in ("HOPSFS_PROJECT", "HOPSWORKS_PROJECT_NAME"):  # the project comes from the user
         env.pop(key, None)
-    client = nbclient.NotebookClient(notebook, kernel_name=kernel_spec, timeout=CELL_TIMEOUT,
-                                     resources={"metadata": {"path": str(workdir)}})
+    client = nbclient.NotebookClient(
+        notebook,
+        kernel_name=kernel_spec,
+        timeout=CELL_TIMEOUT,
+        resources={"metadata": {"path": str(workdir)}},
+    )
     failure = None
     errors = nbclient.exceptions
     try:
@@ -144,7 +182,8 @@ def test_notebook_runs(path: Path, project: str, kernel_spec: str, cluster_env: 
     finally:
         nbformat.write(notebook, out_dir / path.name)
     if failure:
-        pytest.fail(f"{path.name} failed (executed copy: {out_dir / path.name}):\n{failure}",
-                    pytrace=False)
+        pytest.fail(
+            f"{path.name} failed (executed copy: {out_dir / path.name}):\n{failure}", pytrace=False
+        )
     if any(re.search(r"\bmatplotlib\b", source) for source in _code(notebook)):
         assert _plots(notebook), f"{path.name} uses matplotlib but showed no plot"

@@ -14,7 +14,7 @@ from pyarrow.fs import FileType, FSSpecHandler, PyFileSystem
 
 from hopsfs_tools.config import BACKENDS
 from hopsfs_tools.fs import HopsFileSystem
-from hopsfs_tools.project import Project
+from hopsfs_tools.hopsworks.project import Project
 
 
 @pytest.fixture

@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 from hdfs_native import Client
 
-from hopsfs_tools import projects
 from hopsfs_tools.cluster import LocalCluster
 from hopsfs_tools.config import write_site_xml
 from hopsfs_tools.fs.core import HopsFileSystem
+from hopsfs_tools.hopsworks import admin as project_admin
 
 BACKENDS = ("native", "webhdfs", "arrow")
 
@@ -32,6 +32,7 @@ BACKENDS = ("native", "webhdfs", "arrow")
 _ACT = r"""
 import json, sys
 from hopsfs_tools.fs.core import HopsFileSystem
+from hopsfs_tools.hopsworks import hints
 
 fs = HopsFileSystem(backend=sys.argv[1], skip_instance_cache=True)
 
@@ -53,20 +54,28 @@ for op, *args in json.loads(sys.argv[2]):
     try:
         results.append({"ok": OPS[op](*args)})
     except OSError as e:
-        results.append({"error": type(e).__name__, "errno": e.errno, "message": str(e)})
+        results.append({"error": type(e).__name__, "errno": e.errno, "message": str(e),
+                        "explained": str(hints.explain(e, fs.project))})
 fs.close()
 print(json.dumps(results))
 """
 
 
-def act(cluster: LocalCluster, user: str, backend: str, *ops: tuple[str, ...]
-        ) -> list[dict[str, Any]]:
+def act(
+    cluster: LocalCluster, user: str, backend: str, *ops: tuple[str, ...]
+) -> list[dict[str, Any]]:
     """Run file operations as HDFS user `user` through `backend` in a new process."""
     env = {**os.environ, **cluster.env(), "HADOOP_USER_NAME": user}
     for key in ("HOPSFS_PROJECT", "HOPSWORKS_PROJECT_NAME", "HOPSFS_BACKEND"):
         env.pop(key, None)
-    done = subprocess.run([sys.executable, "-c", _ACT, backend, json.dumps(ops)], env=env,
-                          capture_output=True, text=True, timeout=180, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", _ACT, backend, json.dumps(ops)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     results: list[dict[str, Any]] = json.loads(done.stdout.strip().splitlines()[-1])
     return results
@@ -79,13 +88,15 @@ def ok(result: dict[str, Any]) -> Any:
 
 
 def assert_denied(result: dict[str, Any], user: str, project: str) -> None:
-    """A PermissionError naming the user, the project's path and how to get access."""
+    """A PermissionError naming the user and the project's path; the hint the facade and the
+    CLI attach (hints.explain) says how to get access, the filesystem's own names no command."""
     assert result.get("error") == "PermissionError", result
-    message = result["message"]
+    message, explained = result["message"], result["explained"]
     assert f"user={user}" in message and f"/Projects/{project}" in message, message
+    assert "hopsfs-tools" not in message, message
     theirs = user.split("__")[0]
-    assert f"`hopsfs-tools project share {project} DATASET --with {theirs}`" in message, message
-    assert f"`hopsfs-tools project add-member {project} {user.split('__')[1]}`" in message
+    assert f"`hopsfs-tools project share {project} DATASET --with {theirs}`" in explained
+    assert f"`hopsfs-tools project add-member {project} {user.split('__')[1]}`" in explained
 
 
 @dataclass(frozen=True)
@@ -101,7 +112,7 @@ class Projects:
 
 @pytest.fixture
 def fs(cluster_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[HopsFileSystem]:
-    """A filesystem acting as the HDFS superuser (the administrator running projects.*)."""
+    """A filesystem acting as the HDFS superuser (the administrator running project_admin.*)."""
     for key in ("HADOOP_USER_NAME", "HOPSFS_PROJECT", "HOPSWORKS_PROJECT_NAME", "HOPSFS_BACKEND"):
         monkeypatch.delenv(key, raising=False)
     admin = HopsFileSystem(skip_instance_cache=True)
@@ -114,9 +125,9 @@ def two(fs: HopsFileSystem, superuser_client: Client) -> Iterator[Projects]:
     """Projects a and b with some data in a (created as the superuser); deleted afterwards."""
     tag = uuid.uuid4().hex[:6]
     p = Projects(f"a{tag}", f"b{tag}")
-    projects.create_project(p.a, "alice", fs)
-    projects.add_member(p.a, "amy", fs)
-    projects.create_project(p.b, "bob", fs)
+    project_admin.create_project(p.a, "alice", fs)
+    project_admin.add_member(p.a, "amy", fs)
+    project_admin.create_project(p.b, "bob", fs)
     fs.pipe_file(p.path("Resources/data.csv"), b"x,y\n1,2\n")
     fs.pipe_file(p.path("Resources/sub/deep.txt"), b"deep")
     fs.pipe_file(p.path("Models/model.bin"), b"weights")
@@ -127,11 +138,14 @@ def two(fs: HopsFileSystem, superuser_client: Client) -> Iterator[Projects]:
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_other_projects_users_are_kept_out(cluster: LocalCluster, fs: HopsFileSystem, two: Projects,
-                                           backend: str) -> None:
+def test_other_projects_users_are_kept_out(
+    cluster: LocalCluster, fs: HopsFileSystem, two: Projects, backend: str
+) -> None:
     bob = f"{two.b}__bob"
     results = act(
-        cluster, bob, backend,
+        cluster,
+        bob,
+        backend,
         ("read", two.path("Resources/data.csv")),
         ("list", f"/Projects/{two.a}"),
         ("list", two.path("Resources")),
@@ -146,12 +160,16 @@ def test_other_projects_users_are_kept_out(cluster: LocalCluster, fs: HopsFileSy
         assert_denied(result, bob, two.a)
     assert ok(results[-1]) == "bob's"
     assert fs.cat_file(two.path("Resources/data.csv")) == b"x,y\n1,2\n"  # nothing changed
-    assert fs.ls(two.path("Resources"), detail=False) == [two.path("Resources/data.csv"),
-                                                          two.path("Resources/sub")]
+    assert fs.ls(two.path("Resources"), detail=False) == [
+        two.path("Resources/README.md"),
+        two.path("Resources/data.csv"),
+        two.path("Resources/sub"),
+    ]
 
 
-def test_group_entries_reach_no_project_user(cluster: LocalCluster, fs: HopsFileSystem,
-                                             two: Projects) -> None:
+def test_group_entries_reach_no_project_user(
+    cluster: LocalCluster, fs: HopsFileSystem, two: Projects
+) -> None:
     """Why sharing uses named-user entries: the namenode's (shell-based) group mapping knows no
     `b__bob`, so a `group:b` entry does not let him in."""
     fs.modify_acl_entries(f"/Projects/{two.a}", [f"group:{two.b}:r-x"])
@@ -161,16 +179,21 @@ def test_group_entries_reach_no_project_user(cluster: LocalCluster, fs: HopsFile
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_read_only_share(cluster: LocalCluster, fs: HopsFileSystem, two: Projects,
-                         backend: str) -> None:
-    share = projects.share_dataset(two.a, "Resources", two.b, fs=fs)
+def test_read_only_share(
+    cluster: LocalCluster, fs: HopsFileSystem, two: Projects, backend: str
+) -> None:
+    share = project_admin.share_dataset(two.a, "Resources", two.b, fs=fs)
     bob, alice = f"{two.b}__bob", f"{two.a}__alice"
-    assert share == projects.Share(two.a, "Resources", two.path("Resources"), two.b, True, (bob,))
+    assert share == project_admin.Share(
+        two.a, "Resources", two.path("Resources"), two.b, True, (bob,)
+    )
     # alice adds a file after sharing: it inherits the share (default ACL entries)
     ok(act(cluster, alice, "native", ("write", two.path("Resources/sub/later.txt")))[0])
 
     results = act(
-        cluster, bob, backend,
+        cluster,
+        bob,
+        backend,
         ("read", two.path("Resources/data.csv")),
         ("list", two.path("Resources")),
         ("read", two.path("Resources/sub/later.txt")),
@@ -184,37 +207,50 @@ def test_read_only_share(cluster: LocalCluster, fs: HopsFileSystem, two: Project
         ("read", two.path("Models/model.bin")),  # another dataset stays closed
     )
     assert ok(results[0]) == "x,y\n1,2\n"
-    assert ok(results[1]) == [two.path("Resources/data.csv"), two.path("Resources/sub")]
+    assert ok(results[1]) == [
+        two.path("Resources/README.md"),
+        two.path("Resources/data.csv"),
+        two.path("Resources/sub"),
+    ]
     assert ok(results[2]) == f"written by {alice}"
     for result in results[3:]:
         assert_denied(result, bob, two.a)
     assert fs.cat_file(two.path("Resources/data.csv")) == b"x,y\n1,2\n"
-    assert projects.project_info(two.a, fs).members == (alice, f"{two.a}__amy")
+    assert project_admin.project_info(two.a, fs).members == (alice, f"{two.a}__amy")
 
-    unshared = projects.unshare_dataset(two.a, "Resources", two.b, fs=fs)
+    unshared = project_admin.unshare_dataset(two.a, "Resources", two.b, fs=fs)
     assert unshared == share
-    after = act(cluster, bob, backend, ("read", two.path("Resources/data.csv")),
-                ("read", two.path("Resources/sub/later.txt")))
+    after = act(
+        cluster,
+        bob,
+        backend,
+        ("read", two.path("Resources/data.csv")),
+        ("read", two.path("Resources/sub/later.txt")),
+    )
     for result in after:
         assert_denied(result, bob, two.a)
     for path in (f"/Projects/{two.a}", two.path("Resources"), two.path("Resources/sub/later.txt")):
         assert not any(bob in entry for entry in fs.acl_entries(path)), path
-    assert projects.shared_with(two.b, fs) == []
+    assert project_admin.shared_with(two.b, fs) == []
 
 
-def test_read_write_share_and_members_added_later(cluster: LocalCluster, fs: HopsFileSystem,
-                                                  two: Projects) -> None:
-    projects.share_dataset(two.a, "Resources", two.b, fs=fs)
-    projects.share_dataset(two.a, "Models", two.b, read_only=False, fs=fs)
-    own = 1 + len(projects.DATASETS) + 1  # b's root, datasets and mine.txt
-    assert projects.add_member(two.b, "ben", fs) == own + 4 + 2  # + a's Resources and Models trees
+def test_read_write_share_and_members_added_later(
+    cluster: LocalCluster, fs: HopsFileSystem, two: Projects
+) -> None:
+    project_admin.share_dataset(two.a, "Resources", two.b, fs=fs)
+    project_admin.share_dataset(two.a, "Models", two.b, read_only=False, fs=fs)
+    own = 1 + 2 * len(project_admin.DATASETS) + 1  # b's root, datasets, their READMEs, mine.txt
+    # + a's Resources and Models trees (with their READMEs)
+    assert project_admin.add_member(two.b, "ben", fs) == own + 5 + 3
     ben, alice = f"{two.b}__ben", f"{two.a}__alice"
-    assert [(s.dataset, s.read_only, s.users) for s in projects.shared_with(two.b, fs)] == [
+    assert [(s.dataset, s.read_only, s.users) for s in project_admin.shared_with(two.b, fs)] == [
         ("Models", False, (f"{two.b}__ben", f"{two.b}__bob")),
         ("Resources", True, (f"{two.b}__ben", f"{two.b}__bob")),
     ]
     results = act(
-        cluster, ben, "native",
+        cluster,
+        ben,
+        "native",
         ("read", two.path("Resources/sub/deep.txt")),
         ("write", two.path("Resources/ben.txt")),
         ("write", two.path("Models/ben.bin")),
@@ -227,36 +263,43 @@ def test_read_write_share_and_members_added_later(cluster: LocalCluster, fs: Hop
         ok(result)
     assert fs.cat_file(two.path("Models/model.bin")) == b"weights+appended"
     # what ben wrote into a's dataset stays a's: alice can rewrite and delete it
-    results = act(cluster, alice, "native", ("read", two.path("Models/ben.bin")),
-                  ("write", two.path("Models/ben.bin")), ("delete", two.path("Models/runs")))
+    results = act(
+        cluster,
+        alice,
+        "native",
+        ("read", two.path("Models/ben.bin")),
+        ("write", two.path("Models/ben.bin")),
+        ("delete", two.path("Models/runs")),
+    )
     assert ok(results[0]) == f"written by {ben}"
     for result in results[1:]:
         ok(result)
 
     # unsharing one dataset keeps the way through the project root for the other
-    projects.unshare_dataset(two.a, "Models", two.b, fs=fs)
+    project_admin.unshare_dataset(two.a, "Models", two.b, fs=fs)
     assert any(ben in e for e in fs.acl_entries(f"/Projects/{two.a}"))
     assert ok(act(cluster, ben, "webhdfs", ("read", two.path("Resources/data.csv")))[0])
-    projects.unshare_dataset(two.a, "Resources", two.b, fs=fs)
+    project_admin.unshare_dataset(two.a, "Resources", two.b, fs=fs)
     assert not any(two.b in e for e in fs.acl_entries(f"/Projects/{two.a}"))
 
 
 def test_share_refuses_what_is_not_a_dataset(fs: HopsFileSystem, two: Projects) -> None:
     with pytest.raises(ValueError, match="datasets are the directories directly in"):
-        projects.share_dataset(two.a, "Resources/sub", two.b, fs=fs)
+        project_admin.share_dataset(two.a, "Resources/sub", two.b, fs=fs)
     with pytest.raises(FileNotFoundError, match=f"project {two.a} has no dataset Nope"):
-        projects.share_dataset(two.a, "Nope", two.b, fs=fs)
+        project_admin.share_dataset(two.a, "Nope", two.b, fs=fs)
     with pytest.raises(FileNotFoundError, match=f"no project {two.b}x"):
-        projects.share_dataset(two.a, "Resources", f"{two.b}x", fs=fs)
+        project_admin.share_dataset(two.a, "Resources", f"{two.b}x", fs=fs)
     with pytest.raises(ValueError, match="its members can already use it"):
-        projects.share_dataset(two.a, "Resources", two.a, fs=fs)
+        project_admin.share_dataset(two.a, "Resources", two.a, fs=fs)
     with pytest.raises(ValueError, match=f"is not shared with project {two.b}"):
-        projects.unshare_dataset(two.a, "Resources", two.b, fs=fs)
+        project_admin.unshare_dataset(two.a, "Resources", two.b, fs=fs)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_members_write_each_others_files(cluster: LocalCluster, fs: HopsFileSystem, two: Projects,
-                                         backend: str) -> None:
+def test_members_write_each_others_files(
+    cluster: LocalCluster, fs: HopsFileSystem, two: Projects, backend: str
+) -> None:
     """As on Hopsworks, members of one project work in each other's directories: what one
     creates gets the project's default ACL with a mask that lets the others write (dirs 0770,
     files 0660), not the umask's 0755/0644."""
@@ -266,10 +309,14 @@ def test_members_write_each_others_files(cluster: LocalCluster, fs: HopsFileSyst
         ok(result)
     assert fs.info(shared)["permission"] == 0o770
     assert fs.info(f"{shared}/a.txt")["permission"] == 0o660
-    assert (fs.info(f"{shared}/a.txt")["owner"], fs.info(f"{shared}/a.txt")["group"]) == (alice,
-                                                                                          two.a)
+    assert (fs.info(f"{shared}/a.txt")["owner"], fs.info(f"{shared}/a.txt")["group"]) == (
+        alice,
+        two.a,
+    )
     results = act(
-        cluster, amy, backend,
+        cluster,
+        amy,
+        backend,
         ("append", f"{shared}/a.txt"),
         ("read", f"{shared}/a.txt"),
         ("write", f"{shared}/b.txt"),
@@ -284,14 +331,17 @@ def test_members_write_each_others_files(cluster: LocalCluster, fs: HopsFileSyst
 
 
 @pytest.mark.parametrize("backend", ["native", "webhdfs"])
-def test_umask_applies_without_default_acl(cluster: LocalCluster, hdfs_dir: str, tmp_path: Path,
-                                           fs: HopsFileSystem, backend: str) -> None:
+def test_umask_applies_without_default_acl(
+    cluster: LocalCluster, hdfs_dir: str, tmp_path: Path, fs: HopsFileSystem, backend: str
+) -> None:
     """Outside ACL'd directories new files get 0666/0777 minus fs.permissions.umask-mode."""
     conf = tmp_path / "conf"
     conf.mkdir()
     (conf / "hdfs-site.xml").write_bytes((cluster.conf_dir / "hdfs-site.xml").read_bytes())
-    write_site_xml(conf / "core-site.xml", {"fs.defaultFS": cluster.namenode_uri,
-                                            "fs.permissions.umask-mode": "027"})
+    write_site_xml(
+        conf / "core-site.xml",
+        {"fs.defaultFS": cluster.namenode_uri, "fs.permissions.umask-mode": "027"},
+    )
     client = HopsFileSystem(backend=backend, conf_dir=str(conf), skip_instance_cache=True)
     try:
         assert client.config.umask == 0o027
@@ -311,8 +361,9 @@ def test_acl_entries_added_and_removed_through_every_backend(
     """share/unshare rest on modify_acl_entries / remove_acl_entries: both work on each backend."""
     admin = HopsFileSystem(backend=backend, skip_instance_cache=True)
     try:
-        admin.modify_acl_entries(hdfs_dir, ["user:x__one:r-x", "user:x__two:rwx",
-                                            "default:user:x__one:r-x"])
+        admin.modify_acl_entries(
+            hdfs_dir, ["user:x__one:r-x", "user:x__two:rwx", "default:user:x__one:r-x"]
+        )
         assert {"user:x__one:r-x", "user:x__two:rwx"} <= set(admin.acl_entries(hdfs_dir))
         admin.remove_acl_entries(hdfs_dir, ["user:x__one", "default:user:x__one"])
         assert not any("x__one" in e for e in admin.acl_entries(hdfs_dir))

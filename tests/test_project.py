@@ -7,7 +7,7 @@ from pathlib import PurePosixPath
 
 import pytest
 
-from hopsfs_tools.project import Project, current_project, resolve, split_user
+from hopsfs_tools.hopsworks.project import Project, current_project, resolve, split_user
 
 
 @pytest.fixture(autouse=True)
@@ -23,28 +23,31 @@ def test_root() -> None:
     assert PROJECT.root == "/Projects/demo"
 
 
-@pytest.mark.parametrize(("path", "expected"), [
-    ("", "/Projects/demo"),
-    (".", "/Projects/demo"),
-    ("Resources/x.csv", "/Projects/demo/Resources/x.csv"),
-    ("Resources//sub/./x.csv/", "/Projects/demo/Resources/sub/x.csv"),
-    ("Resources/../Logs", "/Projects/demo/Logs"),
-    ("../other/Resources", "/Projects/other/Resources"),
-    ("../../../../etc", "/etc"),  # never above "/"
-    ("/abs/path", "/abs/path"),
-    ("/", "/"),
-    ("//double//slash", "/double/slash"),
-    ("/../../x", "/x"),
-    ("hdfs://10.0.2.15:8020/Projects/demo/Models/", "/Projects/demo/Models"),
-    ("hdfs://mycluster/a/b", "/a/b"),
-    ("hdfs://host:8020", "/"),
-    ("hopsfs://Resources/x", "/Projects/demo/Resources/x"),
-    ("hopsfs://", "/Projects/demo"),
-    ("hopsfs:///abs/x", "/abs/x"),
-    ("hopsfs:////abs/../x", "/x"),
-    (PurePosixPath("Resources/p"), "/Projects/demo/Resources/p"),
-    (b"Resources/b", "/Projects/demo/Resources/b"),
-])
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("", "/Projects/demo"),
+        (".", "/Projects/demo"),
+        ("Resources/x.csv", "/Projects/demo/Resources/x.csv"),
+        ("Resources//sub/./x.csv/", "/Projects/demo/Resources/sub/x.csv"),
+        ("Resources/../Logs", "/Projects/demo/Logs"),
+        ("../other/Resources", "/Projects/other/Resources"),
+        ("../../../../etc", "/etc"),  # never above "/"
+        ("/abs/path", "/abs/path"),
+        ("/", "/"),
+        ("//double//slash", "/double/slash"),
+        ("/../../x", "/x"),
+        ("hdfs://10.0.2.15:8020/Projects/demo/Models/", "/Projects/demo/Models"),
+        ("hdfs://mycluster/a/b", "/a/b"),
+        ("hdfs://host:8020", "/"),
+        ("hopsfs://Resources/x", "/Projects/demo/Resources/x"),
+        ("hopsfs://", "/Projects/demo"),
+        ("hopsfs:///abs/x", "/abs/x"),
+        ("hopsfs:////abs/../x", "/x"),
+        (PurePosixPath("Resources/p"), "/Projects/demo/Resources/p"),
+        (b"Resources/b", "/Projects/demo/Resources/b"),
+    ],
+)
 def test_resolve(path, expected: str) -> None:
     assert PROJECT.resolve(path) == expected
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
+from hopsfs_tools.cli.base import FsCommand, human_size, one_line
 from hopsfs_tools.cli.cluster import DIR_OPTION, dir_arg
-from hopsfs_tools.cli.files import FsCommand, human_size, one_line
 from hopsfs_tools.cluster import ClusterError
 from hopsfs_tools.demo import PARQUET_PATH, PROJECT, TFRECORD_SHARDS, DemoResult, Step, run_demo
 

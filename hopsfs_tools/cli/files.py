@@ -8,100 +8,25 @@ usage errors exit 2 (click's default).
 from __future__ import annotations
 
 import errno
-import functools
-import os
 import posixpath
 import stat as stat_module
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 import click
 from fsspec.callbacks import Callback
 from tqdm import tqdm
 
-from hopsfs_tools.config import BACKENDS
+from hopsfs_tools import transfer
+from hopsfs_tools.cli.base import FsCommand, fs_options, human_size
 from hopsfs_tools.fs.core import HopsFileSystem
+from hopsfs_tools.hopsworks import hints
 
 KIB = 1024
 PROGRESS_MIN_BYTES = 2**20  # transfers smaller than this show no progress bar
-_USER_ERRORS = (OSError, ValueError, NotImplementedError)  # OSError covers Connection/FileNotFound/...
-
-
-def one_line(exc: BaseException) -> str:
-    """The one-line message of a user error, naming its path."""
-    if isinstance(exc, OSError) and exc.strerror:
-        text, path = exc.strerror, str(exc.filename or "")
-        if path and exc.errno and text.startswith(f"{path} ("):  # the detail is only the path
-            text = f"{path}: {os.strerror(exc.errno)}{text[len(path):]}"
-        message = text if not path or path in text else f"{path}: {text}"
-    else:
-        message = str(exc) or type(exc).__name__
-    return message.strip().splitlines()[0]
-
-
-class FsCommand(click.Command):
-    """A command whose user errors (missing path, permission denied, exists, ...) print one
-    line and exit 1 instead of a traceback: the one place errors map to the CLI."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except _USER_ERRORS as e:
-            if isinstance(e, OSError) and e.errno == errno.EPIPE:
-                raise  # click's main() handles a closed stdout (`... | head`)
-            raise click.ClickException(one_line(e)) from None
-
-
-class FsGroup(click.Group):
-    """A group whose subcommands are FsCommands."""
-
-    command_class = FsCommand
-
-
-def fs_options(*, project: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Add the connection options to a command and pass it a HopsFileSystem as `fs`.
-
-    `project=False` leaves out --project/--user (the HDFS user is then $HADOOP_USER_NAME or the
-    login name).
-    """
-
-    keys = ("backend", "namenode", "project", "user") if project else ("backend", "namenode")
-
-    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(func)
-        def wrapper(**kwargs: Any) -> Any:
-            options = {k: kwargs.pop(k) for k in keys}
-            fs = HopsFileSystem(**options, skip_instance_cache=True)
-            click.get_current_context().call_on_close(fs.close)
-            return func(fs, **kwargs)
-
-        decorators = [
-            click.option("--backend", type=click.Choice(BACKENDS), default=None,
-                         help="Client library (default: $HOPSFS_BACKEND, else native)."),
-            click.option("--namenode", metavar="URI", default=None,
-                         help="hdfs://host:port (default: $HOPSFS_NAMENODE_URI / HADOOP_CONF_DIR)."),
-        ]
-        if project:
-            decorators += [
-                click.option("--project", metavar="P", default=None,
-                             help="Relative paths resolve under /Projects/P (default: "
-                                  "$HOPSFS_PROJECT, or P of HADOOP_USER_NAME=P__u)."),
-                click.option("--user", metavar="USER", default=None,
-                             help="Act as this HDFS user, e.g. P__alice (default: "
-                                  "$HADOOP_USER_NAME, else the login name)."),
-            ]
-        own = getattr(func, "__click_params__", [])
-        wrapper.__click_params__ = []  # type: ignore[attr-defined]
-        for decorator in reversed(decorators):  # listed after the command's own options
-            wrapper = decorator(wrapper)
-        wrapper.__click_params__ += own  # type: ignore[attr-defined]
-        return wrapper
-
-    return decorate
 
 
 def _command(name: str | None = None, human: bool = False) -> Callable[..., click.Command]:
@@ -115,16 +40,6 @@ def _command(name: str | None = None, human: bool = False) -> Callable[..., clic
 
 
 # -- formatting ----------------------------------------------------------------------------------
-
-
-def human_size(size: int) -> str:
-    """1536 -> "1.5 K", as `hdfs dfs -h` prints sizes."""
-    value = float(size)
-    for unit in ("", " K", " M", " G", " T", " P"):
-        if value < 1024 or unit == " P":
-            return f"{int(value)}{unit}" if not unit else f"{value:.1f}{unit}"
-        value /= 1024
-    raise AssertionError("unreachable")
 
 
 def _size(size: int, human: bool) -> str:
@@ -165,141 +80,7 @@ def _long_rows(infos: list[dict[str, Any]], human: bool) -> list[str]:
     ]
 
 
-# -- copy planning (put, get, cp share it) -------------------------------------------------------
-
-
-class _Side(Protocol):
-    """One end of a copy: the local disk or the cluster."""
-
-    def kind(self, path: str) -> str | None:
-        """"file", "directory" or None when missing."""
-
-    def tree(self, path: str) -> dict[str, tuple[bool, int]]:
-        """{relative path ("" = path itself): (is_dir, size)} of path and everything below."""
-
-    def join(self, base: str, rel: str) -> str:
-        """`base` (resolved) with `rel` appended."""
-
-    def basename(self, path: str) -> str: ...
-
-    def parent(self, path: str) -> str: ...
-
-    def makedirs(self, path: str) -> None: ...
-
-
-class _Local:
-    def kind(self, path: str) -> str | None:
-        return "directory" if os.path.isdir(path) else "file" if os.path.exists(path) else None
-
-    def tree(self, path: str) -> dict[str, tuple[bool, int]]:
-        if not os.path.isdir(path):
-            return {"": (False, os.path.getsize(path))}
-        out = {"": (True, 0)}
-        for top, dirs, files in os.walk(path):
-            rel = os.path.relpath(top, path)
-            for d in dirs:
-                out[os.path.normpath(os.path.join(rel, d))] = (True, 0)
-            for f in files:
-                out[os.path.normpath(os.path.join(rel, f))] = (
-                    False, os.path.getsize(os.path.join(top, f)))
-        return out
-
-    def join(self, base: str, rel: str) -> str:
-        return os.path.join(base, rel) if rel else base
-
-    def basename(self, path: str) -> str:
-        return os.path.basename(os.path.normpath(path))
-
-    def parent(self, path: str) -> str:
-        return os.path.dirname(os.path.abspath(path))
-
-    def makedirs(self, path: str) -> None:
-        os.makedirs(path, exist_ok=True)
-
-
-@dataclass
-class _Remote:
-    fs: HopsFileSystem
-
-    def kind(self, path: str) -> str | None:
-        try:
-            return self.fs.info(path)["type"]
-        except FileNotFoundError:
-            return None
-
-    def tree(self, path: str) -> dict[str, tuple[bool, int]]:
-        info = self.fs.info(path)  # FileNotFoundError when missing (find() would say nothing)
-        root = info["name"]
-        if info["type"] != "directory":
-            return {"": (False, info["size"])}
-        found = self.fs.find(root, withdirs=True, detail=True)
-        return {
-            name[len(root):].lstrip("/"): (i["type"] == "directory", i["size"])
-            for name, i in found.items()
-        }
-
-    def join(self, base: str, rel: str) -> str:
-        base = self.fs.resolve(base)
-        return posixpath.join(base, rel) if rel else base
-
-    def basename(self, path: str) -> str:
-        return posixpath.basename(self.fs.resolve(path)) or "/"
-
-    def parent(self, path: str) -> str:
-        return posixpath.dirname(self.fs.resolve(path))
-
-    def makedirs(self, path: str) -> None:
-        self.fs.makedirs(path, exist_ok=True)
-
-
-@dataclass
-class _Plan:
-    dirs: list[str]
-    sources: list[str]
-    targets: list[str]
-    size: int
-
-
-def _plan(sources: list[str], target: str, src: _Side, dst: _Side, force: bool) -> _Plan:
-    """What copying `sources` to `target` writes, as `hdfs dfs -put/-get/-cp` would.
-
-    Into `target` when it is a directory, else to `target` itself (one source only). Refuses,
-    before anything is written, to overwrite an existing file unless `force`.
-    """
-    target_kind = dst.kind(target)
-    if len(sources) > 1 and target_kind != "directory":
-        raise NotADirectoryError(errno.ENOTDIR, f"{target}: copying several sources needs an "
-                                 "existing target directory", target)
-    plan = _Plan([], [], [], 0)
-    for source in sources:
-        tree = src.tree(source)  # FileNotFoundError when missing
-        top = dst.join(target, src.basename(source) if target_kind == "directory" else "")
-        if target_kind is None:
-            parent = dst.parent(top)
-            if dst.kind(parent) != "directory":
-                raise FileNotFoundError(errno.ENOENT, f"{parent}: no such directory "
-                                        "(create it first, e.g. with mkdir -p)", parent)
-        if src is dst:  # a copy on the cluster
-            origin = src.join(source, "")
-            if dst.join(top, "").startswith(origin.rstrip("/") + "/") or top == origin:
-                raise ValueError(f"cannot copy {origin} into itself ({top})")
-        existing = dst.tree(top) if dst.kind(top) else {}
-        for rel, (is_dir, size) in sorted(tree.items()):
-            there = existing.get(rel)
-            out = dst.join(top, rel)
-            if there is not None and not (is_dir and there[0]):
-                if not force:
-                    raise FileExistsError(errno.EEXIST, f"{out} exists (use -f to overwrite)", out)
-                if is_dir != there[0]:
-                    kind = "a directory" if there[0] else "a file"
-                    raise FileExistsError(errno.EEXIST, f"{out} exists and is {kind}", out)
-            if is_dir:
-                plan.dirs.append(out)
-            else:
-                plan.sources.append(src.join(source, rel))
-                plan.targets.append(out)
-                plan.size += size
-    return plan
+# -- transfers (planned by hopsfs_tools.transfer) ------------------------------------------------
 
 
 class _ByteProgress(Callback):
@@ -307,9 +88,15 @@ class _ByteProgress(Callback):
 
     def __init__(self, total: int, enabled: bool) -> None:
         super().__init__()
-        self.bar = tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
-                        disable=not enabled or total < PROGRESS_MIN_BYTES, file=sys.stderr,
-                        dynamic_ncols=True)
+        self.bar = tqdm(
+            total=total,
+            unit="B",
+            unit_scale=True,
+            unit_divisor=1024,
+            disable=not enabled or total < PROGRESS_MIN_BYTES,
+            file=sys.stderr,
+            dynamic_ncols=True,
+        )
         self._lock = threading.Lock()
 
     def branched(self, path_1: str, path_2: str, **kwargs: Any) -> Callback:
@@ -334,7 +121,9 @@ class _FileProgress(Callback):
         self.parent.advance(inc)
 
 
-def _transfer(plan: _Plan, dst: _Side, copy: Callable[..., None], progress: bool) -> None:
+def _transfer(
+    plan: transfer.Plan, dst: transfer.Side, copy: Callable[..., None], progress: bool
+) -> None:
     """Create the plan's directories, then copy its files in one parallel batch call."""
     for d in plan.dirs:
         dst.makedirs(d)
@@ -356,8 +145,7 @@ def _expand(fs: HopsFileSystem, paths: Iterable[str], missing_ok: bool = False) 
             continue
         matches = sorted(fs.glob(path))
         if not matches and not missing_ok:
-            resolved = fs.resolve(path)
-            raise FileNotFoundError(errno.ENOENT, f"{resolved}: no match", resolved)
+            raise hints.missing(fs.resolve(path), "no file matches the pattern")
         out += matches
     return out
 
@@ -367,11 +155,17 @@ def _expand(fs: HopsFileSystem, paths: Iterable[str], missing_ok: bool = False) 
 
 @_command(human=True)
 @click.argument("paths", nargs=-1)
-@click.option("-l", "long", is_flag=True, help="Long listing: mode, replicas, owner, group, size, "
-              "mtime, name.")
+@click.option(
+    "-l",
+    "long",
+    is_flag=True,
+    help="Long listing: mode, replicas, owner, group, size, mtime, name.",
+)
 @click.option("-R", "recursive", is_flag=True, help="List subdirectories recursively.")
 @click.option("-h", "human", is_flag=True, help="Human-readable sizes (1.5 K, 12.0 M).")
-def ls(fs: HopsFileSystem, paths: tuple[str, ...], long: bool, recursive: bool, human: bool) -> None:
+def ls(
+    fs: HopsFileSystem, paths: tuple[str, ...], long: bool, recursive: bool, human: bool
+) -> None:
     """List directories (default: the project root, or / without a project)."""
     for path in _expand(fs, paths or ("",)):
         info = fs.info(path)
@@ -392,11 +186,12 @@ def ls(fs: HopsFileSystem, paths: tuple[str, ...], long: bool, recursive: bool, 
 @click.argument("target")
 @click.option("-f", "force", is_flag=True, help="Overwrite existing files.")
 @click.option("--no-progress", is_flag=True, help="No progress bar (shown on stderr from 1 MiB).")
-def put(fs: HopsFileSystem, sources: tuple[str, ...], target: str, force: bool,
-        no_progress: bool) -> None:
+def put(
+    fs: HopsFileSystem, sources: tuple[str, ...], target: str, force: bool, no_progress: bool
+) -> None:
     """Upload local files or directories (recursively, in parallel) to TARGET."""
-    remote = _Remote(fs)
-    plan = _plan(list(sources), target, _Local(), remote, force)
+    remote = transfer.Remote(fs)
+    plan = transfer.plan(list(sources), target, transfer.Local(), remote, overwrite=force)
     _transfer(plan, remote, fs.put, not no_progress)
 
 
@@ -405,11 +200,12 @@ def put(fs: HopsFileSystem, sources: tuple[str, ...], target: str, force: bool,
 @click.argument("target", type=click.Path())
 @click.option("-f", "force", is_flag=True, help="Overwrite existing local files.")
 @click.option("--no-progress", is_flag=True, help="No progress bar (shown on stderr from 1 MiB).")
-def get(fs: HopsFileSystem, sources: tuple[str, ...], target: str, force: bool,
-        no_progress: bool) -> None:
+def get(
+    fs: HopsFileSystem, sources: tuple[str, ...], target: str, force: bool, no_progress: bool
+) -> None:
     """Download files or directories (recursively, in parallel) to the local TARGET."""
-    local = _Local()
-    plan = _plan(_expand(fs, sources), target, _Remote(fs), local, force)
+    local = transfer.Local()
+    plan = transfer.plan(_expand(fs, sources), target, transfer.Remote(fs), local, overwrite=force)
     _transfer(plan, local, fs.get, not no_progress)
 
 
@@ -419,8 +215,8 @@ def get(fs: HopsFileSystem, sources: tuple[str, ...], target: str, force: bool,
 @click.option("-f", "force", is_flag=True, help="Overwrite existing files.")
 def cp(fs: HopsFileSystem, sources: tuple[str, ...], target: str, force: bool) -> None:
     """Copy files or directories (recursively) on the cluster."""
-    remote = _Remote(fs)
-    plan = _plan(_expand(fs, sources), target, remote, remote, force)
+    remote = transfer.Remote(fs)
+    plan = transfer.plan(_expand(fs, sources), target, remote, remote, overwrite=force)
     for d in plan.dirs:
         remote.makedirs(d)
     if plan.sources:
@@ -434,10 +230,13 @@ def cp(fs: HopsFileSystem, sources: tuple[str, ...], target: str, force: bool) -
 def mv(fs: HopsFileSystem, sources: tuple[str, ...], target: str, force: bool) -> None:
     """Move/rename on the namenode (atomic per path); into TARGET when it is a directory."""
     sources = tuple(_expand(fs, sources))
-    target_kind = _Remote(fs).kind(target)
+    target_kind = transfer.Remote(fs).kind(target)
     if len(sources) > 1 and target_kind != "directory":
-        raise NotADirectoryError(errno.ENOTDIR, f"{target}: moving several sources needs an "
-                                 "existing target directory", target)
+        raise NotADirectoryError(
+            errno.ENOTDIR,
+            f"{target}: moving several sources needs an existing target directory",
+            target,
+        )
     for source in sources:
         src = fs.info(source)["name"]  # FileNotFoundError naming the source
         dest = fs.resolve(target)
@@ -471,10 +270,19 @@ def _file_path(fs: HopsFileSystem, path: str) -> str:
     return info["name"]
 
 
+_COUNT = click.option(
+    "-c",
+    "count",
+    type=click.IntRange(min=0),
+    default=KIB,
+    show_default=True,
+    help="Bytes to print.",
+)
+
+
 @_command()
 @click.argument("path")
-@click.option("-c", "count", type=click.IntRange(min=0), default=KIB, show_default=True,
-              help="Bytes to print.")
+@_COUNT
 def head(fs: HopsFileSystem, path: str, count: int) -> None:
     """Print the first bytes of a file (1 KiB by default)."""
     data = fs.cat_file(_file_path(fs, path), 0, count)
@@ -483,8 +291,7 @@ def head(fs: HopsFileSystem, path: str, count: int) -> None:
 
 @_command()
 @click.argument("path")
-@click.option("-c", "count", type=click.IntRange(min=0), default=KIB, show_default=True,
-              help="Bytes to print.")
+@_COUNT
 def tail(fs: HopsFileSystem, path: str, count: int) -> None:
     """Print the last bytes of a file (1 KiB by default)."""
     data = fs.cat_file(_file_path(fs, path), -count, None) if count else b""
@@ -505,8 +312,11 @@ def rm(fs: HopsFileSystem, paths: tuple[str, ...], recursive: bool, force: bool)
                 continue
             raise
         if info["type"] == "directory" and not recursive:
-            raise IsADirectoryError(errno.EISDIR, f"{info['name']} is a directory (use -r to "
-                                    "delete it and its content)", info["name"])
+            raise IsADirectoryError(
+                errno.EISDIR,
+                f"{info['name']} is a directory (use -r to delete it and its content)",
+                info["name"],
+            )
         fs.rm(info["name"], recursive=recursive)
 
 
@@ -521,12 +331,12 @@ def mkdir(fs: HopsFileSystem, paths: tuple[str, ...], parents: bool) -> None:
             continue
         path = fs.resolve(path)
         if fs.exists(path):
-            raise FileExistsError(errno.EEXIST, f"{path} exists (-p accepts existing "
-                                  "directories)", path)
+            raise FileExistsError(
+                errno.EEXIST, f"{path} exists (-p accepts existing directories)", path
+            )
         parent = posixpath.dirname(path)
-        if _Remote(fs).kind(parent) != "directory":
-            raise FileNotFoundError(errno.ENOENT, f"{parent}: no such directory (use -p to create "
-                                    "parents)", parent)
+        if transfer.Remote(fs).kind(parent) != "directory":
+            raise hints.missing(parent, "use -p to create parents")
         fs.mkdir(path, create_parents=False)
 
 
@@ -541,8 +351,10 @@ def du(fs: HopsFileSystem, paths: tuple[str, ...], summary: bool, human: bool) -
         entries = [info] if summary or info["type"] != "directory" else fs.ls(path)
         for entry in sorted(entries, key=lambda e: e["name"]):
             total = fs.content_summary(entry["name"])
-            click.echo(f"{_size(total['length'], human):<10} "
-                       f"{_size(total['space_consumed'], human):<10} {entry['name']}")
+            click.echo(
+                f"{_size(total['length'], human):<10} "
+                f"{_size(total['space_consumed'], human):<10} {entry['name']}"
+            )
 
 
 @_command("stat")
@@ -641,16 +453,21 @@ class _Duration(click.ParamType):
 
 @_command("clean-tmp")
 @click.argument("path", default="")
-@click.option("--older-than", type=_Duration(), default="1h", show_default=True,
-              help="Only leftovers last modified longer ago than this (90s, 30m, 1h, 2d).")
+@click.option(
+    "--older-than",
+    type=_Duration(),
+    default="1h",
+    show_default=True,
+    help="Only leftovers last modified longer ago than this (90s, 30m, 1h, 2d).",
+)
 @click.option("--dry-run", is_flag=True, help="List what would be deleted; delete nothing.")
 @click.option("-r", "-R", "recursive", is_flag=True, help="Also in subdirectories.")
-def clean_tmp(fs: HopsFileSystem, path: str, older_than: float, dry_run: bool,
-              recursive: bool) -> None:
+def clean_tmp(
+    fs: HopsFileSystem, path: str, older_than: float, dry_run: bool, recursive: bool
+) -> None:
     """Delete the hidden temporary files (.NAME.hopsfs-tmp-ID) that writers killed mid-write
     left in PATH (default: the project root); prints each path deleted."""
-    for leftover in fs.clean_tmp(path, older_than=older_than, recursive=recursive,
-                                 dry_run=dry_run):
+    for leftover in fs.clean_tmp(path, older_than=older_than, recursive=recursive, dry_run=dry_run):
         click.echo(f"would delete {leftover}" if dry_run else leftover)
 
 
@@ -663,11 +480,26 @@ def test_(fs: HopsFileSystem, path: str, check: str | None) -> None:
     """Exit 0 if the check holds, else 1, printing nothing (as `hdfs dfs -test`)."""
     if check is None:
         raise click.UsageError("give one of -e, -d, -f")
-    kind = _Remote(fs).kind(path)
+    kind = transfer.Remote(fs).kind(path)
     if kind is None or (check != "exists" and kind != check):
         raise click.exceptions.Exit(1)
 
 
 FILE_COMMANDS: list[click.Command] = [
-    ls, put, get, cat, head, tail, rm, mkdir, mv, cp, du, stat_, chmod, chown, test_, clean_tmp,
+    ls,
+    put,
+    get,
+    cat,
+    head,
+    tail,
+    rm,
+    mkdir,
+    mv,
+    cp,
+    du,
+    stat_,
+    chmod,
+    chown,
+    test_,
+    clean_tmp,
 ]

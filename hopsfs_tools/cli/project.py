@@ -1,5 +1,5 @@
 """`hopsfs-tools project create|add-member|share|unshare|ls`: thin commands over
-`hopsfs_tools.projects`."""
+`hopsfs_tools.hopsworks.admin`."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import getpass
 
 import click
 
-from hopsfs_tools import projects
-from hopsfs_tools.cli.files import FsGroup, fs_options
+from hopsfs_tools.cli.base import FsGroup, fs_options
 from hopsfs_tools.fs.core import HopsFileSystem
+from hopsfs_tools.hopsworks import admin
 
 
 @click.group(cls=FsGroup)
@@ -23,14 +23,21 @@ def project() -> None:
 
 @project.command()
 @click.argument("name")
-@click.option("--user", "user", default=None, metavar="U",
-              help="Owner's user name: the project user is NAME__U (default: the login name).")
+@click.option(
+    "--user",
+    "user",
+    default=None,
+    metavar="U",
+    help="Owner's user name: the project user is NAME__U (default: the login name).",
+)
 @fs_options(project=False)
 def create(fs: HopsFileSystem, name: str, user: str | None) -> None:
     """Create /Projects/NAME and its datasets, owned by NAME__U, group NAME, mode 0770 (idempotent)."""
-    info = projects.create_project(name, user or getpass.getuser(), fs)
-    click.echo(f"project {info.name}: {info.path} owned by {info.owner}:{info.group} "
-               f"({info.permission:04o}), datasets {', '.join(projects.DATASETS)}")
+    info = admin.create_project(name, user or getpass.getuser(), fs)
+    click.echo(
+        f"project {info.name}: {info.path} owned by {info.owner}:{info.group} "
+        f"({info.permission:04o}), datasets {', '.join(admin.DATASETS)}"
+    )
 
 
 @project.command("add-member")
@@ -39,15 +46,20 @@ def create(fs: HopsFileSystem, name: str, user: str | None) -> None:
 @fs_options(project=False)
 def add_member(fs: HopsFileSystem, name: str, user: str) -> None:
     """Give NAME__USER read/write access to project NAME (ACL entries on everything in it)."""
-    count = projects.add_member(name, user, fs)
+    count = admin.add_member(name, user, fs)
     click.echo(f"{name}__{user} can now read and write /Projects/{name} ({count} paths updated)")
 
 
 @project.command()
 @click.argument("name")
 @click.argument("dataset")
-@click.option("--with", "with_project", required=True, metavar="Q",
-              help="The project whose members get access.")
+@click.option(
+    "--with",
+    "with_project",
+    required=True,
+    metavar="Q",
+    help="The project whose members get access.",
+)
 @click.option("--read-write", is_flag=True, help="Let them write too (default: read-only).")
 @fs_options(project=False)
 def share(fs: HopsFileSystem, name: str, dataset: str, with_project: str, read_write: bool) -> None:
@@ -56,31 +68,38 @@ def share(fs: HopsFileSystem, name: str, dataset: str, with_project: str, read_w
     DATASET is a directory directly in /Projects/NAME (e.g. Resources); members added to Q later
     get access too.
     """
-    shared = projects.share_dataset(name, dataset, with_project, read_only=not read_write, fs=fs)
+    shared = admin.share_dataset(name, dataset, with_project, read_only=not read_write, fs=fs)
     access = "read" if shared.read_only else "read and write"
-    click.echo(f"members of {with_project} ({', '.join(shared.users)}) can now {access} "
-               f"{shared.path}")
+    click.echo(
+        f"members of {with_project} ({', '.join(shared.users)}) can now {access} {shared.path}"
+    )
 
 
 @project.command()
 @click.argument("name")
 @click.argument("dataset")
-@click.option("--with", "with_project", required=True, metavar="Q",
-              help="The project to take access away from.")
+@click.option(
+    "--with",
+    "with_project",
+    required=True,
+    metavar="Q",
+    help="The project to take access away from.",
+)
 @fs_options(project=False)
 def unshare(fs: HopsFileSystem, name: str, dataset: str, with_project: str) -> None:
     """Take back access to dataset DATASET of project NAME from the members of project Q."""
-    shared = projects.unshare_dataset(name, dataset, with_project, fs)
-    click.echo(f"{shared.path} is no longer shared with {with_project} "
-               f"({', '.join(shared.users)})")
+    shared = admin.unshare_dataset(name, dataset, with_project, fs)
+    click.echo(f"{shared.path} is no longer shared with {with_project} ({', '.join(shared.users)})")
 
 
 @project.command("ls")
 @fs_options(project=False)
 def list_(fs: HopsFileSystem) -> None:
     """List projects with owner, group, mode and members."""
-    rows = [(p.name, p.owner, p.group, f"{p.permission:04o}", ",".join(p.members))
-            for p in projects.list_projects(fs)]
+    rows = [
+        (p.name, p.owner, p.group, f"{p.permission:04o}", ",".join(p.members))
+        for p in admin.list_projects(fs)
+    ]
     if not rows:
         click.echo("no projects (create one with `hopsfs-tools project create NAME --user U`)")
         return

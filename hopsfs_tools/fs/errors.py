@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
-import re
 from collections.abc import Mapping
-
-from hopsfs_tools.project import PROJECTS_ROOT, split_user
 
 
 class CertificateVerificationError(ConnectionError):
@@ -84,41 +81,12 @@ _ERRNO: dict[str, int] = {
 }
 
 _HINTS: dict[type[BaseException], str] = {
-    FileNotFoundError: "check the path (relative paths resolve against the project root)",
+    FileNotFoundError: "check the path",
     FileExistsError: "remove it first or pass overwrite=True",
     PermissionError: "check the HDFS owner/mode/ACL of the path and HADOOP_USER_NAME",
     IsADirectoryError: "expected a file but the path is a directory",
     NotADirectoryError: "a parent of the path is a file, not a directory",
 }
-
-
-def _permission_hint(path: str, detail: str) -> str:
-    """Who to ask when a user is denied in another project's directory, or when only the
-    superuser may act ("" otherwise).
-
-    That project is the first one the message (e.g. its inode="/Projects/A/...") or `path` names
-    that is not the user's own; the user comes from "user=..." in the message.
-    """
-    if re.search(r"super ?user", detail, re.IGNORECASE):  # e.g. a chown by the file's owner
-        return ("only the HDFS superuser (the user running the NameNode) may do this, whoever "
-                "owns the path: ask your HDFS administrator")
-    user = re.search(r"\buser=([^,\s)]+)", detail)
-    try:
-        own_project, name = split_user(user.group(1)) if user else (None, "USER")
-    except ValueError:
-        own_project, name = None, "USER"
-    named = re.findall(rf"{PROJECTS_ROOT}/([^/\s\"',:)]+)", f"{detail} {path}")
-    project = next((p for p in named if p != own_project), None)
-    if project is None:
-        return ""  # a member denied in their own project: the generic hint fits
-    theirs = own_project or "YOUR_PROJECT"
-    return (
-        f"{PROJECTS_ROOT}/{project} belongs to project {project}: ask its owner to add you "
-        f"(`hopsfs-tools project add-member {project} {name}`, then act as {project}__{name}) or "
-        f"to share the dataset with project {theirs} "
-        f"(`hopsfs-tools project share {project} DATASET --with {theirs}`); both need the HDFS "
-        "superuser"
-    )
 
 
 # Hints for OSErrors whose type says little (plain OSError), by errno.
@@ -173,11 +141,7 @@ def make(
             NotADirectoryError: errno.ENOTDIR,
         }.get(exc_type, errno.EIO)
     if hint is None:
-        hint = (
-            (_permission_hint(path, detail) if exc_type is PermissionError else "")
-            or _HINTS.get(exc_type)
-            or _CODE_HINTS.get(code, "")
-        )
+        hint = _HINTS.get(exc_type) or _CODE_HINTS.get(code, "")
     text = detail.strip().splitlines()[0] if detail.strip() else exc_type.__name__
     msg = f"{text} ({hint})" if hint else text
     return exc_type(code, msg, path)
