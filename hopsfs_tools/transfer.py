@@ -16,7 +16,7 @@ import posixpath
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from hopsfs_tools.fs.core import HopsFileSystem
+from hopsfs_tools.fs import HopsFileSystem
 from hopsfs_tools.hopsworks import hints
 
 

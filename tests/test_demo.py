@@ -26,7 +26,7 @@ from hopsfs_tools.cluster import LocalCluster
 from hopsfs_tools.demo import CLUSTER_VARIABLES
 from hopsfs_tools.formats.tfrecord import read_records
 from hopsfs_tools.fs import HopsFileSystem
-from hopsfs_tools.fs.core import TEMP_MARKER
+from hopsfs_tools.fs.commit import TEMP_MARKER
 
 tf = pytest.importorskip("tensorflow")  # the demo trains a Keras model: extra [tf]
 

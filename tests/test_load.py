@@ -16,7 +16,7 @@ import pytest
 
 from hopsfs_tools.cluster import LocalCluster
 from hopsfs_tools.fs import HopsFileSystem
-from hopsfs_tools.fs.core import TEMP_MARKER
+from hopsfs_tools.fs.commit import TEMP_MARKER
 
 PROCESSES = 8
 # Mostly the default backend; WebHDFS and arrow (a JVM per process) take part too.

@@ -22,7 +22,7 @@ from hdfs_native import Client
 
 from hopsfs_tools.cluster import LocalCluster
 from hopsfs_tools.config import write_site_xml
-from hopsfs_tools.fs.core import HopsFileSystem
+from hopsfs_tools.fs import HopsFileSystem
 from hopsfs_tools.hopsworks import admin as project_admin
 
 BACKENDS = ("native", "webhdfs", "arrow")
@@ -31,7 +31,7 @@ BACKENDS = ("native", "webhdfs", "arrow")
 # result per op: {"ok": value} or {"error": exception class, "errno": ..., "message": str(e)}.
 _ACT = r"""
 import json, sys
-from hopsfs_tools.fs.core import HopsFileSystem
+from hopsfs_tools.fs import HopsFileSystem
 from hopsfs_tools.hopsworks import hints
 
 fs = HopsFileSystem(backend=sys.argv[1], skip_instance_cache=True)

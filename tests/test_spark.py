@@ -15,13 +15,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hopsfs_tools import projects
+from hopsfs_tools.hopsworks import admin as projects
 from hopsfs_tools import spark as hspark
 from hopsfs_tools.cluster import LocalCluster
 from hopsfs_tools.config import write_site_xml
 from hopsfs_tools.datasets import census
 from hopsfs_tools.fs import HopsFileSystem
-from hopsfs_tools.project import Project
+from hopsfs_tools.hopsworks.project import Project
 
 pytest.importorskip("pyspark")
 

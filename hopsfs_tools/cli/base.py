@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from hopsfs_tools.config import BACKENDS
-from hopsfs_tools.fs.core import HopsFileSystem
+from hopsfs_tools.fs import HopsFileSystem
 from hopsfs_tools.hopsworks import hints
 
 _USER_ERRORS = (

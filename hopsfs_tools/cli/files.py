@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from hopsfs_tools import transfer
 from hopsfs_tools.cli.base import FsCommand, fs_options, human_size
-from hopsfs_tools.fs.core import HopsFileSystem
+from hopsfs_tools.fs import HopsFileSystem
 from hopsfs_tools.hopsworks import hints
 
 KIB = 1024

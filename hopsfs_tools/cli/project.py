@@ -8,7 +8,7 @@ import getpass
 import click
 
 from hopsfs_tools.cli.base import FsGroup, fs_options
-from hopsfs_tools.fs.core import HopsFileSystem
+from hopsfs_tools.fs import HopsFileSystem
 from hopsfs_tools.hopsworks import admin
 
 

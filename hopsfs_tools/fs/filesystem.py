@@ -1,6 +1,6 @@
 """HopsFileSystem: the fsspec filesystem (protocol "hopsfs") over a pluggable HDFS backend.
 
-Paths are resolved once, here, through `hopsfs_tools.project`: "hopsfs://rel" and plain
+Paths are resolved once, here, through `hopsfs_tools.hopsworks.project`: "hopsfs://rel" and plain
 relative paths are project-relative, "hopsfs:///abs", "/abs" and "hdfs://host:port/abs" absolute.
 Names in info dicts are absolute HDFS paths without scheme. Every backend call goes through the
 filesystem's `Client` (retries); files buffer (`file`), writes commit by rename (`upload`).
@@ -26,7 +26,7 @@ from hopsfs_tools.fs.backends.base import Backend, BlockLocation, ContentSummary
 from hopsfs_tools.fs.batch import DEFAULT_BATCH_SIZE, Batch
 from hopsfs_tools.fs.client import Client, read_exactly
 from hopsfs_tools.fs.file import DEFAULT_BLOCK_SIZE, HopsFile, TextFile, check_positive
-from hopsfs_tools.project import Project, current_project, resolve
+from hopsfs_tools.hopsworks.project import Project, current_project, resolve
 
 _MODES = [sorted(m + t) for m in "rwxa" for t in ("", "b", "t")]  # open() modes (any order)
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import fsspec
 
-from hopsfs_tools.fs.core import HopsFileSystem
+from hopsfs_tools.fs import HopsFileSystem
 
 HDFS_SCHEMES = ("hdfs", "viewfs")
 

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from hopsfs_tools.fs.core import HopsFileSystem
+from hopsfs_tools.fs import HopsFileSystem
 from hopsfs_tools.hopsworks import hints
 from hopsfs_tools.hopsworks.project import PROJECTS_ROOT, Project
 

@@ -2,7 +2,7 @@
 
 Paths handed to a backend are always absolute HDFS paths without scheme or authority
 ("/Projects/P/Resources/x.csv"); resolution of project-relative paths and URIs happens
-above, in `hopsfs_tools.project` / `hopsfs_tools.fs.filesystem`.
+above, in `hopsfs_tools.hopsworks.project` / `hopsfs_tools.fs.filesystem`.
 
 Every method raises Python builtins carrying the path (see `hopsfs_tools.fs.errors`):
 FileNotFoundError, FileExistsError, PermissionError, IsADirectoryError,
