@@ -395,10 +395,11 @@ def test_process_exits_after_giving_up_a_stalled_write(fault_cluster: LocalClust
 def test_stalled_native_writes_do_not_pile_up_threads(
     fault_cluster: LocalCluster, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Each given-up hdfs-native call blocks a thread until the DataNode answers: past
-    MAX_STUCK_CALLS of them, writes are refused at once (EBUSY, naming the way out) instead of
-    adding threads; once the DataNode answers again the blocked calls return and writes work."""
-    monkeypatch.setattr(native, "MAX_STUCK_CALLS", 2)
+    """Each given-up hdfs-native call blocks a thread until its DataNode answers, if ever
+    (hdfs-native cannot cancel it): past MAX_STUCK_CALLS of them, writes are refused at once
+    (EBUSY, naming the way out) instead of adding threads."""
+    before = native.stuck_calls()  # earlier tests' given-up calls may still be blocked
+    monkeypatch.setattr(native, "MAX_STUCK_CALLS", before + 2)
     fs = make_fs(fault_cluster, "native", timeout=1, retries=0)
     fs.makedirs("/stuck", exist_ok=True)
     chunk = os.urandom(4 * MiB)
@@ -408,33 +409,29 @@ def test_stalled_native_writes_do_not_pile_up_threads(
             for _ in range(16):
                 f.write(chunk)
 
+    def finish(f: Any) -> None:
+        with f:
+            for _ in range(16):
+                f.write(chunk)
+
     def blocked_threads() -> int:
         return sum(t.name == "hopsfs-native-write" for t in threading.enumerate())
 
-    def settle() -> None:
-        """Wait until given-up calls (also of earlier tests) have returned."""
-        deadline = time.monotonic() + 60
-        while native.stuck_calls() and time.monotonic() < deadline:
-            time.sleep(0.5)
-        assert native.stuck_calls() == 0 and blocked_threads() == 0
-
-    settle()
-    fs.pipe_file("/stuck/warm", b"x")  # the DataNode is live and in the pipeline
+    fault_cluster.wait_ready(120)
+    threads = blocked_threads()
+    started = [fs.open(f"/stuck/{name}", "wb") for name in ("a", "b")]
+    for f in started:
+        f.write(os.urandom(8 * MiB))  # each pipeline is up: the stall comes from the DataNode
     with frozen(fault_cluster, "datanode-1"), ThreadPoolExecutor(2) as pool:
-        # two writes stall together, well before the NameNode declares the DataNode dead
-        stalled = [pool.submit(write, name) for name in ("a", "b")]
-        for future in stalled:
+        for future in [pool.submit(finish, f) for f in started]:
             with pytest.raises(TimeoutError):
                 future.result()
-        assert native.stuck_calls() == 2
-        started = time.monotonic()
+        assert native.stuck_calls() == before + 2
+        begun = time.monotonic()
         for name in ("c", "d", "e"):
-            with pytest.raises(OSError, match="2 earlier hdfs-native write calls") as refused:
+            with pytest.raises(OSError, match=f"{before + 2} earlier hdfs-native write") as refused:
                 write(name)
             assert refused.value.errno == errno.EBUSY
-        assert time.monotonic() - started < 10  # refused at once, not after another stall
-        assert native.stuck_calls() == 2 and blocked_threads() <= 2
-    settle()
-    write("after")
-    assert fs.size("/stuck/after") == 16 * len(chunk)
-    assert fs.ls("/stuck", detail=False) == ["/stuck/after", "/stuck/warm"]
+        assert time.monotonic() - begun < 10  # refused at once, not after another stall
+        assert native.stuck_calls() == before + 2 and blocked_threads() <= threads + 2
+    assert fs.ls("/stuck", detail=False) == []  # no target, no temporary file

@@ -38,7 +38,6 @@ ENVIRONMENT = {
     "ticket_cache": "KRB5CCNAME",  # another ticket cache may hold another principal
 }
 PROJECT_VARIABLES = ("HOPSFS_PROJECT", "HOPSWORKS_PROJECT_NAME")
-OPTION_NAMES = (*ENVIRONMENT, "project")
 
 # variable -> (the user's value, the value hopsfs-tools set) while hopsfs-tools holds it
 _shadowed: dict[str, tuple[str | None, str | None]] = {}
@@ -193,7 +192,6 @@ def load_config(**explicit: Any) -> ClusterConfig:
 
 __all__ = [
     "ENVIRONMENT",
-    "OPTION_NAMES",
     "Identity",
     "Settings",
     "cache_dir",

@@ -55,12 +55,6 @@ def release_native(user: str) -> None:
             settings.unshadow(VARIABLE)
 
 
-def native_user() -> str | None:
-    """The user live hdfs-native clients of this process act as (None: none is live)."""
-    with _lock:
-        return next(iter(_live), None)
-
-
 def bind_spark(user: str) -> None:
     """Export HADOOP_USER_NAME=`user` for the Spark JVM this process starts next (it reads the
     variable once, at start)."""
@@ -78,4 +72,4 @@ def bind_spark(user: str) -> None:
             settings.export(VARIABLE, user)
 
 
-__all__ = ["bind_native", "bind_spark", "native_user", "release_native"]
+__all__ = ["bind_native", "bind_spark", "release_native"]
