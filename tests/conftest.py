@@ -118,3 +118,4 @@ def pytest_make_collect_report(collector: pytest.Collector) -> Iterator[None]:
     if report.skipped and os.environ.get("HOPSFS_FAIL_ON_SKIP") == "1":
         report.outcome = "failed"
         report.longrepr = f"module skipped in CI (HOPSFS_FAIL_ON_SKIP=1): {report.longrepr}"
+

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import fsspec
 import pandas as pd
 import pytest
+from fs_cache import close_cached_filesystems
 from pyarrow.fs import FSSpecHandler, PyFileSystem
 
 from hopsfs_tools import hdfs
@@ -34,6 +35,7 @@ def project(request, cluster, cluster_env, monkeypatch) -> Iterator[str]:
     monkeypatch.setenv("HOPSFS_BACKEND", request.param)
     yield name
     hdfs.close()  # hdfs-native binds one user per process: release it for the next test
+    close_cached_filesystems()  # and the filesystems pandas/dask made for hdfs:// URLs
     admin.rm(f"/Projects/{name}", recursive=True)
     admin.close()
 
