@@ -33,6 +33,7 @@ from hopsfs_tools.formats.tfrecord import (
     record_pieces,
 )
 from hopsfs_tools.fs.core import HopsFile, HopsFileSystem
+from hopsfs_tools.tensorflow.plugin import register
 
 if TYPE_CHECKING:
     import tensorflow as tf
@@ -703,11 +704,23 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def _register_on_import() -> None:
+    """Register the hdfs/viewfs/hopsfs TF filesystems; a failure is logged, not raised (the
+    Python strategies still work; `register()` raises it)."""
+    try:
+        register()
+    except (RuntimeError, ValueError, OSError) as exc:
+        log.warning("TensorFlow cannot use hdfs:// / hopsfs:// paths natively: %s", exc)
+
+
+_register_on_import()
+
 __all__ = [  # and HopsCheckpoint, made on first access (it subclasses a Keras class)
     "AUTOTUNE",
     "latest_checkpoint",
     "list_files",
     "load_model",
+    "register",
     "save_model",
     "shard_paths",
     "sync_dir",
