@@ -12,7 +12,7 @@ import pytest
 
 tf = pytest.importorskip("tensorflow")
 
-from tf_plugin_env import plugin_environment  # noqa: E402
+from tf_plugin_env import plugin_environment
 
 NUM_FILES = 4
 RECORDS_PER_FILE = 50
