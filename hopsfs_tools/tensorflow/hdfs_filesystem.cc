@@ -71,6 +71,7 @@ constexpr int32_t kMaxCall = 8 << 20;     // bytes per hdfsPread/hdfsWrite (a Ja
 // -- configuration (hopsfs_tf_configure) -------------------------------------------------------
 
 struct Settings {
+  bool configured = false;
   std::string default_fs;    // "hdfs://host:port" or "hdfs://nameservice"
   std::string user;          // HDFS user ("" = the JVM's login user / Kerberos principal)
   std::string ticket_cache;  // Kerberos ticket cache ("" = none)
@@ -138,12 +139,16 @@ bool Resolve(const std::string& uri, Target* target, TF_Status* status) {
     std::lock_guard<std::mutex> lock(g_mutex);
     settings = g_settings;
   }
-  if (settings.default_fs.empty()) {
+  if (!settings.configured) {
     Fail(status, TF_FAILED_PRECONDITION,
          "the hopsfs-tools TensorFlow plugin is not configured: call "
          "hopsfs_tools.tensorflow.register() (or import hopsfs_tools.tensorflow) first");
     return false;
   }
+  const std::string no_default =
+      "no default HDFS cluster for " + uri +
+      ": set HADOOP_CONF_DIR or HOPSFS_NAMENODE_URI and call hopsfs_tools.tensorflow.register(), "
+      "or write hdfs://host:port/path";
   if (scheme == "hopsfs") {
     size_t slash = rest.find('/');
     std::string host = rest.substr(0, slash);
@@ -162,11 +167,19 @@ bool Resolve(const std::string& uri, Target* target, TF_Status* status) {
       }
       rest = settings.project_root + "/" + rest;
     }
+    if (settings.default_fs.empty()) {
+      Fail(status, TF_FAILED_PRECONDITION, no_default);
+      return false;
+    }
     target->cluster = settings.default_fs;
     target->path = Normalize(rest);
   } else if (scheme == "hdfs" || scheme == "viewfs") {
     size_t slash = rest.find('/');
     std::string authority = rest.substr(0, slash);
+    if (authority.empty() && settings.default_fs.empty()) {
+      Fail(status, TF_FAILED_PRECONDITION, no_default);
+      return false;
+    }
     target->cluster = authority.empty() ? settings.default_fs : scheme + "://" + authority;
     target->path = Normalize(slash == std::string::npos ? "/" : rest.substr(slash));
   } else {
@@ -796,6 +809,7 @@ void Free(void* ptr) { free(ptr); }
 // classpath, jvm_option (repeatable), conf.<hadoop property>. Returns 0.
 extern "C" __attribute__((visibility("default"))) int hopsfs_tf_configure(const char* text) {
   Settings settings;
+  settings.configured = true;
   std::stringstream in(text);
   std::string line;
   while (std::getline(in, line)) {

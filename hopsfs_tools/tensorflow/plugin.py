@@ -17,11 +17,17 @@ import shutil
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hopsfs_tools.config import cache_dir, load_config
 from hopsfs_tools.hadoop.libhdfs import LIB_NAME, arrow_environment, libjvm_dir
 from hopsfs_tools.project import current_project
+
+if TYPE_CHECKING:
+    from hopsfs_tools.config import ClusterConfig
+    from hopsfs_tools.fs.core import HopsFileSystem
 
 log = logging.getLogger(__name__)
 
@@ -117,14 +123,19 @@ def build(*, rebuild: bool = False) -> Path:
 
 def _settings_text() -> str:
     """The plugin's settings ("key=value" lines): cluster, identity, project, JVM."""
-    config = load_config()
+    try:
+        config: ClusterConfig | None = load_config()
+    except ValueError:  # no default cluster: hdfs://host:port URLs still work
+        config = None
     project = current_project()
-    env = _jvm_settings(config.conf_dir)
-    user = None if config.kerberos else config.user or (project.user if project else None)
+    env = _jvm_settings(config.conf_dir if config else os.environ.get("HADOOP_CONF_DIR"))
+    kerberos = config is not None and config.kerberos
+    user = None if kerberos else (config and config.user) or (project.user if project else None)
+    rpc = config.namenode_uri if config else ""
     lines = {
-        "default_fs": config.namenode_uri,
+        "default_fs": rpc if rpc.startswith(("hdfs://", "viewfs://")) else "",
         "user": user or "",
-        "ticket_cache": _ticket_cache() if config.kerberos else "",
+        "ticket_cache": _ticket_cache() if kerberos else "",
         "project_root": project.root if project else "",
         "no_project": "no project is set (set HOPSFS_PROJECT=<project> or "
         "HADOOP_USER_NAME=<project>__<user>), so hopsfs://relative paths have no root; "
@@ -133,12 +144,12 @@ def _settings_text() -> str:
     }
     text = "".join(f"{key}={value}\n" for key, value in lines.items())
     text += "".join(f"jvm_option={opt}\n" for opt in env["LIBHDFS_OPTS"].split() if opt)
-    connect_ms = str(max(int(config.timeout * 1000 / 3), 1000))
+    timeout = config.timeout if config else 20.0
     conf = {
         "ipc.client.connect.max.retries": "1",
-        "ipc.client.connect.timeout": connect_ms,
+        "ipc.client.connect.timeout": str(max(int(timeout * 1000 / 3), 1000)),
         "ipc.client.connect.max.retries.on.timeouts": "1",
-        **config.properties,
+        **(config.properties if config else {}),
     }
     if any("\n" in f"{k}{v}" for k, v in conf.items()):
         raise ValueError("a Hadoop property holds a newline; the TF plugin cannot pass it on")
@@ -170,3 +181,20 @@ def register() -> Path:
             _REGISTERED.append(path)
             log.info("registered %s with TensorFlow from %s", ", ".join(SCHEMES), path)
         return path
+
+
+def registered() -> bool:
+    """Whether this process registered the plugin with TensorFlow."""
+    return bool(_REGISTERED)
+
+
+def uri_maker(fs: HopsFileSystem) -> Callable[[str], str]:
+    """A function from absolute HDFS paths of `fs`'s cluster to URLs TF opens via the plugin."""
+    namenode = fs.config.namenode_uri
+    if not namenode.startswith(("hdfs://", "viewfs://")):
+        raise ValueError(
+            f"the cluster {namenode} is reached over WebHDFS only; TF's hdfs:// plugin needs the "
+            "namenode's RPC address: use strategy='cache' or 'stream'"
+        )
+    register()
+    return lambda path: namenode.rstrip("/") + fs.resolve(path)
