@@ -4,6 +4,10 @@ TensorBoard reading what training wrote."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -165,3 +169,63 @@ def test_saved_model_save_and_load(hdfs_dir, project):
     tf.saved_model.save(Doubler(), "hopsfs://Models/doubler")
     loaded = tf.saved_model.load(f"hdfs:///Projects/{project}/Models/doubler")
     assert loaded(tf.constant([1.0, 2.5])).numpy().tolist() == [2.0, 5.0]
+
+
+# -- processes: the JVM libhdfs starts inside the TF process ------------------------------------
+
+
+def test_forkserver_data_loader_works_beside_the_jvm(cluster, hdfs_dir, project, tmp_path):
+    """A torch DataLoader's forkserver workers read while the parent runs libhdfs's JVM (the
+    workers are fresh processes; a plain fork of a JVM process could not use the plugin)."""
+    code = f"""
+import hopsfs_tools.tensorflow, tensorflow as tf
+from hopsfs_tools.torch import TFRecordIterableDataset, data_loader
+path = "hdfs://{hdfs_dir}/jvm.tfrecord"
+with tf.io.TFRecordWriter(path) as w:  # the JVM runs from here on
+    for i in range(100):
+        w.write(b"%d" % i)
+loader = data_loader(TFRecordIterableDataset("{hdfs_dir}/jvm.tfrecord"), num_workers=2,
+                     batch_size=None)
+assert sorted(int(r) for r in loader) == list(range(100))
+assert len(list(tf.data.TFRecordDataset(path))) == 100  # and TF in the parent still reads
+print("ok")
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-3000:]
+
+
+def test_import_prints_no_tensorflow_notices(cluster):
+    env = {**os.environ, **cluster.env()}
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    result = subprocess.run(
+        [sys.executable, "-c", "import hopsfs_tools.tensorflow"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=True,
+    )
+    assert "oneDNN" not in result.stderr and "cpu_feature_guard" not in result.stderr
+    assert "absl::InitializeLog" not in result.stderr
+
+
+def test_writers_remove_stale_local_leftovers(tmp_path):
+    from hopsfs_tools.tensorflow.models import clean_local_tmp
+
+    stale = [tmp_path / "hopsfs-model-x1", tmp_path / "hopsfs-ckpt-x2"]
+    for directory in stale:
+        (directory / "sub").mkdir(parents=True)
+        (directory / "sub" / "f").write_bytes(b"x")
+    stale.append(tmp_path / "__autograph_generated_fileab12.py")
+    stale[-1].write_text("# generated")
+    fresh = tmp_path / "hopsfs-ckpt-running"
+    fresh.mkdir()
+    other = tmp_path / "unrelated.py"
+    other.write_text("")
+    old = time.time() - 7200
+    for path in [*stale, other]:
+        os.utime(path, (old, old))
+    assert sorted(clean_local_tmp(directory=str(tmp_path))) == sorted(map(str, stale))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hopsfs-ckpt-running", "unrelated.py"]

@@ -49,9 +49,7 @@ RECORD_OVERHEAD = 16  # TFRecord framing: length (8) + its CRC (4) + data CRC (4
 
 
 def _tf() -> Any:
-    import tensorflow as tf
-
-    return tf
+    return plugin.tensorflow()
 
 
 def _filesystem(fs: HopsFileSystem | None) -> HopsFileSystem:

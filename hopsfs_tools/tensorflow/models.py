@@ -10,36 +10,70 @@ from __future__ import annotations
 
 import os
 import posixpath
+import shutil
+import tempfile
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from hopsfs_tools.fs import commit
 from hopsfs_tools.fs.core import HopsFileSystem
+from hopsfs_tools.tensorflow import plugin
 from hopsfs_tools.tensorflow.plugin import uri_maker
 
 MODEL_FILE_SUFFIXES = (".keras", ".h5")
+# Local leftovers of killed processes: earlier versions' model/checkpoint staging directories
+# and TF autograph's generated modules (deleted by TF at exit, so left by killed processes).
+LOCAL_LEFTOVERS = ("hopsfs-model-*", "hopsfs-ckpt-*", "__autograph_generated_file*.py")
 
 
 def _tf() -> Any:
-    import tensorflow as tf
-
-    return tf
+    return plugin.tensorflow()
 
 
 def _filesystem(fs: HopsFileSystem | None) -> HopsFileSystem:
     return fs if fs is not None else HopsFileSystem()
 
 
+def clean_local_tmp(
+    older_than: float = commit.DEFAULT_OLDER_THAN, directory: str | None = None
+) -> list[str]:
+    """Delete LOCAL_LEFTOVERS older than `older_than` seconds from the temp directory (killed
+    writers' and TF's leftovers); the paths deleted. Each writer here calls it."""
+    cutoff = time.time() - older_than
+    removed = []
+    for pattern in LOCAL_LEFTOVERS:
+        for path in Path(directory or tempfile.gettempdir()).glob(pattern):
+            try:
+                if path.lstat().st_mtime >= cutoff or path.is_symlink():
+                    continue
+                if path.is_dir():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
+            except OSError:  # another cleaner, or not ours to delete
+                continue
+            removed.append(str(path))
+    return removed
+
+
+def replace_file(source_url: str, target_url: str) -> None:
+    """Rename a file over another in one step (HDFS rename with OVERWRITE, via the plugin)."""
+    _tf().io.gfile.rename(source_url, target_url, overwrite=True)
+
+
 def save_file(fs: HopsFileSystem, target: str, save: Callable[[str], None]) -> None:
     """Call `save(url)` to write a file under a hidden temporary directory next to `target`
     (the file keeps its name: Keras checks suffixes), then rename it over `target` atomically."""
+    clean_local_tmp()
     uri = uri_maker(fs)
     staging = commit.temp_path(target)  # a killed writer leaves it for clean_tmp to find
     fs.makedirs(staging)
     try:
         written = posixpath.join(staging, posixpath.basename(target))
         save(uri(written))
-        _tf().io.gfile.rename(uri(written), uri(target), overwrite=True)
+        replace_file(uri(written), uri(target))
     finally:
         fs.rm(staging, recursive=True)
 
@@ -74,6 +108,7 @@ def save_model(
     if target.endswith(MODEL_FILE_SUFFIXES):
         save_file(fs, target, model.save)
         return target
+    clean_local_tmp()
     uri = uri_maker(fs)
     with fs.staged_dir(target) as staging:
         if hasattr(model, "export"):  # Keras 3: an inference SavedModel

@@ -17,6 +17,7 @@ from hopsfs_tools.formats.parquet import (
     to_numpy,
 )
 from hopsfs_tools.fs.core import HopsFileSystem
+from hopsfs_tools.tensorflow.plugin import tensorflow
 
 
 def parquet_tf_dataset(
@@ -29,7 +30,7 @@ def parquet_tf_dataset(
     num_threads: int = DEFAULT_THREADS,
 ) -> Any:
     """A tf.data.Dataset of {column: tensor of up to `batch_size` rows} (imports TensorFlow)."""
-    import tensorflow as tf
+    tf = tensorflow()
 
     schema = parquet_dataset(path, fs).schema
     names = list(columns) if columns is not None else schema.names

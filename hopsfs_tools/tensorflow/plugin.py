@@ -13,13 +13,15 @@ import ctypes
 import hashlib
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hopsfs_tools.config import cache_dir, load_config
 from hopsfs_tools.hadoop.libhdfs import LIB_NAME, arrow_environment, libjvm_dir
@@ -34,8 +36,41 @@ log = logging.getLogger(__name__)
 SOURCE = Path(__file__).with_name("hdfs_filesystem.cc")
 SCHEMES = ("hdfs", "viewfs", "hopsfs")
 _HEADER = "tensorflow/c/experimental/filesystem/filesystem_interface.h"
+# What TF's C++ prints on stderr while it is imported, whatever TF_CPP_MIN_LOG_LEVEL says (absl
+# logs before its InitializeLog): notices, not problems.
+_IMPORT_NOTICES = re.compile(
+    r"oneDNN custom operations are on|cpu_feature_guard|^To enable the following instructions"
+    r"|All log messages before absl::InitializeLog"
+)
 _LOCK = threading.Lock()
 _REGISTERED: list[Path] = []  # the plugin this process registered (TF cannot register twice)
+
+
+def tensorflow() -> Any:
+    """`import tensorflow`, without the oneDNN and CPU-feature notices its C++ prints on stderr;
+    anything else printed meanwhile (warnings, errors) is passed on. Unless the user set it,
+    TF_CPP_MIN_LOG_LEVEL=1 keeps TF's later C++ INFO lines (buffer sizes, malloc tuning) quiet."""
+    if "tensorflow" in sys.modules:
+        import tensorflow as tf
+
+        return tf
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+    with tempfile.TemporaryFile() as capture:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(capture.fileno(), 2)
+        try:
+            import tensorflow as tf
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            text = capture.read().decode(errors="replace")
+            kept = [line for line in text.splitlines() if not _IMPORT_NOTICES.search(line)]
+            if kept:
+                sys.stderr.write("\n".join(kept) + "\n")
+    return tf
 
 
 def _jvm_settings(conf_dir: str | None) -> dict[str, str]:
@@ -62,7 +97,7 @@ def plugin_path(tf_version: str, libhdfs_dir: str, java_home: str) -> Path:
 
 def build(*, rebuild: bool = False) -> Path:
     """The plugin's shared library for the installed TF, compiled (g++) if missing or stale."""
-    import tensorflow as tf
+    tf = tensorflow()
 
     env = _jvm_settings(os.environ.get("HADOOP_CONF_DIR"))
     java_home = Path(env["JAVA_HOME"])
@@ -170,7 +205,7 @@ def register() -> Path:
     Calling it again re-reads the cluster, user and project (HOPSFS_PROJECT, HADOOP_USER_NAME)
     for paths opened afterwards. Returns the plugin's path; RuntimeError names what is missing.
     """
-    import tensorflow as tf
+    tf = tensorflow()
 
     with _LOCK:
         path = _REGISTERED[0] if _REGISTERED else build()
