@@ -51,7 +51,8 @@ int hdfsBuilderConfSetStr(struct hdfsBuilder*, const char*, const char*);
 hdfsFS hdfsBuilderConnect(struct hdfsBuilder*);
 hdfsFile hdfsOpenFile(hdfsFS, const char*, int, int, short, int32_t);
 int hdfsCloseFile(hdfsFS, hdfsFile);
-int32_t hdfsPread(hdfsFS, hdfsFile, int64_t, void*, int32_t);
+int32_t hdfsRead(hdfsFS, hdfsFile, void*, int32_t);
+int hdfsSeek(hdfsFS, hdfsFile, int64_t);
 int32_t hdfsWrite(hdfsFS, hdfsFile, const void*, int32_t);
 int hdfsHFlush(hdfsFS, hdfsFile);
 int hdfsHSync(hdfsFS, hdfsFile);
@@ -66,7 +67,7 @@ int hdfsCopy(hdfsFS, const char*, hdfsFS, const char*);
 namespace {
 
 constexpr int kInternal = 255;            // libhdfs's errno for an unmapped Java exception
-constexpr int32_t kMaxCall = 8 << 20;     // bytes per hdfsPread/hdfsWrite (a Java array each)
+constexpr int32_t kMaxCall = 8 << 20;     // bytes per hdfsRead/hdfsWrite call
 
 // -- configuration (hopsfs_tf_configure) -------------------------------------------------------
 
@@ -351,6 +352,8 @@ struct ReadFile {
   hdfsFS fs;
   hdfsFile file;
   Target target;
+  std::mutex mutex;      // one stream: reads take turns (TF reads a file from one thread)
+  int64_t position = 0;  // where the stream is; a read elsewhere seeks first
 };
 
 void RandomAccessCleanup(TF_RandomAccessFile* file) {
@@ -359,20 +362,36 @@ void RandomAccessCleanup(TF_RandomAccessFile* file) {
   delete f;
 }
 
+// Stream reads (hdfsRead), not positional ones: DFSInputStream keeps one block reader for a
+// sequential scan (a pread sets up a new one per call), and libhdfs reads into TF's buffer
+// directly (ByteBuffer read, no Java array in between) when the stream supports it.
 int64_t Read(const TF_RandomAccessFile* file, uint64_t offset, size_t n, char* buffer,
              TF_Status* status) {
   auto* f = static_cast<ReadFile*>(file->plugin_file);
+  std::lock_guard<std::mutex> lock(f->mutex);
+  if (f->position != static_cast<int64_t>(offset)) {
+    errno = 0;
+    if (hdfsSeek(f->fs, f->file, static_cast<int64_t>(offset)) != 0) {
+      // a seek past the end fails: report it as the end of the file
+      Fail(status, TF_OUT_OF_RANGE, "read past the end of " + f->target.uri);
+      f->position = -1;
+      return 0;
+    }
+    f->position = static_cast<int64_t>(offset);
+  }
   size_t done = 0;
-  while (done < n) {  // straight into TF's buffer, in calls of at most kMaxCall bytes
+  while (done < n) {
     int32_t want = static_cast<int32_t>(std::min<size_t>(n - done, kMaxCall));
     errno = 0;
-    int32_t got = hdfsPread(f->fs, f->file, static_cast<int64_t>(offset + done), buffer + done, want);
+    int32_t got = hdfsRead(f->fs, f->file, buffer + done, want);
     if (got < 0) {
+      f->position = -1;
       FailErrno(f->target, "read at offset " + std::to_string(offset + done) + " of", status);
       return -1;
     }
     if (got == 0) break;
     done += static_cast<size_t>(got);
+    f->position += got;
   }
   if (done < n) {
     Fail(status, TF_OUT_OF_RANGE, "read past the end of " + f->target.uri);
@@ -463,7 +482,9 @@ void NewRandomAccessFile(const TF_Filesystem*, const char* uri, TF_RandomAccessF
   errno = 0;
   hdfsFile handle = hdfsOpenFile(fs, t.path.c_str(), O_RDONLY, 0, 0, 0);
   if (handle == nullptr) return FailErrno(t, "open of", status);
-  file->plugin_file = new ReadFile{fs, handle, t};
+  auto* opened = new ReadFile;
+  opened->fs = fs, opened->file = handle, opened->target = t;
+  file->plugin_file = opened;
   TF_SetStatus(status, TF_OK, "");
 }
 
