@@ -229,7 +229,8 @@ def small_ops(tf, fs: HopsFileSystem, base: str, calls: int) -> None:
     for name, (gfile_call, fsspec_call) in pairs.items():
         micros = []
         for call in (gfile_call, fsspec_call):
-            call()  # warm up (connection, JVM)
+            for _ in range(max(1, calls // 4)):  # warm up (connections; the JVM's JIT)
+                call()
             start = time.perf_counter()
             for _ in range(calls):
                 call()

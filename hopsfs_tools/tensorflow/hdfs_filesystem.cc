@@ -560,15 +560,27 @@ int GetChildren(const TF_Filesystem*, const char* uri, char*** entries, TF_Statu
   Target t;
   hdfsFS fs;
   if (!Open(uri, &t, &fs, status)) return -1;
-  Kind kind = Lookup(fs, t, t.path, status);
-  if (kind == Kind::kFile) Fail(status, TF_FAILED_PRECONDITION, t.uri + " is a file, not a directory");
-  if (kind != Kind::kDirectory) return -1;
   int count = 0;
   errno = 0;
   hdfsFileInfo* list = hdfsListDirectory(fs, t.path.c_str(), &count);
-  if (list == nullptr && errno != 0) {
-    FailErrno(t, "listing of", status);
+  if (list == nullptr && errno != 0) {  // explain: missing, a file on the way, or the errno
+    int err = errno;
+    if (Lookup(fs, t, t.path, status) == Kind::kDirectory) {
+      errno = err;
+      FailErrno(t, "listing of", status);
+    }
     return -1;
+  }
+  // HDFS lists a file as itself: one entry named like the path
+  if (count == 1 && list[0].mKind == 'F') {
+    std::string name(list[0].mName);
+    size_t at = name.find("://");
+    std::string path = at == std::string::npos ? name : name.substr(name.find('/', at + 3));
+    if (path == t.path) {
+      hdfsFreeFileInfo(list, count);
+      Fail(status, TF_FAILED_PRECONDITION, t.uri + " is a file, not a directory");
+      return -1;
+    }
   }
   *entries = static_cast<char**>(Allocate(sizeof(char*) * std::max(count, 1)));
   for (int i = 0; i < count; ++i) {
