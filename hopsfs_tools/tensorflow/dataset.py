@@ -46,7 +46,7 @@ COPY_STREAMS = 4  # "cache": pieces read from HDFS at once (each holds up to 2 p
 STREAM_BUFFER_BYTES = 32 * 2**20  # "stream": read buffers of all open files (1-8 MiB each)
 NATIVE_BUFFER_BYTES = 8 * 2**20  # "native": TFRecordDataset's read buffer per open file
 RECORD_OVERHEAD = 16  # TFRecord framing: length (8) + its CRC (4) + data CRC (4)
-CHECK_BATCH = 256  # records counted at once by the corrupt-record check
+CHECK_BATCH = 8  # records counted at once by the corrupt-record check (memory: 8 x record)
 
 
 def _tf() -> Any:
