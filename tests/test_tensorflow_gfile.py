@@ -49,7 +49,7 @@ def test_import_registers_and_plain_import_does_not_load_tensorflow(namenode):
         "from hopsfs_tools import hdfs\n"
         "assert 'tensorflow' not in sys.modules, 'tensorflow imported'\n"
         "import hopsfs_tools.tensorflow, tensorflow as tf\n"
-        f"assert tf.io.gfile.isdir('{namenode}/tests')\n"
+        f"assert tf.io.gfile.isdir('{namenode}/')\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
 
