@@ -1,6 +1,8 @@
-"""TFRecord input from HDFS into tf.data: hopsfs `tfrecord_dataset` (each strategy) vs TF's native
-TFRecordDataset over the same files on local disk (the limit) vs a naive reader that yields one
-record per `from_generator` call. Also the peak RSS while streaming a large shard set.
+"""TFRecord input from HDFS into tf.data: hopsfs `tfrecord_dataset` (each strategy) and TF's own
+TFRecordDataset over hdfs:// URLs (the filesystem plugin; plain and with seed 001's interleave)
+vs TF's native TFRecordDataset over the same files on local disk (the limit) vs a naive reader
+that yields one record per `from_generator` call. Also the peak RSS while streaming a large
+shard set, and 1,000 x exists/stat/listdir through tf.io.gfile (plugin) vs fsspec `hopsfs`.
 
 "bound: local + raw" is the better of running TF's faster local read and the raw HDFS read of
 the same files at once, or one after the other: an HDFS reader for tf.data does at least both
@@ -36,7 +38,8 @@ from hopsfs_tools.cluster import LocalCluster
 from hopsfs_tools.formats.tfrecord import TFRecordWriter, read_records
 from hopsfs_tools.fs import HopsFileSystem
 
-STRATEGIES = ("cache", "stream")
+STRATEGIES = ("native", "cache", "stream")
+PLUGIN_BUFFER = 8 * 2**20  # seed 001's TFRecordDataset buffer_size
 
 
 def make_files(directory: Path, files: int, records: int, size: int) -> list[str]:
@@ -160,6 +163,21 @@ def workload(
         for strategy in STRATEGIES:
             ds = htf.tfrecord_dataset(remote_paths, fs=fs, strategy=strategy)
             readers[f"hopsfs {strategy}"] = (lambda ds=ds: total_bytes(tf, ds, batch), expect)
+        urls = [fs.config.namenode_uri + p for p in remote_paths]  # TF's own reader, via the plugin
+        plugin_reads = {
+            "TF native over hdfs:// (plugin)": tf.data.TFRecordDataset(
+                urls, buffer_size=PLUGIN_BUFFER
+            ).prefetch(-1),
+            "  + seed interleave": tf.data.Dataset.from_tensor_slices(urls)
+            .interleave(
+                lambda f: tf.data.TFRecordDataset(f, buffer_size=PLUGIN_BUFFER),
+                cycle_length=32,
+                num_parallel_calls=tf.data.AUTOTUNE,
+            )
+            .prefetch(-1),
+        }
+        for key, ds in plugin_reads.items():
+            readers[key] = (lambda ds=ds: total_bytes(tf, ds, batch), expect)
         best = dict.fromkeys(readers, float("inf"))
         for _ in range(repeat):  # round robin: a slow spell of the machine hits every reader
             for key, (fn, size_read) in readers.items():
@@ -170,6 +188,7 @@ def workload(
             min(best[f"at once: {kind} + raw"] for kind in local_reads),
             min(native.values()) + results["HDFS raw read (no TF)"],
         )
+        results.update((key, best[key]) for key in plugin_reads)
         results.update(
             (f"hopsfs {strategy}", best[f"hopsfs {strategy}"]) for strategy in STRATEGIES
         )
@@ -179,16 +198,44 @@ def workload(
         naive = results["naive from_generator"]
         ceiling = results["HDFS raw read (no TF)"]
         print(f"\n# {name}: {records} records of {size} B = {mib:.0f} MiB in {files} files")
+        bound = results["bound: local + raw"]
         print(
-            f"{'reader':<24}{'seconds':>9}{'MiB/s':>9}{'rec/s':>11}"
-            f"{'vs local':>10}{'vs naive':>10}{'vs raw HDFS':>13}"
+            f"{'reader':<32}{'seconds':>9}{'MiB/s':>9}{'rec/s':>11}"
+            f"{'vs local':>10}{'vs bound':>10}{'vs naive':>10}{'vs raw HDFS':>13}"
         )
         for key, secs in results.items():
             print(
-                f"{key:<24}{secs:>9.2f}{mib / secs:>9.0f}{records / secs:>11.0f}"
-                f"{limit / secs:>9.2f}x{naive / secs:>9.1f}x{ceiling / secs:>12.2f}x"
+                f"{key:<32}{secs:>9.2f}{mib / secs:>9.0f}{records / secs:>11.0f}"
+                f"{limit / secs:>9.2f}x{bound / secs:>9.2f}x{naive / secs:>9.1f}x"
+                f"{ceiling / secs:>12.2f}x"
             )
         fs.rm(remote, recursive=True)
+
+
+def small_ops(tf, fs: HopsFileSystem, base: str, calls: int) -> None:
+    """`calls` x exists / stat / listdir of one small directory: tf.io.gfile vs fsspec."""
+    directory = f"{base}/small"
+    fs.makedirs(directory, exist_ok=True)
+    for i in range(10):
+        fs.pipe_file(f"{directory}/f{i}", b"x" * i)
+    url = fs.config.namenode_uri + directory
+    pairs = {
+        "exists": (lambda: tf.io.gfile.exists(f"{url}/f1"), lambda: fs.exists(f"{directory}/f1")),
+        "stat": (lambda: tf.io.gfile.stat(f"{url}/f1"), lambda: fs.info(f"{directory}/f1")),
+        "listdir (10 files)": (lambda: tf.io.gfile.listdir(url), lambda: fs.ls(directory)),
+    }
+    print(f"\n# {calls} x each metadata call on one directory (microseconds per call)")
+    print(f"{'operation':<20}{'tf.io.gfile':>13}{'fsspec hopsfs':>15}{'gfile speed':>13}")
+    for name, (gfile_call, fsspec_call) in pairs.items():
+        micros = []
+        for call in (gfile_call, fsspec_call):
+            for _ in range(max(1, calls // 4)):  # warm up (connections; the JVM's JIT)
+                call()
+            start = time.perf_counter()
+            for _ in range(calls):
+                call()
+            micros.append((time.perf_counter() - start) / calls * 1e6)
+        print(f"{name:<20}{micros[0]:>13.0f}{micros[1]:>15.0f}{micros[1] / micros[0]:>12.2f}x")
 
 
 def rss_bytes() -> int:
@@ -258,6 +305,9 @@ def run(cluster: LocalCluster, args: argparse.Namespace) -> None:
     """Print every table."""
     import tensorflow as tf
 
+    from hopsfs_tools import tensorflow as htf
+
+    htf.register()  # hdfs:// for TF (URLs below name the cluster, so no default is needed)
     fs = HopsFileSystem(namenode=cluster.namenode_uri, webhdfs_url=cluster.webhdfs_url)
     base = f"/bench/tfrecord-{os.getpid()}"
     fs.makedirs(base, exist_ok=True)
@@ -271,6 +321,8 @@ def run(cluster: LocalCluster, args: argparse.Namespace) -> None:
             ("1 KiB records", args.small_count, 1024),
         ):
             workload(tf, fs, label, args.files, count, size, base, args.repeat)
+        if args.small_ops:
+            small_ops(tf, fs, base, args.small_ops)
         if args.rss_mib:
             rss_workload(fs, cluster, args.rss_mib, args.files, base)
     finally:
@@ -284,6 +336,7 @@ def main() -> int:
     parser.add_argument("--large-mib", type=int, default=512, help="MiB of 1 MiB records")
     parser.add_argument("--small-count", type=int, default=200_000, help="number of 1 KiB records")
     parser.add_argument("--rss-mib", type=int, default=2048, help="MiB streamed for the RSS check")
+    parser.add_argument("--small-ops", type=int, default=1000, help="calls per metadata operation")
     parser.add_argument("--files", type=int, default=16, help="files per workload")
     parser.add_argument("--repeat", type=int, default=5, help="rounds of every reader, best kept")
     parser.add_argument("--cluster-dir", default=os.environ.get("HOPSFS_TEST_CLUSTER"))

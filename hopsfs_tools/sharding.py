@@ -43,7 +43,7 @@ def shard_files(
     cover all files. `prefer_local=True` assigns with `locality_assignment(fs, files, hosts)`,
     where `hosts_by_worker` defaults to the worker hosts in TF_CONFIG.
     """
-    _check_shard(index, count, "shard_files(index, count)")
+    check_shard(index, count, "shard_files(index, count)")
     if not prefer_local:
         return _unique_sorted(files)[index::count]
     if fs is None:
@@ -115,7 +115,7 @@ def shard_from_env() -> tuple[int, int] | None:
         if not isinstance(index, int):
             raise ValueError(f"TF_CONFIG task.index must be an integer, got {index!r}")
         position = index + (len(cluster.get("chief", [])) if kind == "worker" else 0)
-        _check_shard(position, len(workers), f"TF_CONFIG task {kind}:{index}")
+        check_shard(position, len(workers), f"TF_CONFIG task {kind}:{index}")
         return position, len(workers)
     raw_index, raw_count = os.environ.get(INDEX_ENV), os.environ.get(COUNT_ENV)
     if raw_index is None and raw_count is None:
@@ -124,7 +124,7 @@ def shard_from_env() -> tuple[int, int] | None:
         missing = INDEX_ENV if raw_index is None else COUNT_ENV
         raise ValueError(f"{missing} is not set: set both {INDEX_ENV} and {COUNT_ENV}, or neither")
     index, count = _env_int(INDEX_ENV, raw_index), _env_int(COUNT_ENV, raw_count)
-    _check_shard(index, count, f"{INDEX_ENV}={raw_index}, {COUNT_ENV}={raw_count}")
+    check_shard(index, count, f"{INDEX_ENV}={raw_index}, {COUNT_ENV}={raw_count}")
     return index, count
 
 
@@ -159,7 +159,8 @@ def _env_int(name: str, raw: str) -> int:
         raise ValueError(f"{name}={raw!r} is not an integer: set it to a worker number") from None
 
 
-def _check_shard(index: int, count: int, what: str) -> None:
+def check_shard(index: int, count: int, what: str) -> None:
+    """ValueError naming `what` unless 0 <= index < count."""
     if count < 1:
         raise ValueError(f"{what}: the worker count must be at least 1, got {count}")
     if not 0 <= index < count:
@@ -196,6 +197,7 @@ def _aliases(host: str) -> frozenset[str]:
 __all__ = [
     "COUNT_ENV",
     "INDEX_ENV",
+    "check_shard",
     "locality_assignment",
     "shard_files",
     "shard_from_env",

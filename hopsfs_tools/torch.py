@@ -15,8 +15,6 @@ and once, in a full test run, for good. `data_loader()` starts workers with "for
 from __future__ import annotations
 
 import os
-import posixpath
-import random
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -25,6 +23,7 @@ import torch
 import torch.distributed as dist
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
+from hopsfs_tools.data.sources import epoch_shard, list_files
 from hopsfs_tools.formats.parquet import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_THREADS,
@@ -34,11 +33,11 @@ from hopsfs_tools.formats.parquet import (
 )
 from hopsfs_tools.formats.tfrecord import read_records
 from hopsfs_tools.fs import HopsFileSystem
-from hopsfs_tools.sharding import shard_files
 
 
 def worker_shard(rank_and_world: tuple[int, int] | None = None) -> tuple[int, int]:
-    """(index, count) of the calling DataLoader worker among all workers of all ranks."""
+    """This reader's (index, count) among all readers (hopsfs_tools.data.sources): the calling
+    DataLoader worker among all workers of all ranks."""
     rank, world = rank_and_world or _rank_and_world()
     info = get_worker_info()
     worker, workers = (info.id, info.num_workers) if info is not None else (0, 1)
@@ -76,9 +75,9 @@ class _ClusterDataset(IterableDataset):  # type: ignore[type-arg]
 class TFRecordIterableDataset(_ClusterDataset):
     """The records (bytes, or `transform(bytes)`) of TFRecord files on the cluster.
 
-    `files_or_glob`: a list of paths, a glob ("data/train-*.tfrecord"), a directory (its
-    non-hidden files) or one file. Files are split across workers; `shuffle_files` shuffles the
-    file order with `seed` + epoch before splitting.
+    `files_or_glob`: a list of paths, a glob ("data/train-*.tfrecord"), a directory or one file
+    (globs and directories skip hidden names). Files are split across workers; `shuffle_files`
+    shuffles them with `seed` and the epoch before splitting (hopsfs_tools.data.sources).
     """
 
     def __init__(
@@ -103,13 +102,10 @@ class TFRecordIterableDataset(_ClusterDataset):
 
     def __iter__(self) -> Iterator[Any]:
         fs = self.filesystem()
-        files = sorted(set(expand_files(fs, self.files_or_glob)))
-        index, count = self.shard()
-        if self.shuffle_files:
-            random.Random(self.seed + self.epoch).shuffle(files)
-            mine = files[index::count]
-        else:
-            mine = shard_files(files, index, count)
+        files = expand_files(fs, self.files_or_glob)
+        mine = epoch_shard(
+            files, self.shard(), self.epoch, shuffle=self.shuffle_files, seed=self.seed
+        )
         for path in mine:
             with fs.open(path, "rb") as f:
                 for record in read_records(
@@ -175,21 +171,7 @@ def data_loader(dataset: Any, num_workers: int = 2, **kwargs: Any) -> DataLoader
 
 def expand_files(fs: HopsFileSystem, files_or_glob: str | Sequence[str]) -> list[str]:
     """Absolute paths of a list of paths, a glob, a directory's visible files, or one file."""
-    if not isinstance(files_or_glob, str):
-        return [fs.resolve(p) for p in files_or_glob]
-    if any(c in files_or_glob for c in "*?["):
-        found = [p for p in fs.glob(files_or_glob) if fs.isfile(p)]
-        if not found:
-            raise FileNotFoundError(f"no files match {files_or_glob!r}: check the pattern")
-        return found
-    path = fs.resolve(files_or_glob)
-    if fs.isdir(path):
-        return [
-            e["name"]
-            for e in fs.ls(path, detail=True)
-            if e["type"] == "file" and not posixpath.basename(e["name"]).startswith((".", "_"))
-        ]
-    return [path]
+    return [path for path, _ in list_files(files_or_glob, fs)]
 
 
 def _rank_and_world() -> tuple[int, int]:

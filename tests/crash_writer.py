@@ -60,6 +60,33 @@ def _pausing_open_write(self: NativeBackend, path: str, **kwargs: Any) -> Any:
 NativeBackend.open_write = _pausing_open_write  # type: ignore[method-assign]
 
 
+def _pause_before(func: Callable[..., Any], path_arg: int) -> Callable[..., Any]:
+    """`func`, blocking instead for an armed case when its argument `path_arg` lies in it: the
+    commit step of writers whose data reaches HDFS through TF's filesystem plugin (libhdfs)."""
+
+    def paused(*args: Any, **kwargs: Any) -> Any:
+        path = str(args[path_arg])
+        with _armed_lock:
+            case = next((c for c in _armed if f"{c}/" in path), None)
+            _armed.discard(case)
+        if case is not None:
+            _events.put(("paused", case))
+            threading.Event().wait()
+        return func(*args, **kwargs)
+
+    return paused
+
+
+def _arm_tensorflow_commits() -> None:
+    """Pause save_model/HopsCheckpoint (written by Keras/TF through the plugin) at their commit:
+    the file's rename over the target, or the SavedModel tree's replacement of it."""
+    from hopsfs_tools.fs import commit
+    from hopsfs_tools.tensorflow import models
+
+    models.replace_file = _pause_before(models.replace_file, 0)
+    commit.replace_tree = _pause_before(commit.replace_tree, 1)
+
+
 def _local_file(data: bytes) -> str:
     """A local file named "data" (copy_to_hdfs(file, dir, True) writes dir/data)."""
     path = os.path.join(tempfile.mkdtemp(prefix="crash-writer-"), "data")
@@ -155,11 +182,13 @@ def _run(fs: HopsFileSystem, kind: str, case: str) -> None:
     except BaseException:  # noqa: BLE001 - reported to the test through stdout
         _events.put(("failed", f"{case}: {traceback.format_exc()!r}"))
     else:
-        _events.put(("failed", f"{case}: finished without writing through the native backend"))
+        _events.put(("failed", f"{case}: finished without pausing"))
 
 
 def main(base: str, cases: list[str]) -> int:
     fs = HopsFileSystem(backend="native")
+    if any(name.startswith(("save_model", "checkpoint")) for name in cases):
+        _arm_tensorflow_commits()
     for name in cases:
         case = f"{base}/{name}"
         _armed.add(case)

@@ -14,7 +14,7 @@ import pytest
 
 from hopsfs_tools import HopsFileSystem
 from hopsfs_tools.cluster import LocalCluster
-from hopsfs_tools.formats.parquet import parquet_batches, parquet_tf_dataset
+from hopsfs_tools.formats.parquet import parquet_batches
 
 ROWS = 1000
 
@@ -161,6 +161,8 @@ def test_errors_name_the_problem(single_file: str, fs: HopsFileSystem, hdfs_dir:
 
 def test_tf_dataset_of_dicts(single_file: str, fs: HopsFileSystem, frame: pd.DataFrame) -> None:
     tf = pytest.importorskip("tensorflow")
+    from hopsfs_tools.tensorflow import parquet_tf_dataset
+
     dataset = parquet_tf_dataset(single_file, ["id", "name", "x"], batch_size=300, fs=fs)
     batches = list(dataset.as_numpy_iterator())
     assert [len(b["id"]) for b in batches] == [300, 300, 300, 100]

@@ -13,6 +13,7 @@ from hopsfs_tools.cli.files import FILE_COMMANDS
 from hopsfs_tools.cli.jupyter import jupyter
 from hopsfs_tools.cli.libhdfs import libhdfs
 from hopsfs_tools.cli.project import project
+from hopsfs_tools.cli.tfplugin import tf_plugin
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -31,5 +32,6 @@ main.add_command(demo)
 main.add_command(jupyter)
 main.add_command(libhdfs)
 main.add_command(project)
+main.add_command(tf_plugin)
 for _command in FILE_COMMANDS:
     main.add_command(_command)

@@ -1,0 +1,1 @@
+"""Framework-free input plumbing shared by the TensorFlow and PyTorch adapters."""

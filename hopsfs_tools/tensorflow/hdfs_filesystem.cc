@@ -1,0 +1,877 @@
+// TensorFlow modular filesystem plugin for hdfs://, viewfs:// and hopsfs:// over libhdfs (JNI).
+//
+// Built by hopsfs_tools/tensorflow/plugin.py against the installed TF's
+// tensorflow/c/experimental/filesystem/filesystem_interface.h, configured through
+// hopsfs_tf_configure() (from Python, before registration) and loaded with
+// tf.experimental.register_filesystem_plugin. Paths: hdfs://host:port/p and viewfs://name/p
+// name their cluster, hdfs:///p the configured default one; hopsfs://rel is relative to the
+// configured project root and hopsfs:///abs absolute (as hopsfs_tools.project.resolve).
+#include <errno.h>
+#include <fcntl.h>
+#include <jni.h>
+#include <netdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "tensorflow/c/experimental/filesystem/filesystem_interface.h"
+#include "tensorflow/c/tf_status.h"
+
+// -- the part of libhdfs's C API (hdfs.h) this plugin calls -----------------------------------
+extern "C" {
+typedef void* hdfsFS;
+typedef void* hdfsFile;
+struct hdfsBuilder;
+typedef struct {
+  int mKind;  // 'F' or 'D'
+  char* mName;
+  long mLastMod;  // seconds
+  int64_t mSize;
+  short mReplication;
+  int64_t mBlockSize;
+  char* mOwner;
+  char* mGroup;
+  short mPermissions;
+  long mLastAccess;
+} hdfsFileInfo;
+struct hdfsBuilder* hdfsNewBuilder(void);
+void hdfsBuilderSetNameNode(struct hdfsBuilder*, const char*);
+void hdfsBuilderSetUserName(struct hdfsBuilder*, const char*);
+void hdfsBuilderSetKerbTicketCachePath(struct hdfsBuilder*, const char*);
+void hdfsBuilderSetForceNewInstance(struct hdfsBuilder*);
+int hdfsBuilderConfSetStr(struct hdfsBuilder*, const char*, const char*);
+hdfsFS hdfsBuilderConnect(struct hdfsBuilder*);
+hdfsFile hdfsOpenFile(hdfsFS, const char*, int, int, short, int32_t);
+int hdfsCloseFile(hdfsFS, hdfsFile);
+int32_t hdfsRead(hdfsFS, hdfsFile, void*, int32_t);
+int hdfsSeek(hdfsFS, hdfsFile, int64_t);
+int32_t hdfsWrite(hdfsFS, hdfsFile, const void*, int32_t);
+int hdfsHFlush(hdfsFS, hdfsFile);
+int hdfsHSync(hdfsFS, hdfsFile);
+hdfsFileInfo* hdfsGetPathInfo(hdfsFS, const char*);
+hdfsFileInfo* hdfsListDirectory(hdfsFS, const char*, int*);
+void hdfsFreeFileInfo(hdfsFileInfo*, int);
+int hdfsCreateDirectory(hdfsFS, const char*);
+int hdfsDelete(hdfsFS, const char*, int);
+int hdfsCopy(hdfsFS, const char*, hdfsFS, const char*);
+}
+
+namespace {
+
+constexpr int kInternal = 255;            // libhdfs's errno for an unmapped Java exception
+constexpr int32_t kMaxCall = 8 << 20;     // bytes per hdfsRead/hdfsWrite call
+
+// -- configuration (hopsfs_tf_configure) -------------------------------------------------------
+
+struct Settings {
+  bool configured = false;
+  std::string default_fs;    // "hdfs://host:port" or "hdfs://nameservice"
+  std::string user;          // HDFS user ("" = the JVM's login user / Kerberos principal)
+  std::string ticket_cache;  // Kerberos ticket cache ("" = none)
+  std::string project_root;  // "/Projects/P" ("" = no project: hopsfs://rel is an error)
+  std::string no_project;    // the message for hopsfs://rel without a project
+  std::string classpath;     // the JVM's class path, if this plugin starts the JVM
+  std::vector<std::string> jvm_options;
+  std::vector<std::pair<std::string, std::string>> conf;  // Hadoop properties per connection
+};
+
+std::mutex g_mutex;  // guards g_settings, g_connections and JVM creation
+Settings g_settings;
+std::map<std::string, hdfsFS> g_connections;  // "scheme://authority|user" -> connection
+
+// -- statuses ----------------------------------------------------------------------------------
+
+void Fail(TF_Status* status, TF_Code code, const std::string& message) {
+  TF_SetStatus(status, code, message.c_str());
+}
+
+TF_Code CodeOfErrno(int err) {
+  switch (err) {
+    case ENOENT: return TF_NOT_FOUND;
+    case EACCES: case EPERM: return TF_PERMISSION_DENIED;
+    case EEXIST: return TF_ALREADY_EXISTS;
+    case ENOTDIR: case EISDIR: case ENOTEMPTY: return TF_FAILED_PRECONDITION;
+    case EINVAL: return TF_INVALID_ARGUMENT;
+    case EDQUOT: case ENOSPC: case ENOMEM: return TF_RESOURCE_EXHAUSTED;
+    case EROFS: case ECONNREFUSED: case ETIMEDOUT: case EHOSTUNREACH: return TF_UNAVAILABLE;
+    default: return TF_UNKNOWN;
+  }
+}
+
+// -- paths -------------------------------------------------------------------------------------
+
+struct Target {
+  std::string cluster;  // connection URI: "hdfs://host:port", "viewfs://name", default_fs
+  std::string path;     // absolute, normalised HDFS path
+  std::string uri;      // cluster + path, for messages
+};
+
+std::string Normalize(const std::string& path) {
+  std::vector<std::string> parts;
+  std::stringstream in(path);
+  std::string item;
+  while (std::getline(in, item, '/')) {
+    if (item.empty() || item == ".") continue;
+    if (item == "..") {
+      if (!parts.empty()) parts.pop_back();
+    } else {
+      parts.push_back(item);
+    }
+  }
+  std::string out;
+  for (const auto& p : parts) out += "/" + p;
+  return out.empty() ? "/" : out;
+}
+
+bool Resolve(const std::string& uri, Target* target, TF_Status* status) {
+  size_t sep = uri.find("://");
+  std::string scheme = sep == std::string::npos ? "" : uri.substr(0, sep);
+  std::string rest = sep == std::string::npos ? uri : uri.substr(sep + 3);
+  Settings settings;
+  {
+    std::lock_guard<std::mutex> lock(g_mutex);
+    settings = g_settings;
+  }
+  if (!settings.configured) {
+    Fail(status, TF_FAILED_PRECONDITION,
+         "the hopsfs-tools TensorFlow plugin is not configured: call "
+         "hopsfs_tools.tensorflow.register() (or import hopsfs_tools.tensorflow) first");
+    return false;
+  }
+  const std::string no_default =
+      "no default HDFS cluster for " + uri +
+      ": set HADOOP_CONF_DIR or HOPSFS_NAMENODE_URI and call hopsfs_tools.tensorflow.register(), "
+      "or write hdfs://host:port/path";
+  if (scheme == "hopsfs") {
+    size_t slash = rest.find('/');
+    std::string host = rest.substr(0, slash);
+    if (host.find(':') != std::string::npos) {
+      Fail(status, TF_INVALID_ARGUMENT,
+           "URL " + uri + " names a host (" + host + "), but hopsfs:// URLs take the cluster "
+           "from the configuration: write hopsfs:///" +
+               (slash == std::string::npos ? "" : rest.substr(slash + 1)) + " or hdfs://" +
+               rest);
+      return false;
+    }
+    if (!rest.empty() && rest[0] != '/') {
+      if (settings.project_root.empty()) {
+        Fail(status, TF_FAILED_PRECONDITION, "cannot resolve " + uri + ": " + settings.no_project);
+        return false;
+      }
+      rest = settings.project_root + "/" + rest;
+    }
+    if (settings.default_fs.empty()) {
+      Fail(status, TF_FAILED_PRECONDITION, no_default);
+      return false;
+    }
+    target->cluster = settings.default_fs;
+    target->path = Normalize(rest);
+  } else if (scheme == "hdfs" || scheme == "viewfs") {
+    size_t slash = rest.find('/');
+    std::string authority = rest.substr(0, slash);
+    if (authority.empty() && settings.default_fs.empty()) {
+      Fail(status, TF_FAILED_PRECONDITION, no_default);
+      return false;
+    }
+    target->cluster = authority.empty() ? settings.default_fs : scheme + "://" + authority;
+    target->path = Normalize(slash == std::string::npos ? "/" : rest.substr(slash));
+  } else {
+    Fail(status, TF_INVALID_ARGUMENT, "not an hdfs://, viewfs:// or hopsfs:// URL: " + uri);
+    return false;
+  }
+  target->uri = target->cluster + target->path;
+  return true;
+}
+
+std::string Parent(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// -- the JVM and connections -------------------------------------------------------------------
+
+// Start the JVM with our class path unless one runs already (libhdfs then attaches to it), so
+// that no CLASSPATH/LIBHDFS_OPTS need to be written into the process environment.
+bool EnsureJvm(const Settings& settings, TF_Status* status) {
+  JavaVM* vms[1];
+  jsize count = 0;
+  if (JNI_GetCreatedJavaVMs(vms, 1, &count) != JNI_OK) {
+    Fail(status, TF_INTERNAL, "JNI_GetCreatedJavaVMs failed");
+    return false;
+  }
+  if (count > 0) return true;
+  std::vector<std::string> strings = {"-Djava.class.path=" + settings.classpath};
+  strings.insert(strings.end(), settings.jvm_options.begin(), settings.jvm_options.end());
+  std::vector<JavaVMOption> options(strings.size());
+  for (size_t i = 0; i < strings.size(); ++i) {
+    options[i].optionString = const_cast<char*>(strings[i].c_str());
+    options[i].extraInfo = nullptr;
+  }
+  JavaVMInitArgs args;
+  args.version = JNI_VERSION_1_8;
+  args.nOptions = static_cast<jint>(options.size());
+  args.options = options.data();
+  args.ignoreUnrecognized = JNI_TRUE;
+  JavaVM* vm = nullptr;
+  JNIEnv* env = nullptr;
+  jint rc = JNI_CreateJavaVM(&vm, reinterpret_cast<void**>(&env), &args);
+  if (rc != JNI_OK) {
+    Fail(status, TF_INTERNAL, "could not start the Java VM for libhdfs (JNI error " +
+                                  std::to_string(rc) + "); check JAVA_HOME");
+    return false;
+  }
+  vm->DetachCurrentThread();  // libhdfs attaches (and detaches) the threads that call it
+  return true;
+}
+
+bool NamenodeRefuses(const std::string& cluster) {
+  size_t sep = cluster.find("://");
+  std::string authority = cluster.substr(sep + 3);
+  size_t colon = authority.rfind(':');
+  if (colon == std::string::npos) return false;  // a nameservice: nothing to probe
+  std::string host = authority.substr(0, colon), port = authority.substr(colon + 1);
+  addrinfo hints{}, *found = nullptr;
+  hints.ai_socktype = SOCK_STREAM;
+  if (getaddrinfo(host.c_str(), port.c_str(), &hints, &found) != 0) return true;
+  int fd = socket(found->ai_family, found->ai_socktype, found->ai_protocol);
+  bool refused = fd < 0 || connect(fd, found->ai_addr, found->ai_addrlen) != 0;
+  if (fd >= 0) close(fd);
+  freeaddrinfo(found);
+  return refused;
+}
+
+hdfsFS Connect(const Target& target, TF_Status* status) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  const Settings& s = g_settings;
+  std::string key = target.cluster + "|" + s.user + "|" + s.ticket_cache;
+  auto it = g_connections.find(key);
+  if (it != g_connections.end()) return it->second;
+  if (!EnsureJvm(s, status)) return nullptr;
+  hdfsBuilder* builder = hdfsNewBuilder();
+  hdfsBuilderSetNameNode(builder, target.cluster.c_str());
+  if (!s.user.empty()) hdfsBuilderSetUserName(builder, s.user.c_str());
+  if (!s.ticket_cache.empty()) hdfsBuilderSetKerbTicketCachePath(builder, s.ticket_cache.c_str());
+  hdfsBuilderSetForceNewInstance(builder);
+  for (const auto& kv : s.conf) hdfsBuilderConfSetStr(builder, kv.first.c_str(), kv.second.c_str());
+  hdfsFS fs = hdfsBuilderConnect(builder);  // frees the builder
+  if (fs == nullptr) {
+    Fail(status, TF_UNAVAILABLE, "cannot connect to " + target.cluster + " through libhdfs (errno " +
+                                     std::to_string(errno) + "; the Java stack trace is on stderr)");
+    return nullptr;
+  }
+  g_connections[key] = fs;
+  return fs;
+}
+
+// -- file status -------------------------------------------------------------------------------
+
+enum class Kind { kMissing, kFile, kDirectory, kError };
+
+// What `path` is; on kError, `status` says why (libhdfs errno mapped, path named).
+Kind StatPath(hdfsFS fs, const Target& t, const std::string& path, TF_Status* status,
+              hdfsFileInfo* out = nullptr) {
+  errno = 0;
+  hdfsFileInfo* info = hdfsGetPathInfo(fs, path.c_str());
+  if (info == nullptr) {
+    int err = errno;
+    if (err == ENOENT) return Kind::kMissing;
+    if (err == EACCES || err == ENOTDIR) {
+      // HDFS refuses "file/child" with AccessControlException: look for a file ancestor
+      for (std::string p = Parent(path); p != "/"; p = Parent(p)) {
+        hdfsFileInfo* up = hdfsGetPathInfo(fs, p.c_str());
+        if (up == nullptr) continue;
+        bool is_file = up->mKind == 'F';
+        hdfsFreeFileInfo(up, 1);
+        if (is_file) {
+          Fail(status, TF_FAILED_PRECONDITION, t.cluster + p + " is a file, not a directory");
+          return Kind::kError;
+        }
+        break;
+      }
+    }
+    TF_Code code = CodeOfErrno(err);
+    if ((err == kInternal || err == 0) && NamenodeRefuses(t.cluster)) code = TF_UNAVAILABLE;
+    Fail(status, code, "status of " + t.cluster + path + " failed: " +
+                           (code == TF_UNAVAILABLE ? std::string("the namenode is unreachable")
+                                                   : std::string(strerror(err))));
+    return Kind::kError;
+  }
+  Kind kind = info->mKind == 'D' ? Kind::kDirectory : Kind::kFile;
+  if (out != nullptr) *out = *info, out->mName = nullptr, out->mOwner = nullptr, out->mGroup = nullptr;
+  hdfsFreeFileInfo(info, 1);
+  return kind;
+}
+
+// Missing `path`: NOT_FOUND, unless an ancestor is a file (FAILED_PRECONDITION).
+void FailMissing(hdfsFS fs, const Target& t, const std::string& path, TF_Status* status) {
+  for (std::string p = Parent(path);; p = Parent(p)) {
+    Kind kind = StatPath(fs, t, p, status);
+    if (kind == Kind::kError) return;
+    if (kind == Kind::kFile) {
+      Fail(status, TF_FAILED_PRECONDITION, t.cluster + p + " is a file, not a directory");
+      return;
+    }
+    if (kind == Kind::kDirectory || p == "/") break;
+  }
+  Fail(status, TF_NOT_FOUND, t.cluster + path + " does not exist");
+}
+
+// The path's kind after a failed call; sets `status` for kMissing and kError.
+Kind Lookup(hdfsFS fs, const Target& t, const std::string& path, TF_Status* status) {
+  Kind kind = StatPath(fs, t, path, status);
+  if (kind == Kind::kMissing) FailMissing(fs, t, path, status);
+  return kind;
+}
+
+void FailErrno(const Target& t, const std::string& what, TF_Status* status) {
+  int err = errno;
+  TF_Code code = CodeOfErrno(err);
+  if ((err == kInternal || err == 0) && NamenodeRefuses(t.cluster)) code = TF_UNAVAILABLE;
+  Fail(status, code, what + " " + t.uri + " failed: " + strerror(err) +
+                         (err == kInternal ? " (the Java stack trace is on stderr)" : ""));
+}
+
+// Resolve and connect; false (status set) on failure.
+bool Open(const char* uri, Target* t, hdfsFS* fs, TF_Status* status) {
+  if (!Resolve(uri, t, status)) return false;
+  *fs = Connect(*t, status);
+  return *fs != nullptr;
+}
+
+// -- random access files -----------------------------------------------------------------------
+
+struct ReadFile {
+  hdfsFS fs;
+  hdfsFile file;
+  Target target;
+  std::mutex mutex;      // one stream: reads take turns (TF reads a file from one thread)
+  int64_t position = 0;  // where the stream is; a read elsewhere seeks first
+};
+
+void RandomAccessCleanup(TF_RandomAccessFile* file) {
+  auto* f = static_cast<ReadFile*>(file->plugin_file);
+  hdfsCloseFile(f->fs, f->file);
+  delete f;
+}
+
+// Stream reads (hdfsRead), not positional ones: DFSInputStream keeps one block reader for a
+// sequential scan (a pread sets up a new one per call), and libhdfs reads into TF's buffer
+// directly (ByteBuffer read, no Java array in between) when the stream supports it.
+int64_t Read(const TF_RandomAccessFile* file, uint64_t offset, size_t n, char* buffer,
+             TF_Status* status) {
+  auto* f = static_cast<ReadFile*>(file->plugin_file);
+  std::lock_guard<std::mutex> lock(f->mutex);
+  if (f->position != static_cast<int64_t>(offset)) {
+    errno = 0;
+    if (hdfsSeek(f->fs, f->file, static_cast<int64_t>(offset)) != 0) {
+      // a seek past the end fails: report it as the end of the file
+      Fail(status, TF_OUT_OF_RANGE, "read past the end of " + f->target.uri);
+      f->position = -1;
+      return 0;
+    }
+    f->position = static_cast<int64_t>(offset);
+  }
+  size_t done = 0;
+  while (done < n) {
+    int32_t want = static_cast<int32_t>(std::min<size_t>(n - done, kMaxCall));
+    errno = 0;
+    int32_t got = hdfsRead(f->fs, f->file, buffer + done, want);
+    if (got < 0) {
+      f->position = -1;
+      FailErrno(f->target, "read at offset " + std::to_string(offset + done) + " of", status);
+      return -1;
+    }
+    if (got == 0) break;
+    done += static_cast<size_t>(got);
+    f->position += got;
+  }
+  if (done < n) {
+    Fail(status, TF_OUT_OF_RANGE, "read past the end of " + f->target.uri);
+  } else {
+    TF_SetStatus(status, TF_OK, "");
+  }
+  return static_cast<int64_t>(done);
+}
+
+// -- writable files ----------------------------------------------------------------------------
+
+struct WriteFile {
+  hdfsFS fs;
+  hdfsFile file;
+  Target target;
+  int64_t position;
+};
+
+void WritableCleanup(TF_WritableFile* file) {
+  auto* f = static_cast<WriteFile*>(file->plugin_file);
+  if (f->file != nullptr) hdfsCloseFile(f->fs, f->file);
+  delete f;
+}
+
+void Append(const TF_WritableFile* file, const char* buffer, size_t n, TF_Status* status) {
+  auto* f = static_cast<WriteFile*>(file->plugin_file);
+  size_t done = 0;
+  while (done < n) {
+    int32_t want = static_cast<int32_t>(std::min<size_t>(n - done, kMaxCall));
+    errno = 0;
+    int32_t wrote = hdfsWrite(f->fs, f->file, buffer + done, want);
+    if (wrote < 0) {
+      FailErrno(f->target, "write to", status);
+      return;
+    }
+    done += static_cast<size_t>(wrote);
+    f->position += wrote;
+  }
+  TF_SetStatus(status, TF_OK, "");
+}
+
+int64_t Tell(const TF_WritableFile* file, TF_Status* status) {
+  TF_SetStatus(status, TF_OK, "");
+  return static_cast<WriteFile*>(file->plugin_file)->position;
+}
+
+// Flush: hflush (readers, e.g. TensorBoard, see the data); Sync: hsync (on the DataNodes' disks).
+void Flush(const TF_WritableFile* file, TF_Status* status) {
+  auto* f = static_cast<WriteFile*>(file->plugin_file);
+  errno = 0;
+  if (hdfsHFlush(f->fs, f->file) != 0) return FailErrno(f->target, "hflush of", status);
+  TF_SetStatus(status, TF_OK, "");
+}
+
+void Sync(const TF_WritableFile* file, TF_Status* status) {
+  auto* f = static_cast<WriteFile*>(file->plugin_file);
+  errno = 0;
+  if (hdfsHSync(f->fs, f->file) != 0) return FailErrno(f->target, "hsync of", status);
+  TF_SetStatus(status, TF_OK, "");
+}
+
+void Close(const TF_WritableFile* file, TF_Status* status) {
+  auto* f = static_cast<WriteFile*>(file->plugin_file);
+  errno = 0;
+  int rc = hdfsCloseFile(f->fs, f->file);
+  f->file = nullptr;
+  if (rc != 0) return FailErrno(f->target, "close of", status);
+  TF_SetStatus(status, TF_OK, "");
+}
+
+// -- filesystem operations ---------------------------------------------------------------------
+
+void Init(TF_Filesystem* filesystem, TF_Status* status) {
+  filesystem->plugin_filesystem = nullptr;
+  TF_SetStatus(status, TF_OK, "");
+}
+
+void Cleanup(TF_Filesystem* filesystem) {}
+
+void NewRandomAccessFile(const TF_Filesystem*, const char* uri, TF_RandomAccessFile* file,
+                         TF_Status* status) {
+  Target t;
+  hdfsFS fs;
+  if (!Open(uri, &t, &fs, status)) return;
+  Kind kind = Lookup(fs, t, t.path, status);
+  if (kind == Kind::kDirectory) Fail(status, TF_FAILED_PRECONDITION, t.uri + " is a directory");
+  if (kind != Kind::kFile) return;
+  errno = 0;
+  hdfsFile handle = hdfsOpenFile(fs, t.path.c_str(), O_RDONLY, 0, 0, 0);
+  if (handle == nullptr) return FailErrno(t, "open of", status);
+  auto* opened = new ReadFile;
+  opened->fs = fs, opened->file = handle, opened->target = t;
+  file->plugin_file = opened;
+  TF_SetStatus(status, TF_OK, "");
+}
+
+void OpenForWriting(const char* uri, TF_WritableFile* file, bool append, TF_Status* status) {
+  Target t;
+  hdfsFS fs;
+  if (!Open(uri, &t, &fs, status)) return;
+  hdfsFileInfo info{};
+  Kind kind = StatPath(fs, t, t.path, status, &info);
+  if (kind == Kind::kError) return;
+  if (kind == Kind::kDirectory) return Fail(status, TF_FAILED_PRECONDITION, t.uri + " is a directory");
+  if (kind == Kind::kMissing) {  // HDFS would create missing parents: TF wants NOT_FOUND
+    Kind parent = Lookup(fs, t, Parent(t.path), status);
+    if (parent == Kind::kFile)
+      return Fail(status, TF_FAILED_PRECONDITION, t.cluster + Parent(t.path) + " is a file");
+    if (parent != Kind::kDirectory) return;
+  }
+  bool appending = append && kind == Kind::kFile;
+  errno = 0;
+  hdfsFile handle =
+      hdfsOpenFile(fs, t.path.c_str(), appending ? (O_WRONLY | O_APPEND) : O_WRONLY, 0, 0, 0);
+  if (handle == nullptr) return FailErrno(t, appending ? "append to" : "create of", status);
+  file->plugin_file = new WriteFile{fs, handle, t, appending ? info.mSize : 0};
+  TF_SetStatus(status, TF_OK, "");
+}
+
+void NewWritableFile(const TF_Filesystem*, const char* uri, TF_WritableFile* file,
+                     TF_Status* status) {
+  OpenForWriting(uri, file, false, status);
+}
+
+void NewAppendableFile(const TF_Filesystem*, const char* uri, TF_WritableFile* file,
+                       TF_Status* status) {
+  OpenForWriting(uri, file, true, status);
+}
+
+void PathExists(const TF_Filesystem*, const char* uri, TF_Status* status) {
+  Target t;
+  hdfsFS fs;
+  if (!Open(uri, &t, &fs, status)) return;
+  Kind kind = Lookup(fs, t, t.path, status);
+  if (kind == Kind::kFile || kind == Kind::kDirectory) TF_SetStatus(status, TF_OK, "");
+}
+
+void Stat(const TF_Filesystem*, const char* uri, TF_FileStatistics* stats, TF_Status* status) {
+  Target t;
+  hdfsFS fs;
+  if (!Open(uri, &t, &fs, status)) return;
+  hdfsFileInfo info{};
+  Kind kind = StatPath(fs, t, t.path, status, &info);
+  if (kind == Kind::kMissing) FailMissing(fs, t, t.path, status);
+  if (kind != Kind::kFile && kind != Kind::kDirectory) return;
+  stats->length = kind == Kind::kFile ? info.mSize : 0;
+  stats->mtime_nsec = static_cast<int64_t>(info.mLastMod) * 1000000000LL;
+  stats->is_directory = kind == Kind::kDirectory;
+  TF_SetStatus(status, TF_OK, "");
+}
+
+int64_t GetFileSize(const TF_Filesystem* filesystem, const char* uri, TF_Status* status) {
+  TF_FileStatistics stats;
+  Stat(filesystem, uri, &stats, status);
+  if (TF_GetCode(status) != TF_OK) return -1;
+  if (stats.is_directory) {
+    Fail(status, TF_FAILED_PRECONDITION, std::string(uri) + " is a directory");
+    return -1;
+  }
+  return stats.length;
+}
+
+void* Allocate(size_t size) { return malloc(size); }
+
+int GetChildren(const TF_Filesystem*, const char* uri, char*** entries, TF_Status* status) {
+  Target t;
+  hdfsFS fs;
+  if (!Open(uri, &t, &fs, status)) return -1;
+  int count = 0;
+  errno = 0;
+  hdfsFileInfo* list = hdfsListDirectory(fs, t.path.c_str(), &count);
+  if (list == nullptr && errno != 0) {  // explain: missing, a file on the way, or the errno
+    int err = errno;
+    if (Lookup(fs, t, t.path, status) == Kind::kDirectory) {
+      errno = err;
+      FailErrno(t, "listing of", status);
+    }
+    return -1;
+  }
+  // HDFS lists a file as itself: one entry named like the path
+  if (count == 1 && list[0].mKind == 'F') {
+    std::string name(list[0].mName);
+    size_t at = name.find("://");
+    std::string path = at == std::string::npos ? name : name.substr(name.find('/', at + 3));
+    if (path == t.path) {
+      hdfsFreeFileInfo(list, count);
+      Fail(status, TF_FAILED_PRECONDITION, t.uri + " is a file, not a directory");
+      return -1;
+    }
+  }
+  *entries = static_cast<char**>(Allocate(sizeof(char*) * std::max(count, 1)));
+  for (int i = 0; i < count; ++i) {
+    std::string name(list[i].mName);
+    name = name.substr(name.rfind('/') + 1);
+    (*entries)[i] = strdup(name.c_str());
+  }
+  if (list != nullptr) hdfsFreeFileInfo(list, count);
+  TF_SetStatus(status, TF_OK, "");
+  return count;
+}
+
+void CreateDir(const TF_Filesystem*, const char* uri, TF_Status* status) {
+  Target t;
+  hdfsFS fs;
+  if (!Open(uri, &t, &fs, status)) return;
+  Kind kind = StatPath(fs, t, t.path, status);
+  if (kind == Kind::kError) return;
+  if (kind != Kind::kMissing) return Fail(status, TF_ALREADY_EXISTS, t.uri + " already exists");
+  Kind parent = Lookup(fs, t, Parent(t.path), status);  // HDFS mkdirs would make parents
+  if (parent == Kind::kFile)
+    return Fail(status, TF_FAILED_PRECONDITION, t.cluster + Parent(t.path) + " is a file");
+  if (parent != Kind::kDirectory) return;
+  errno = 0;
+  if (hdfsCreateDirectory(fs, t.path.c_str()) != 0) return FailErrno(t, "mkdir of", status);
+  TF_SetStatus(status, TF_OK, "");
+}
+
+void RecursivelyCreateDir(const TF_Filesystem*, const char* uri, TF_Status* status) {
+  Target t;
+  hdfsFS fs;
+  if (!Open(uri, &t, &fs, status)) return;
+  errno = 0;
+  if (hdfsCreateDirectory(fs, t.path.c_str()) == 0) return TF_SetStatus(status, TF_OK, "");
+  int err = errno;
+  Kind kind = StatPath(fs, t, t.path, status);  // explain: a file on the way, or the errno
+  if (kind == Kind::kFile) return Fail(status, TF_FAILED_PRECONDITION, t.uri + " is a file");
+  if (kind == Kind::kError) return;
+  if (err == EEXIST || err == ENOTDIR) {
+    return Fail(status, TF_FAILED_PRECONDITION, "a file is in the way of directory " + t.uri);
+  }
+  errno = err;
+  FailErrno(t, "mkdirs of", status);
+}
+
+void DeletePath(const char* uri, bool want_dir, TF_Status* status) {
+  Target t;
+  hdfsFS fs;
+  if (!Open(uri, &t, &fs, status)) return;
+  Kind kind = Lookup(fs, t, t.path, status);
+  if (kind == Kind::kError || kind == Kind::kMissing) return;
+  if (want_dir && kind == Kind::kFile)
+    return Fail(status, TF_FAILED_PRECONDITION, t.uri + " is a file, not a directory");
+  if (!want_dir && kind == Kind::kDirectory)
+    return Fail(status, TF_FAILED_PRECONDITION, t.uri + " is a directory");
+  errno = 0;
+  if (hdfsDelete(fs, t.path.c_str(), 0) == 0) return TF_SetStatus(status, TF_OK, "");
+  int err = errno;
+  int count = 0;
+  hdfsFileInfo* list = want_dir ? hdfsListDirectory(fs, t.path.c_str(), &count) : nullptr;
+  if (list != nullptr) hdfsFreeFileInfo(list, count);
+  if (count > 0) return Fail(status, TF_FAILED_PRECONDITION, t.uri + " is not empty");
+  errno = err;
+  FailErrno(t, "delete of", status);
+}
+
+void DeleteFile(const TF_Filesystem*, const char* uri, TF_Status* status) {
+  DeletePath(uri, false, status);
+}
+
+void DeleteDir(const TF_Filesystem*, const char* uri, TF_Status* status) {
+  DeletePath(uri, true, status);
+}
+
+void DeleteRecursively(const TF_Filesystem*, const char* uri, uint64_t* undeleted_files,
+                       uint64_t* undeleted_dirs, TF_Status* status) {
+  *undeleted_files = 0;
+  *undeleted_dirs = 1;
+  Target t;
+  hdfsFS fs;
+  if (!Open(uri, &t, &fs, status)) return;
+  Kind kind = Lookup(fs, t, t.path, status);
+  if (kind == Kind::kError || kind == Kind::kMissing) return;
+  errno = 0;
+  if (hdfsDelete(fs, t.path.c_str(), 1) != 0) return FailErrno(t, "recursive delete of", status);
+  *undeleted_dirs = 0;
+  TF_SetStatus(status, TF_OK, "");
+}
+
+// -- rename: FileSystem.rename(src, dst, Options.Rename.OVERWRITE) through JNI ------------------
+// libhdfs's hdfsRename never replaces dst; HDFS's rename2 does, atomically (no window where
+// dst is missing). hdfsFS is libhdfs's global reference to the Java FileSystem.
+
+std::string JavaString(JNIEnv* env, jobject object, const char* cls, const char* method) {
+  jclass klass = env->FindClass(cls);
+  jmethodID id = env->GetMethodID(klass, method, "()Ljava/lang/String;");
+  auto text = static_cast<jstring>(env->CallObjectMethod(object, id));
+  if (env->ExceptionCheck() || text == nullptr) {
+    env->ExceptionClear();
+    return "";
+  }
+  const char* chars = env->GetStringUTFChars(text, nullptr);
+  std::string out(chars);
+  env->ReleaseStringUTFChars(text, chars);
+  return out;
+}
+
+void RenameOverwrite(hdfsFS fs, const Target& src, const Target& dst, TF_Status* status) {
+  JavaVM* vms[1];
+  jsize count = 0;
+  JNIEnv* env = nullptr;
+  if (JNI_GetCreatedJavaVMs(vms, 1, &count) != JNI_OK || count == 0 ||
+      vms[0]->AttachCurrentThreadAsDaemon(reinterpret_cast<void**>(&env), nullptr) != JNI_OK) {
+    return Fail(status, TF_INTERNAL, "no Java VM to rename " + src.uri);
+  }
+  env->PushLocalFrame(16);
+  jclass path_class = env->FindClass("org/apache/hadoop/fs/Path");
+  jmethodID path_init = env->GetMethodID(path_class, "<init>", "(Ljava/lang/String;)V");
+  jobject jsrc = env->NewObject(path_class, path_init, env->NewStringUTF(src.path.c_str()));
+  jobject jdst = env->NewObject(path_class, path_init, env->NewStringUTF(dst.path.c_str()));
+  jclass option_class = env->FindClass("org/apache/hadoop/fs/Options$Rename");
+  jfieldID overwrite_id =
+      env->GetStaticFieldID(option_class, "OVERWRITE", "Lorg/apache/hadoop/fs/Options$Rename;");
+  jobjectArray options =
+      env->NewObjectArray(1, option_class, env->GetStaticObjectField(option_class, overwrite_id));
+  jclass fs_class = env->FindClass("org/apache/hadoop/fs/FileSystem");
+  jmethodID rename = env->GetMethodID(
+      fs_class, "rename",
+      "(Lorg/apache/hadoop/fs/Path;Lorg/apache/hadoop/fs/Path;[Lorg/apache/hadoop/fs/Options$Rename;)V");
+  if (rename != nullptr && !env->ExceptionCheck()) {
+    env->CallVoidMethod(static_cast<jobject>(fs), rename, jsrc, jdst, options);
+  }
+  jthrowable error = env->ExceptionOccurred();
+  if (error == nullptr) {
+    env->PopLocalFrame(nullptr);
+    return TF_SetStatus(status, TF_OK, "");
+  }
+  env->ExceptionClear();
+  std::string text = JavaString(env, error, "java/lang/Throwable", "toString");
+  env->PopLocalFrame(nullptr);
+  TF_Code code = TF_UNKNOWN;
+  if (text.find("FileNotFoundException") != std::string::npos) code = TF_NOT_FOUND;
+  else if (text.find("AccessControlException") != std::string::npos) code = TF_PERMISSION_DENIED;
+  else if (text.find("FileAlreadyExistsException") != std::string::npos ||
+           text.find("ParentNotDirectoryException") != std::string::npos ||
+           text.find("non-empty directory") != std::string::npos) code = TF_FAILED_PRECONDITION;
+  else if (text.find("ConnectException") != std::string::npos ||
+           text.find("SafeModeException") != std::string::npos) code = TF_UNAVAILABLE;
+  Fail(status, code, "rename of " + src.uri + " to " + dst.uri + " failed: " + text);
+}
+
+bool SameCluster(const Target& a, const Target& b, TF_Status* status) {
+  if (a.cluster == b.cluster) return true;
+  Fail(status, TF_UNIMPLEMENTED, "cannot rename or copy between clusters: " + a.uri + " -> " + b.uri);
+  return false;
+}
+
+// Common checks of rename/copy: src is an existing file (or, for rename, a directory), dst is
+// not a directory and its parent is one.
+bool CheckTransfer(hdfsFS fs, const Target& src, const Target& dst, bool allow_dir,
+                   TF_Status* status) {
+  Kind kind = Lookup(fs, src, src.path, status);
+  if (kind == Kind::kError || kind == Kind::kMissing) return false;
+  Kind target = StatPath(fs, dst, dst.path, status);
+  if (target == Kind::kError) return false;
+  if (kind == Kind::kDirectory && (!allow_dir || target != Kind::kMissing)) {
+    Fail(status, TF_FAILED_PRECONDITION, src.uri + " is a directory" +
+                                             (allow_dir ? " and " + dst.uri + " exists" : ""));
+    return false;
+  }
+  if (target == Kind::kDirectory) {
+    Fail(status, TF_FAILED_PRECONDITION, dst.uri + " is a directory");
+    return false;
+  }
+  if (target == Kind::kMissing) {
+    Kind parent = Lookup(fs, dst, Parent(dst.path), status);
+    if (parent == Kind::kFile) Fail(status, TF_FAILED_PRECONDITION, dst.cluster + Parent(dst.path) + " is a file");
+    if (parent != Kind::kDirectory) return false;
+  }
+  return true;
+}
+
+void RenameFile(const TF_Filesystem*, const char* from, const char* to, TF_Status* status) {
+  Target src, dst;
+  hdfsFS fs;
+  if (!Open(from, &src, &fs, status) || !Resolve(to, &dst, status) || !SameCluster(src, dst, status))
+    return;
+  if (!CheckTransfer(fs, src, dst, true, status)) return;
+  RenameOverwrite(fs, src, dst, status);
+}
+
+void CopyFile(const TF_Filesystem*, const char* from, const char* to, TF_Status* status) {
+  Target src, dst;
+  hdfsFS fs;
+  if (!Open(from, &src, &fs, status) || !Resolve(to, &dst, status) || !SameCluster(src, dst, status))
+    return;
+  if (!CheckTransfer(fs, src, dst, false, status)) return;
+  // Copy next to dst, then rename over it: dst is either the old or the complete new file.
+  Target temp = dst;
+  temp.path = Parent(dst.path) + "/._COPYING_" + dst.path.substr(dst.path.rfind('/') + 1) + "." +
+              std::to_string(getpid()) + "." + std::to_string(rand());
+  temp.uri = temp.cluster + temp.path;
+  errno = 0;
+  if (hdfsCopy(fs, src.path.c_str(), fs, temp.path.c_str()) != 0) {
+    hdfsDelete(fs, temp.path.c_str(), 0);
+    return FailErrno(src, "copy of", status);
+  }
+  RenameOverwrite(fs, temp, dst, status);
+  if (TF_GetCode(status) != TF_OK) hdfsDelete(fs, temp.path.c_str(), 0);
+}
+
+char* TranslateName(const TF_Filesystem*, const char* uri) { return strdup(uri); }
+
+// -- registration ------------------------------------------------------------------------------
+
+void ProvideFilesystemSupportFor(TF_FilesystemPluginOps* ops, const char* scheme) {
+  TF_SetFilesystemVersionMetadata(ops);
+  ops->scheme = strdup(scheme);
+
+  ops->random_access_file_ops =
+      static_cast<TF_RandomAccessFileOps*>(calloc(1, TF_RANDOM_ACCESS_FILE_OPS_SIZE));
+  ops->random_access_file_ops->cleanup = RandomAccessCleanup;
+  ops->random_access_file_ops->read = Read;
+
+  ops->writable_file_ops = static_cast<TF_WritableFileOps*>(calloc(1, TF_WRITABLE_FILE_OPS_SIZE));
+  ops->writable_file_ops->cleanup = WritableCleanup;
+  ops->writable_file_ops->append = Append;
+  ops->writable_file_ops->tell = Tell;
+  ops->writable_file_ops->flush = Flush;
+  ops->writable_file_ops->sync = Sync;
+  ops->writable_file_ops->close = Close;
+
+  ops->filesystem_ops = static_cast<TF_FilesystemOps*>(calloc(1, TF_FILESYSTEM_OPS_SIZE));
+  TF_FilesystemOps* fs = ops->filesystem_ops;
+  fs->init = Init;
+  fs->cleanup = Cleanup;
+  fs->new_random_access_file = NewRandomAccessFile;
+  fs->new_writable_file = NewWritableFile;
+  fs->new_appendable_file = NewAppendableFile;
+  fs->create_dir = CreateDir;
+  fs->recursively_create_dir = RecursivelyCreateDir;
+  fs->delete_file = DeleteFile;
+  fs->delete_dir = DeleteDir;
+  fs->delete_recursively = DeleteRecursively;
+  fs->rename_file = RenameFile;
+  fs->copy_file = CopyFile;
+  fs->path_exists = PathExists;
+  fs->stat = Stat;
+  fs->get_file_size = GetFileSize;
+  fs->translate_name = TranslateName;
+  fs->get_children = GetChildren;
+}
+
+void Free(void* ptr) { free(ptr); }
+
+}  // namespace
+
+// Settings as "key=value" lines: default_fs, user, ticket_cache, project_root, no_project,
+// classpath, jvm_option (repeatable), conf.<hadoop property>. Returns 0.
+extern "C" __attribute__((visibility("default"))) int hopsfs_tf_configure(const char* text) {
+  Settings settings;
+  settings.configured = true;
+  std::stringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    std::string key = line.substr(0, eq), value = line.substr(eq + 1);
+    if (key == "default_fs") settings.default_fs = value;
+    else if (key == "user") settings.user = value;
+    else if (key == "ticket_cache") settings.ticket_cache = value;
+    else if (key == "project_root") settings.project_root = value;
+    else if (key == "no_project") settings.no_project = value;
+    else if (key == "classpath") settings.classpath = value;
+    else if (key == "jvm_option") settings.jvm_options.push_back(value);
+    else if (key.rfind("conf.", 0) == 0) settings.conf.emplace_back(key.substr(5), value);
+  }
+  std::lock_guard<std::mutex> lock(g_mutex);
+  g_settings = settings;
+  return 0;
+}
+
+extern "C" __attribute__((visibility("default"))) void TF_InitPlugin(TF_FilesystemPluginInfo* info) {
+  info->plugin_memory_allocate = Allocate;
+  info->plugin_memory_free = Free;
+  const char* schemes[] = {"hdfs", "viewfs", "hopsfs"};
+  info->num_schemes = 3;
+  info->ops = static_cast<TF_FilesystemPluginOps*>(
+      Allocate(info->num_schemes * sizeof(TF_FilesystemPluginOps)));
+  for (size_t i = 0; i < info->num_schemes; ++i) {
+    memset(&info->ops[i], 0, sizeof(TF_FilesystemPluginOps));
+    ProvideFilesystemSupportFor(&info->ops[i], schemes[i]);
+  }
+}

@@ -1,0 +1,235 @@
+"""TensorFlow's own readers and writers on hdfs://, viewfs:// and hopsfs:// paths.
+
+A TF modular filesystem plugin (hdfs_filesystem.cc, libhdfs underneath) compiled with g++ at
+first use against the installed TF's headers into the user cache, one build per TF version,
+then loaded with `tf.experimental.register_filesystem_plugin`. After `register()`,
+`tf.data.TFRecordDataset("hdfs://...")`, `tf.io.gfile`, checkpoints, SavedModel, Keras and
+TensorBoard take HDFS paths unchanged, with no Python in the data path.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hopsfs_tools.config import cache_dir, load_config
+from hopsfs_tools.hadoop.libhdfs import LIB_NAME, arrow_environment, libjvm_dir
+from hopsfs_tools.hopsworks.project import current_project
+
+if TYPE_CHECKING:
+    from hopsfs_tools.config import ClusterConfig
+    from hopsfs_tools.fs import HopsFileSystem
+
+log = logging.getLogger(__name__)
+
+SOURCE = Path(__file__).with_name("hdfs_filesystem.cc")
+SCHEMES = ("hdfs", "viewfs", "hopsfs")
+_HEADER = "tensorflow/c/experimental/filesystem/filesystem_interface.h"
+# What TF's C++ prints on stderr while it is imported, whatever TF_CPP_MIN_LOG_LEVEL says (absl
+# logs before its InitializeLog): notices, not problems.
+_IMPORT_NOTICES = re.compile(
+    r"oneDNN custom operations are on|cpu_feature_guard|^To enable the following instructions"
+    r"|All log messages before absl::InitializeLog"
+)
+_LOCK = threading.Lock()
+_REGISTERED: list[Path] = []  # the plugin this process registered (TF cannot register twice)
+
+
+def tensorflow() -> Any:
+    """`import tensorflow`, without the oneDNN and CPU-feature notices its C++ prints on stderr;
+    anything else printed meanwhile (warnings, errors) is passed on. Unless the user set it,
+    TF_CPP_MIN_LOG_LEVEL=1 keeps TF's later C++ INFO lines (buffer sizes, malloc tuning) quiet."""
+    if "tensorflow" in sys.modules:
+        import tensorflow as tf
+
+        return tf
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+    with tempfile.TemporaryFile() as capture:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(capture.fileno(), 2)
+        try:
+            import tensorflow as tf
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            text = capture.read().decode(errors="replace")
+            kept = [line for line in text.splitlines() if not _IMPORT_NOTICES.search(line)]
+            if kept:
+                sys.stderr.write("\n".join(kept) + "\n")
+    return tf
+
+
+def _jvm_settings(conf_dir: str | None) -> dict[str, str]:
+    """JAVA_HOME, CLASSPATH, LIBHDFS_OPTS and libhdfs's directory for the JVM libhdfs starts.
+
+    The one place this module asks for the JVM environment; nothing is written to os.environ
+    (the plugin starts the JVM with these settings itself, or libhdfs joins a running one).
+    """
+    env = arrow_environment(conf_dir)
+    user_classpath = os.environ.get("CLASSPATH", "")
+    if "hadoop-common" in user_classpath and "*" not in user_classpath:
+        env["CLASSPATH"] = user_classpath  # the user's own Hadoop CLASSPATH wins
+    env.setdefault("LIBHDFS_OPTS", os.environ.get("LIBHDFS_OPTS", ""))
+    return env
+
+
+def plugin_path(tf_version: str, libhdfs_dir: str, java_home: str) -> Path:
+    """Where the plugin built for this TF version, source, libhdfs and JDK is cached."""
+    digest = hashlib.sha256(
+        SOURCE.read_bytes() + f"\0{libhdfs_dir}\0{java_home}\0{sys.version}".encode()
+    ).hexdigest()[:12]
+    return cache_dir() / "tf-plugin" / f"tf-{tf_version}-{digest}" / "libhopsfs_tf.so"
+
+
+def build(*, rebuild: bool = False) -> Path:
+    """The plugin's shared library for the installed TF, compiled (g++) if missing or stale."""
+    tf = tensorflow()
+
+    env = _jvm_settings(os.environ.get("HADOOP_CONF_DIR"))
+    java_home = Path(env["JAVA_HOME"])
+    target = plugin_path(tf.__version__, env["ARROW_LIBHDFS_DIR"], str(java_home))
+    if target.exists() and not rebuild:
+        return target
+    compiler = shutil.which("g++") or shutil.which("c++")
+    if compiler is None:
+        raise RuntimeError(
+            "building the TensorFlow HDFS plugin needs a C++ compiler: install g++ "
+            "(e.g. `apt-get install g++`)"
+        )
+    include = Path(tf.sysconfig.get_include())
+    if not (include / _HEADER).exists():
+        raise RuntimeError(
+            f"TensorFlow {tf.__version__} ships no C filesystem header ({include}/{_HEADER}): "
+            "install a tensorflow / tensorflow-cpu wheel that has tensorflow/include"
+        )
+    jni = java_home / "include"
+    if not (jni / "jni.h").exists():
+        raise RuntimeError(
+            f"JAVA_HOME={java_home} has no JNI headers ({jni}/jni.h): point JAVA_HOME at a JDK, "
+            "not a JRE (e.g. `apt-get install openjdk-17-jdk-headless`)"
+        )
+    jvm_dir = libjvm_dir(java_home)
+    libhdfs_dir = env["ARROW_LIBHDFS_DIR"]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    cmd = [
+        compiler,
+        "-shared",
+        "-fPIC",
+        "-O2",
+        "-fvisibility=hidden",
+        *tf.sysconfig.get_compile_flags(),
+        f"-I{jni}",
+        f"-I{jni / 'linux'}",
+        "-o",
+        str(partial),
+        str(SOURCE),
+        f"-L{libhdfs_dir}",
+        f"-l:{LIB_NAME}",
+        f"-Wl,-rpath,{libhdfs_dir}",
+        f"-L{jvm_dir}",
+        "-ljvm",
+        f"-Wl,-rpath,{jvm_dir}",
+        *tf.sysconfig.get_link_flags(),
+    ]
+    log.info("compiling the TensorFlow HDFS plugin for TF %s into %s", tf.__version__, target)
+    proc = subprocess.run(cmd, check=False, capture_output=True, text=True)
+    if proc.returncode != 0:
+        partial.unlink(missing_ok=True)
+        tail = "\n".join(proc.stderr.strip().splitlines()[-20:])
+        raise RuntimeError(f"g++ failed to compile the TensorFlow HDFS plugin:\n{tail}")
+    os.replace(partial, target)
+    return target
+
+
+def _settings_text() -> str:
+    """The plugin's settings ("key=value" lines): cluster, identity, project, JVM."""
+    try:
+        config: ClusterConfig | None = load_config()
+    except ValueError:  # no default cluster: hdfs://host:port URLs still work
+        config = None
+    project = current_project()
+    env = _jvm_settings(config.conf_dir if config else os.environ.get("HADOOP_CONF_DIR"))
+    kerberos = config is not None and config.kerberos
+    user = None if kerberos else (config and config.user) or (project.user if project else None)
+    rpc = config.namenode_uri if config else ""
+    lines = {
+        "default_fs": rpc if rpc.startswith(("hdfs://", "viewfs://")) else "",
+        "user": user or "",
+        "ticket_cache": _ticket_cache() if kerberos else "",
+        "project_root": project.root if project else "",
+        "no_project": "no project is set (set HOPSFS_PROJECT=<project> or "
+        "HADOOP_USER_NAME=<project>__<user>), so hopsfs://relative paths have no root; "
+        "write hopsfs:///absolute/path or hdfs://...",
+        "classpath": env["CLASSPATH"],
+    }
+    text = "".join(f"{key}={value}\n" for key, value in lines.items())
+    text += "".join(f"jvm_option={opt}\n" for opt in env["LIBHDFS_OPTS"].split() if opt)
+    timeout = config.timeout if config else 20.0
+    conf = {
+        "ipc.client.connect.max.retries": "1",
+        "ipc.client.connect.timeout": str(max(int(timeout * 1000 / 3), 1000)),
+        "ipc.client.connect.max.retries.on.timeouts": "1",
+        **(config.properties if config else {}),
+    }
+    if any("\n" in f"{k}{v}" for k, v in conf.items()):
+        raise ValueError("a Hadoop property holds a newline; the TF plugin cannot pass it on")
+    return text + "".join(f"conf.{key}={value}\n" for key, value in conf.items())
+
+
+def _ticket_cache() -> str:
+    """The Kerberos ticket cache file named by KRB5CCNAME ("": Java's default cache)."""
+    name = os.environ.get("KRB5CCNAME", "")
+    if name.startswith("FILE:") or (name and ":" not in name):
+        return name.removeprefix("FILE:")
+    return ""
+
+
+def register() -> Path:
+    """Register hdfs://, viewfs:// and hopsfs:// with TensorFlow (once per process).
+
+    Calling it again re-reads the cluster, user and project (HOPSFS_PROJECT, HADOOP_USER_NAME)
+    for paths opened afterwards. Returns the plugin's path; RuntimeError names what is missing.
+    """
+    tf = tensorflow()
+
+    with _LOCK:
+        path = _REGISTERED[0] if _REGISTERED else build()
+        settings = _settings_text().encode()
+        ctypes.CDLL(str(path)).hopsfs_tf_configure(settings)  # same handle TF dlopens
+        if not _REGISTERED:
+            tf.experimental.register_filesystem_plugin(str(path))
+            _REGISTERED.append(path)
+            log.info("registered %s with TensorFlow from %s", ", ".join(SCHEMES), path)
+        return path
+
+
+def registered() -> bool:
+    """Whether this process registered the plugin with TensorFlow."""
+    return bool(_REGISTERED)
+
+
+def uri_maker(fs: HopsFileSystem) -> Callable[[str], str]:
+    """A function from absolute HDFS paths of `fs`'s cluster to URLs TF opens via the plugin."""
+    namenode = fs.config.namenode_uri
+    if not namenode.startswith(("hdfs://", "viewfs://")):
+        raise ValueError(
+            f"the cluster {namenode} is reached over WebHDFS only; TF's hdfs:// plugin needs the "
+            "namenode's RPC address: use strategy='cache' or 'stream'"
+        )
+    register()
+    return lambda path: namenode.rstrip("/") + fs.resolve(path)
