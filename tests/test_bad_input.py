@@ -120,7 +120,7 @@ CASES = [
     Case("rm-missing", lambda c: c.fs.rm(f"{c.d}/missing"), FileNotFoundError, MISSING),
     Case("get-missing", lambda c: c.fs.get(f"{c.d}/missing", str(c.local / "x")),
          FileNotFoundError, MISSING),
-    Case("load-missing", lambda c: c.env(HOPSFS_PROJECT="bad") or hdfs.load(f"hdfs://{c.d}/missing"),
+    Case("load-missing", lambda c: c.env(HOPSFS_PROJECT="bad", HOPSFS_BACKEND="webhdfs") or hdfs.load(f"hdfs://{c.d}/missing"),
          FileNotFoundError, MISSING),
     Case("open-dir-for-reading", lambda c: c.fs.open(f"{c.d}/dir", "rb"), IsADirectoryError,
          ("{d}/dir", "is a directory")),
@@ -144,9 +144,9 @@ CASES = [
                                                    overwrite=False),
          FileExistsError, ("{d}/file", "exists", "overwrite")),
     Case("facade-rename-onto-existing",
-         lambda c: c.env(HOPSFS_PROJECT="bad") or hdfs.rename(f"hdfs://{c.d}/file",
-                                                              f"hdfs://{c.d}/dir/inner"),
-         FileExistsError, ("{d}/dir/inner", "exists")),
+         lambda c: c.env(HOPSFS_PROJECT="bad", HOPSFS_BACKEND="webhdfs") or hdfs.rename(
+             f"hdfs://{c.d}/shared/file", f"hdfs://{c.d}/shared/dir/inner"),
+         FileExistsError, ("{d}/shared/dir/inner", "exists")),
     Case("rename-missing-source", lambda c: c.fs.mv(f"{c.d}/missing", f"{c.d}/new"),
          FileNotFoundError, MISSING),
     # -- URLs, cluster settings, users and projects
@@ -242,10 +242,10 @@ CASES = [
     Case("num-shards-zero", lambda c: write_tfrecords([b"x"], f"{c.d}/t", 0, fs=c.fs),
          ValueError, ("num_shards", "0")),
     Case("chmod-mode-not-octal",
-         lambda c: c.env(HOPSFS_PROJECT="bad") or hdfs.chmod(f"hdfs://{c.d}/file", "rwx"),
+         lambda c: c.env(HOPSFS_PROJECT="bad", HOPSFS_BACKEND="webhdfs") or hdfs.chmod(f"hdfs://{c.d}/file", "rwx"),
          ValueError, ("'rwx'", "octal ('750')", "symbolic")),
     Case("open-file-bad-flags",
-         lambda c: c.env(HOPSFS_PROJECT="bad") or hdfs.open_file(f"hdfs://{c.d}/file", flags="q"),
+         lambda c: c.env(HOPSFS_PROJECT="bad", HOPSFS_BACKEND="webhdfs") or hdfs.open_file(f"hdfs://{c.d}/file", flags="q"),
          ValueError,
          ("'q'", "'r', 'w' or 'a'")),
     # -- the command line: one line naming the path and what to do, exit 1
@@ -297,7 +297,11 @@ def catalogue_dir(cluster, superuser_client) -> tuple[str, HopsFileSystem]:
         f"{d}/private": b"secret",
         f"{d}/locked/f": b"locked",
         f"{d}/quota/kept": b"kept under quota",
+        f"{d}/shared/file": b"shared",  # where the project user (not the superuser) may write
+        f"{d}/shared/dir/inner": b"inner",
     })
+    fs.chmod(f"{d}/shared", 0o777)
+    fs.chmod(f"{d}/shared/dir", 0o777)
     fs.chmod(d, 0o755)
     fs.chmod(f"{d}/private", 0o600)
     fs.chmod(f"{d}/locked", 0o755)

@@ -297,7 +297,8 @@ def test_read_only_shared_dataset_opens_read_only(team: Team) -> None:
     model = team.bob.contents("GET", bob_path).json()
     assert model["writable"] is False and model["content"]["cells"][0]["source"] == "shared result"
     listing = team.bob.contents("GET", f"{team.a}/DataSets").json()
-    assert [(e["name"], e["writable"]) for e in listing["content"]] == [("report.ipynb", False)]
+    entries = sorted((e["name"], e["writable"]) for e in listing["content"])
+    assert entries == [("README.md", False), ("report.ipynb", False)]  # README: `project create`'s
     refused = team.bob.contents(
         "PUT", bob_path, json={"type": "notebook", "content": notebook("bob's edit")}
     )

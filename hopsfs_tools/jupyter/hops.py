@@ -12,14 +12,15 @@ from tornado.web import HTTPError
 
 from hopsfs_tools.fs import HopsFileSystem
 from hopsfs_tools.fs.commit import TEMP_MARKER
+from hopsfs_tools.hopsworks import hints
 from hopsfs_tools.hopsworks.project import PROJECTS_ROOT, Project, current_project, resolve
 
 JUPYTER_DATASET = "Jupyter"  # where Hopsworks keeps a project's notebooks
 
 
 def explain(exc: OSError) -> OSError:
-    """`exc` with the hint that says what to do (fs errors carry it on this branch)."""
-    return exc
+    """`exc` with the Hopsworks hint that says what to do (whom to ask, for another project)."""
+    return hints.explain(exc, None)
 
 
 def one_line(exc: OSError) -> str:
