@@ -59,11 +59,15 @@ def java_fsshell(cluster: LocalCluster, *args: str, stdout=subprocess.DEVNULL) -
     classpath = os.pathsep.join([str(cluster.conf_dir), str(hadoop_jars() / "*")])
     subprocess.run(
         ["java", "-Xmx512m", "-cp", classpath, "org.apache.hadoop.fs.FsShell", *args],
-        check=True, stdout=stdout, stderr=subprocess.DEVNULL,
+        check=True,
+        stdout=stdout,
+        stderr=subprocess.DEVNULL,
     )
 
 
-def bench_large(cluster: LocalCluster, size: int, repeat: int, base: str) -> dict[str, tuple[float, float]]:
+def bench_large(
+    cluster: LocalCluster, size: int, repeat: int, base: str
+) -> dict[str, tuple[float, float]]:
     """{client: (write_s, read_s)} for one `size`-byte file."""
     results: dict[str, tuple[float, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -86,13 +90,20 @@ def bench_large(cluster: LocalCluster, size: int, repeat: int, base: str) -> dic
                 if raw_exists(raw, path):
                     raw.delete(path, False)
                 fn()
+
             return run
 
         results["raw hdfs-native"] = (
-            timed(overwrite(raw_write, f"{base}/raw.bin"), repeat), timed(raw_read, repeat))
+            timed(overwrite(raw_write, f"{base}/raw.bin"), repeat),
+            timed(raw_read, repeat),
+        )
         for backend in BACKENDS:
-            fs = HopsFileSystem(backend=backend, namenode=cluster.namenode_uri,
-                                webhdfs_url=cluster.webhdfs_url, skip_instance_cache=True)
+            fs = HopsFileSystem(
+                backend=backend,
+                namenode=cluster.namenode_uri,
+                webhdfs_url=cluster.webhdfs_url,
+                skip_instance_cache=True,
+            )
             target = f"{base}/{backend}.bin"
 
             def fs_write(fs=fs, target=target) -> None:
@@ -107,8 +118,10 @@ def bench_large(cluster: LocalCluster, size: int, repeat: int, base: str) -> dic
                         digest.update(chunk)
                 assert digest.hexdigest() == want, f"{backend}: content differs"
 
-            results[f"hopsfs {backend}"] = (timed(overwrite(fs_write, target), repeat),
-                                            timed(fs_read, repeat))
+            results[f"hopsfs {backend}"] = (
+                timed(overwrite(fs_write, target), repeat),
+                timed(fs_read, repeat),
+            )
         java_target = f"{cluster.namenode_uri}{base}/java.bin"
         results["java FsShell"] = (
             timed(lambda: java_fsshell(cluster, "-put", "-f", str(local), java_target), repeat),
@@ -127,8 +140,12 @@ def raw_exists(client: Client, path: str) -> bool:
 
 def bench_small(cluster: LocalCluster, count: int, base: str) -> dict[str, float]:
     """Seconds to pipe and cat `count` 4 KiB files: fsspec batch calls vs a sequential loop."""
-    fs = HopsFileSystem(backend="native", namenode=cluster.namenode_uri,
-                        webhdfs_url=cluster.webhdfs_url, skip_instance_cache=True)
+    fs = HopsFileSystem(
+        backend="native",
+        namenode=cluster.namenode_uri,
+        webhdfs_url=cluster.webhdfs_url,
+        skip_instance_cache=True,
+    )
     payload = {f"{base}/small/batch/{i:05d}": os.urandom(4096) for i in range(count)}
     loop_paths = {p.replace("/batch/", "/loop/"): v for p, v in payload.items()}
     fs.makedirs(f"{base}/small/batch", exist_ok=True)
@@ -173,10 +190,14 @@ def run(cluster: LocalCluster, args: argparse.Namespace) -> None:
     Client(cluster.namenode_uri).mkdirs(base, 0o755, True)
     try:
         size = args.size_mib * 1024 * 1024
-        print(f"# large file: {args.size_mib} MiB, replication 3, 3 DataNodes, best of {args.repeat}")
+        print(
+            f"# large file: {args.size_mib} MiB, replication 3, 3 DataNodes, best of {args.repeat}"
+        )
         large = bench_large(cluster, size, args.repeat, base)
         raw_w, raw_r = large["raw hdfs-native"]
-        print(f"{'client':<18}{'write MiB/s':>12}{'read MiB/s':>12}{'write/raw':>11}{'read/raw':>10}")
+        print(
+            f"{'client':<18}{'write MiB/s':>12}{'read MiB/s':>12}{'write/raw':>11}{'read/raw':>10}"
+        )
         for name, (w, r) in large.items():
             mib = args.size_mib
             print(f"{name:<18}{mib / w:>12.0f}{mib / r:>12.0f}{raw_w / w:>11.2f}{raw_r / r:>10.2f}")
@@ -185,15 +206,19 @@ def run(cluster: LocalCluster, args: argparse.Namespace) -> None:
         small = bench_small(cluster, args.small_files, base)
         for key, secs in small.items():
             print(f"{key:<12}{secs:>8.2f} s  {args.small_files / secs:>8.0f} files/s")
-        print(f"pipe speed-up batch/loop: {small['pipe loop'] / small['pipe batch']:.1f}x "
-              f"(bare hdfs-native threads/loop: {small['pipe loop'] / small['raw pipe threads']:.1f}x)")
+        print(
+            f"pipe speed-up batch/loop: {small['pipe loop'] / small['pipe batch']:.1f}x "
+            f"(bare hdfs-native threads/loop: {small['pipe loop'] / small['raw pipe threads']:.1f}x)"
+        )
         print(f"cat  speed-up batch/loop: {small['cat loop'] / small['cat batch']:.1f}x")
     finally:
         Client(cluster.namenode_uri).delete(base, True)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--size-mib", type=int, default=1024, help="large-file size (default 1024)")
     parser.add_argument("--small-files", type=int, default=10_000, help="number of 4 KiB files")
     parser.add_argument("--repeat", type=int, default=2, help="runs per measurement; best is kept")

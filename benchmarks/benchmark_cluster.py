@@ -14,8 +14,9 @@ from hopsfs_tools.cluster import LocalCluster
 @contextmanager
 def benchmark_cluster(cluster_dir: str | None) -> Iterator[LocalCluster]:
     own = cluster_dir is None
-    cluster = LocalCluster(cluster_dir or tempfile.mkdtemp(prefix="hopsfs-bench-"), datanodes=3,
-                           owned=own)
+    cluster = LocalCluster(
+        cluster_dir or tempfile.mkdtemp(prefix="hopsfs-bench-"), datanodes=3, owned=own
+    )
     if own or not cluster.is_running():
         cluster.up()
     try:

@@ -23,8 +23,8 @@ from hopsfs_tools import datasets
 from hopsfs_tools.cluster import LocalCluster
 from hopsfs_tools.config import env, load_config
 from hopsfs_tools.fs import HopsFileSystem
-from hopsfs_tools.hopsworks.project import Project, split_user
 from hopsfs_tools.hopsworks.admin import DATASETS, create_project
+from hopsfs_tools.hopsworks.project import Project, split_user
 
 PROJECT = "demo"
 CSV_PATH = "Resources/adult.csv"
@@ -148,12 +148,19 @@ def _cluster(
     local = LocalCluster(directory, datanodes=datanodes, owned=not keep_running)
     existed, started = bool(local.state.ports), not local.is_running()
     try:
-        with steps.step("start local cluster" if started else "use running local cluster",
-                        str(local.directory)) as step:
+        with steps.step(
+            "start local cluster" if started else "use running local cluster", str(local.directory)
+        ) as step:
             local.up()
             step.detail = f"{local.namenode_uri}, DataNodes: {local.state.datanodes}"
-        yield local, {"namenode": local.namenode_uri, "webhdfs_url": local.webhdfs_url,
-                      "conf_dir": str(local.conf_dir)}
+        yield (
+            local,
+            {
+                "namenode": local.namenode_uri,
+                "webhdfs_url": local.webhdfs_url,
+                "conf_dir": str(local.conf_dir),
+            },
+        )
     finally:  # also after a failed start: no daemon is left behind
         if started and not keep_running and local.state.pids:
             with steps.step("stop local cluster", str(local.directory)) as step:
@@ -207,8 +214,10 @@ def _data_steps(steps: _Steps, fs: HopsFileSystem, rows: int, images: int) -> No
         if fs.exists(shards):  # a rerun may use fewer shards: start from an empty directory
             fs.rm(shards, recursive=True)
         paths = htf.write_tfrecords(
-            records, f"{shards}/train-{{shard:05d}}-of-{{num_shards:05d}}.tfrecord",
-            num_shards=TFRECORD_SHARDS, fs=fs,
+            records,
+            f"{shards}/train-{{shard:05d}}-of-{{num_shards:05d}}.tfrecord",
+            num_shards=TFRECORD_SHARDS,
+            fs=fs,
         )
         step.size, step.items, step.unit = sum(fs.size(p) for p in paths), images, "images"
         step.detail = f"{len(paths)} shards"
@@ -216,8 +225,13 @@ def _data_steps(steps: _Steps, fs: HopsFileSystem, rows: int, images: int) -> No
         dataset = htf.tfrecord_dataset(f"{shards}/*.tfrecord", fs=fs, shuffle_files=True, seed=0)
         dataset = dataset.map(lambda r: _parse(tf, r), num_parallel_calls=tf.data.AUTOTUNE)
         model = _model(tf)
-        history = model.fit(dataset.batch(BATCH_SIZE), epochs=1, verbose=0, shuffle=False,
-                            steps_per_epoch=math.ceil(images / BATCH_SIZE)).history
+        history = model.fit(
+            dataset.batch(BATCH_SIZE),
+            epochs=1,
+            verbose=0,
+            shuffle=False,
+            steps_per_epoch=math.ceil(images / BATCH_SIZE),
+        ).history
         step.items, step.unit = images, "images"
         step.detail = f"loss {history['loss'][-1]:.2f}, accuracy {history['accuracy'][-1]:.2f}"
     with steps.step("save model", fs.resolve(MODEL_PATH)) as step:
@@ -229,30 +243,41 @@ def _data_steps(steps: _Steps, fs: HopsFileSystem, rows: int, images: int) -> No
 def _example(tf: Any, image: Any, label: int) -> bytes:
     """A serialized tf.train.Example holding a 28x28 uint8 image (raw bytes) and its label."""
     feature = tf.train.Feature
-    return tf.train.Example(features=tf.train.Features(feature={
-        "image": feature(bytes_list=tf.train.BytesList(value=[image.tobytes()])),
-        "label": feature(int64_list=tf.train.Int64List(value=[int(label)])),
-    })).SerializeToString()
+    return tf.train.Example(
+        features=tf.train.Features(
+            feature={
+                "image": feature(bytes_list=tf.train.BytesList(value=[image.tobytes()])),
+                "label": feature(int64_list=tf.train.Int64List(value=[int(label)])),
+            }
+        )
+    ).SerializeToString()
 
 
 def _parse(tf: Any, record: Any) -> tuple[Any, Any]:
     """(784 floats in [0, 1], label) from a serialized `_example`."""
-    parsed = tf.io.parse_single_example(record, {
-        "image": tf.io.FixedLenFeature([], tf.string),
-        "label": tf.io.FixedLenFeature([], tf.int64),
-    })
+    parsed = tf.io.parse_single_example(
+        record,
+        {
+            "image": tf.io.FixedLenFeature([], tf.string),
+            "label": tf.io.FixedLenFeature([], tf.int64),
+        },
+    )
     pixels = tf.cast(tf.io.decode_raw(parsed["image"], tf.uint8), tf.float32) / 255.0
     return tf.reshape(pixels, [28 * 28]), parsed["label"]
 
 
 def _model(tf: Any) -> Any:
     """A small dense classifier of the ten digits."""
-    model = tf.keras.Sequential([
-        tf.keras.Input((28 * 28,)),
-        tf.keras.layers.Dense(64, activation="relu"),
-        tf.keras.layers.Dense(10),
-    ])
-    model.compile(optimizer=tf.keras.optimizers.Adam(LEARNING_RATE), metrics=["accuracy"],
-                  loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model = tf.keras.Sequential(
+        [
+            tf.keras.Input((28 * 28,)),
+            tf.keras.layers.Dense(64, activation="relu"),
+            tf.keras.layers.Dense(10),
+        ]
+    )
+    model.compile(
+        optimizer=tf.keras.optimizers.Adam(LEARNING_RATE),
+        metrics=["accuracy"],
+        loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
     return model
-

@@ -22,8 +22,10 @@ def cluster() -> Iterator[LocalCluster]:
     if reuse:
         local = LocalCluster(reuse)
         if not local.is_running():
-            pytest.fail(f"HOPSFS_TEST_CLUSTER={reuse} names no running cluster: "
-                        f"start it with `hopsfs-tools cluster up --dir {reuse}` or unset it")
+            pytest.fail(
+                f"HOPSFS_TEST_CLUSTER={reuse} names no running cluster: "
+                f"start it with `hopsfs-tools cluster up --dir {reuse}` or unset it"
+            )
         local.wait_ready(60)
         yield local
         return
@@ -118,4 +120,3 @@ def pytest_make_collect_report(collector: pytest.Collector) -> Iterator[None]:
     if report.skipped and os.environ.get("HOPSFS_FAIL_ON_SKIP") == "1":
         report.outcome = "failed"
         report.longrepr = f"module skipped in CI (HOPSFS_FAIL_ON_SKIP=1): {report.longrepr}"
-

@@ -16,4 +16,3 @@ def close_cached_filesystems() -> None:
         for fs in list(cls._cache.values()):
             fs.close()
         cls.clear_instance_cache()
-

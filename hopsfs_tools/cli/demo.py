@@ -14,23 +14,58 @@ from hopsfs_tools.demo import PARQUET_PATH, PROJECT, TFRECORD_SHARDS, DemoResult
 
 
 @click.command(cls=FsCommand)
-@click.option("--rows", default=10_000, show_default=True, type=click.IntRange(1),
-              help="Rows of the census-like CSV.")
-@click.option("--images", default=5_000, show_default=True, type=click.IntRange(TFRECORD_SHARDS),
-              help="MNIST-like images written as TFRecords and trained on.")
+@click.option(
+    "--rows",
+    default=10_000,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Rows of the census-like CSV.",
+)
+@click.option(
+    "--images",
+    default=5_000,
+    show_default=True,
+    type=click.IntRange(TFRECORD_SHARDS),
+    help="MNIST-like images written as TFRecords and trained on.",
+)
 @click.option("--project", default=PROJECT, show_default=True, help="Project to create and use.")
-@click.option("--user", default=None, metavar="U",
-              help="The project user is PROJECT__U (default: the login name).")
-@click.option("--superuser", default=None, metavar="USER",
-              help="HDFS superuser that creates the project (default: the local cluster's, else "
-                   "$HADOOP_USER_NAME, else the login name).")
-@click.option("--keep-running", is_flag=True,
-              help="Leave a local cluster the demo started running, for exploring.")
+@click.option(
+    "--user",
+    default=None,
+    metavar="U",
+    help="The project user is PROJECT__U (default: the login name).",
+)
+@click.option(
+    "--superuser",
+    default=None,
+    metavar="USER",
+    help="HDFS superuser that creates the project (default: the local cluster's, else "
+    "$HADOOP_USER_NAME, else the login name).",
+)
+@click.option(
+    "--keep-running",
+    is_flag=True,
+    help="Leave a local cluster the demo started running, for exploring.",
+)
 @DIR_OPTION
-@click.option("--datanodes", "-n", default=3, show_default=True, type=click.IntRange(1, 16),
-              help="DataNodes of a local cluster the demo starts.")
-def demo(rows: int, images: int, project: str, user: str | None, superuser: str | None,
-         keep_running: bool, directory: Path | None, datanodes: int) -> None:
+@click.option(
+    "--datanodes",
+    "-n",
+    default=3,
+    show_default=True,
+    type=click.IntRange(1, 16),
+    help="DataNodes of a local cluster the demo starts.",
+)
+def demo(
+    rows: int,
+    images: int,
+    project: str,
+    user: str | None,
+    superuser: str | None,
+    keep_running: bool,
+    directory: Path | None,
+    datanodes: int,
+) -> None:
     """Run the end-to-end demo: cluster, project, CSV -> pandas -> Parquet, TFRecords -> Keras.
 
     Uses the configured cluster (HADOOP_CONF_DIR, HOPSFS_NAMENODE_URI, HOPSFS_WEBHDFS_URL), else the
@@ -40,8 +75,14 @@ def demo(rows: int, images: int, project: str, user: str | None, superuser: str 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter
     try:
         result = run_demo(
-            rows=rows, images=images, project=project, user=user, superuser=superuser,
-            cluster_dir=directory, datanodes=datanodes, keep_running=keep_running,
+            rows=rows,
+            images=images,
+            project=project,
+            user=user,
+            superuser=superuser,
+            cluster_dir=directory,
+            datanodes=datanodes,
+            keep_running=keep_running,
             progress=lambda name: click.echo(f"-> {name} ..."),
         )
     except ClusterError as exc:
@@ -62,13 +103,30 @@ def table(steps: list[Step]) -> list[str]:
     for step in steps:
         size = human_size(step.size) if step.size is not None else ""
         items = f"{step.items:,} {step.unit}" if step.items is not None else ""
-        rows.append((step.name, step.path, size, f"{step.seconds:.2f} s", _throughput(step),
-                     ", ".join(filter(None, (items, step.detail)))))
+        rows.append(
+            (
+                step.name,
+                step.path,
+                size,
+                f"{step.seconds:.2f} s",
+                _throughput(step),
+                ", ".join(filter(None, (items, step.detail))),
+            )
+        )
     widths = [max(len(row[c]) for row in rows) for c in range(5)]
     right = {2, 3, 4}
-    return ["  ".join([*((v.rjust(w) if c in right else v.ljust(w))
-                         for c, (v, w) in enumerate(zip(row, widths, strict=False))), row[5]])
-            .rstrip() for row in rows]
+    return [
+        "  ".join(
+            [
+                *(
+                    (v.rjust(w) if c in right else v.ljust(w))
+                    for c, (v, w) in enumerate(zip(row, widths, strict=False))
+                ),
+                row[5],
+            ]
+        ).rstrip()
+        for row in rows
+    ]
 
 
 def _throughput(step: Step) -> str:
@@ -89,7 +147,7 @@ def next_steps(result: DemoResult, directory: Path | None) -> list[str]:
         return [f"The local cluster the demo started is stopped again; `{keep}` leaves it up."]
     lines = ["Explore the project on the cluster:"]
     if local is not None:
-        lines.append(f"  eval \"$(hopsfs-tools cluster env{dir_arg(directory)})\"")
+        lines.append(f'  eval "$(hopsfs-tools cluster env{dir_arg(directory)})"')
     lines += [
         f"  export HADOOP_USER_NAME={result.project.user}",
         "  hopsfs-tools ls -l -h -R Resources DataSets Models",
@@ -97,5 +155,7 @@ def next_steps(result: DemoResult, directory: Path | None) -> list[str]:
         "  # JupyterLab on its notebooks (extra jupyter; stop it with Ctrl-C): hopsfs-tools jupyter",
     ]
     if local is not None:
-        lines.append(f"  hopsfs-tools cluster down{dir_arg(directory)}   # stop it and delete its data")
+        lines.append(
+            f"  hopsfs-tools cluster down{dir_arg(directory)}   # stop it and delete its data"
+        )
     return lines

@@ -8,7 +8,9 @@ from hopsfs_tools.hadoop.libhdfs import main_libhdfs
 
 
 @click.command()
-@click.option("--rebuild", is_flag=True, help="Rebuild the cached libhdfs.so from pydoop's sources.")
+@click.option(
+    "--rebuild", is_flag=True, help="Rebuild the cached libhdfs.so from pydoop's sources."
+)
 def libhdfs(rebuild: bool) -> None:
     """Show (and build if missing) the libhdfs.so, JAVA_HOME and CLASSPATH the arrow backend uses."""
     try:

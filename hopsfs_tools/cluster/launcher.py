@@ -26,8 +26,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from hopsfs_tools.cluster import owner as ownership
+from hopsfs_tools.cluster import siteconf
 from hopsfs_tools.cluster.kdc import Kdc
 from hopsfs_tools.cluster.owner import MARKER, pid_alive, reap
+from hopsfs_tools.cluster.siteconf import HOST, NAMENODE
 from hopsfs_tools.cluster.tls import TlsMaterial
 from hopsfs_tools.config import default_cluster_dir, write_site_xml
 from hopsfs_tools.hadoop.jars import HADOOP_VERSION, hadoop_jars, jars_ready
@@ -35,8 +37,6 @@ from hopsfs_tools.hadoop.jars import HADOOP_VERSION, hadoop_jars, jars_ready
 log = logging.getLogger(__name__)
 
 STATE_FILE = "cluster.json"
-NAMENODE = "namenode"
-HOST = "127.0.0.1"
 # Host part of a Kerberos cluster's service principals (nn/localhost@REALM), so also the host
 # SPNEGO clients must name in the NameNode's HTTPS URL.
 SERVICE_HOST = "localhost"
@@ -46,9 +46,19 @@ SERVICES = {NAMENODE: "nn", "datanode": "dn", "http": "HTTP"}
 JAVA17_OPENS = [
     f"--add-opens=java.base/{pkg}=ALL-UNNAMED"
     for pkg in (
-        "java.io", "java.lang", "java.lang.reflect", "java.math", "java.net", "java.nio",
-        "java.text", "java.util", "java.util.concurrent", "java.util.zip", "sun.nio.ch",
-        "sun.security.util", "sun.security.x509",
+        "java.io",
+        "java.lang",
+        "java.lang.reflect",
+        "java.math",
+        "java.net",
+        "java.nio",
+        "java.text",
+        "java.util",
+        "java.util.concurrent",
+        "java.util.zip",
+        "sun.nio.ch",
+        "sun.security.util",
+        "sun.security.x509",
     )
 ]
 
@@ -101,14 +111,20 @@ def check_prerequisites() -> None:
     problems = []
     java = shutil.which("java")
     if java is None:
-        problems.append("`java` (Java >= 17) is not on PATH: install a JDK 17, e.g. `apt-get install openjdk-17-jdk-headless`")
+        problems.append(
+            "`java` (Java >= 17) is not on PATH: install a JDK 17, e.g. `apt-get install openjdk-17-jdk-headless`"
+        )
     else:
         out = subprocess.run([java, "-version"], check=False, capture_output=True, text=True).stderr
         match = re.search(r'version "(\d+)', out)
         if not match or int(match.group(1)) < 17:
-            problems.append(f"Java >= 17 is needed to run Hadoop 3.5 daemons; `java -version` says: {out.splitlines()[0] if out else '?'}")
+            problems.append(
+                f"Java >= 17 is needed to run Hadoop 3.5 daemons; `java -version` says: {out.splitlines()[0] if out else '?'}"
+            )
     if shutil.which("mvn") is None and not jars_ready():
-        problems.append("Maven (`mvn`) is not on PATH; it downloads the Hadoop jars once: `apt-get install maven`")
+        problems.append(
+            "Maven (`mvn`) is not on PATH; it downloads the Hadoop jars once: `apt-get install maven`"
+        )
     if problems:
         raise ClusterError("cannot start the local HDFS cluster:\n  - " + "\n  - ".join(problems))
 
@@ -295,8 +311,11 @@ class LocalCluster:
     def status(self) -> dict[str, Any]:
         """Live/dead datanodes, capacity, safe mode, addresses and pids (JSON-friendly)."""
         processes = {
-            name: {"pid": self.state.pids.get(name), "running": pid_alive(self.state.pids.get(name)),
-                   "log": str(self.log_path(name))}
+            name: {
+                "pid": self.state.pids.get(name),
+                "running": pid_alive(self.state.pids.get(name)),
+                "log": str(self.log_path(name)),
+            }
             for name in [NAMENODE, *self.datanode_names]
         }
         result: dict[str, Any] = {
@@ -344,8 +363,11 @@ class LocalCluster:
                 info = self.jmx("NameNodeInfo", timeout=2)
                 safemode = info.get("Safemode")
                 # A DataNode takes blocks only once its storage report has arrived.
-                live = [n for n in json.loads(info.get("LiveNodes") or "{}").values()
-                        if n.get("remaining", 0) > 0]
+                live = [
+                    n
+                    for n in json.loads(info.get("LiveNodes") or "{}").values()
+                    if n.get("remaining", 0) > 0
+                ]
                 if len(live) >= expected and not safemode:
                     return
                 last = f"{len(live)}/{expected} DataNodes live with storage, safe mode: {safemode or 'off'}"
@@ -359,8 +381,10 @@ class LocalCluster:
 
     def _wait_registered(self, name: str, deadline: float) -> None:
         """Wait until DataNode `name`'s own JMX says its NameNode connection is RUNNING."""
-        url = (f"http://{HOST}:{self.state.ports[name]['http']}"
-               "/jmx?qry=Hadoop:service=DataNode,name=DataNodeInfo")
+        url = (
+            f"http://{HOST}:{self.state.ports[name]['http']}"
+            "/jmx?qry=Hadoop:service=DataNode,name=DataNodeInfo"
+        )
         while time.monotonic() < deadline:
             self._check_processes()
             try:
@@ -372,8 +396,9 @@ class LocalCluster:
             except (OSError, ValueError, KeyError):
                 pass
             time.sleep(0.3)
-        raise ClusterError(f"{name} did not register with the NameNode in time.\n"
-                           + self._log_tail(name))
+        raise ClusterError(
+            f"{name} did not register with the NameNode in time.\n" + self._log_tail(name)
+        )
 
     def wait_dead(self, name: str, timeout: float = 60.0) -> None:
         """Wait until the NameNode declares DataNode `name` dead."""
@@ -407,55 +432,20 @@ class LocalCluster:
         """core-site.xml / hdfs-site.xml shared by daemons and clients (HADOOP_CONF_DIR)."""
         self.conf_dir.mkdir(parents=True, exist_ok=True)
         self.logs_dir.mkdir(parents=True, exist_ok=True)
-        nn = self.state.ports[NAMENODE]
-        core_site = {
-            "fs.defaultFS": self.namenode_uri,
-            "hadoop.tmp.dir": self.directory / "tmp",
-            "hadoop.security.authentication": "simple",
-            # Clients fail fast against a stopped NameNode instead of retrying for minutes.
-            "ipc.client.connect.max.retries": 3,
-            "ipc.client.connect.retry.interval": 500,
-            "ipc.client.connect.timeout": 5000,
-        }
-        hdfs_site = {
-            "dfs.namenode.name.dir": self.directory / "name",
-            "dfs.namenode.rpc-address": f"{HOST}:{nn['rpc']}",
-            "dfs.namenode.http-address": f"{HOST}:{nn['http']}",
-            "dfs.replication": min(3, self.state.datanodes),
-            "dfs.namenode.safemode.extension": 0,
-            "dfs.namenode.safemode.min.datanodes": 0,
-            "dfs.permissions.enabled": "true",
-            "dfs.permissions.superusergroup": "supergroup",
-            "dfs.namenode.acls.enabled": "true",
-            "dfs.webhdfs.enabled": "true",
-            # A killed DataNode is declared dead after 2*recheck + 10*heartbeat = 20 s.
-            "dfs.heartbeat.interval": 1,
-            "dfs.namenode.heartbeat.recheck-interval": 5000,
-            "dfs.namenode.stale.datanode.interval": 5000,
-            # As production clusters are configured: a DataNode silent for 5 s is read from
-            # last and not chosen for new write pipelines (clients get past a crashed one).
-            "dfs.namenode.avoid.read.stale.datanode": "true",
-            "dfs.namenode.avoid.write.stale.datanode": "true",
-            # Java clients (arrow, Spark): with 3 DataNodes there is often no spare to replace a
-            # lost pipeline node; keep writing to the survivors instead of failing the write.
-            "dfs.client.block.write.replace-datanode-on-failure.best-effort": "true",
-            "dfs.client.use.datanode.hostname": "false",
-            "dfs.datanode.hostname": HOST,
-            "dfs.namenode.datanode.registration.ip-hostname-check": "false",
-            "dfs.blocksize": 128 * 1024 * 1024,
-            "dfs.namenode.fs-limits.min-block-size": 1024,
-        }
+        core_site, hdfs_site = siteconf.base_properties(self)
         tls = self.tls_material
         if tls:
-            hdfs_site.update({
-                "dfs.http.policy": "HTTPS_ONLY",
-                "dfs.namenode.https-address": urlsplit(self.webhdfs_url).netloc,
-            })
+            hdfs_site.update(
+                {
+                    "dfs.http.policy": "HTTPS_ONLY",
+                    "dfs.namenode.https-address": urlsplit(self.webhdfs_url).netloc,
+                }
+            )
             write_site_xml(self.conf_dir / "ssl-server.xml", tls.ssl_server_properties())
             write_site_xml(self.conf_dir / "ssl-client.xml", tls.ssl_client_properties())
         if self.state.kerberos:
-            core_site.update(self._kerberos_core_site())
-            hdfs_site.update(self._kerberos_hdfs_site())
+            core_site.update(siteconf.kerberos_core_site(self))
+            hdfs_site.update(siteconf.kerberos_hdfs_site(self))
         write_site_xml(self.conf_dir / "core-site.xml", core_site)
         write_site_xml(self.conf_dir / "hdfs-site.xml", hdfs_site)
         (self.conf_dir / "log4j.properties").write_text(LOG4J)
@@ -468,64 +458,45 @@ class LocalCluster:
             kdc.add_principal(f"{svc}/{SERVICE_HOST}", keytab)
         keytab.chmod(0o600)
         self.state.kerberos = {
-            "realm": kdc.realm, "krb5_conf": str(kdc.krb5_conf), "keytab": str(keytab),
+            "realm": kdc.realm,
+            "krb5_conf": str(kdc.krb5_conf),
+            "keytab": str(keytab),
         }
         self.state.write()
-
-    def _kerberos_core_site(self) -> dict[str, str]:
-        """Kerberos authentication and service-level authorization for every daemon and client,
-        SPNEGO on the HTTP servers (WebHDFS included)."""
-        realm = re.escape(self.state.kerberos["realm"])
-        return {
-            "hadoop.security.authentication": "kerberos",
-            "hadoop.security.authorization": "true",
-            "hadoop.http.authentication.type": "kerberos",
-            "hadoop.http.authentication.kerberos.principal": self.principals["http"],
-            "hadoop.http.authentication.kerberos.keytab": self.state.kerberos["keytab"],
-            # JMX metrics stay readable without a ticket: `status()` and readiness read them.
-            "hadoop.http.authentication.kerberos.endpoint.whitelist": "/jmx",
-            # The services act as the cluster's superuser, as nn/host@R -> hdfs on real clusters.
-            "hadoop.security.auth_to_local": "\n".join([
-                f"RULE:[2:$1@$0]([nd]n@{realm})s/.*/{self.state.user}/",
-                f"RULE:[2:$1@$0](HTTP@{realm})s/.*/{self.state.user}/",
-                "DEFAULT",
-            ]),
-        }
-
-    def _kerberos_hdfs_site(self) -> dict[str, str]:
-        """Principals, keytabs, block tokens, SASL data transfer protection, SPNEGO for WebHDFS."""
-        keytab, principals = self.state.kerberos["keytab"], self.principals
-        return {
-            "dfs.namenode.kerberos.principal": principals[NAMENODE],
-            "dfs.namenode.keytab.file": keytab,
-            "dfs.datanode.kerberos.principal": principals["datanode"],
-            "dfs.datanode.keytab.file": keytab,
-            "dfs.web.authentication.kerberos.principal": principals["http"],
-            "dfs.web.authentication.kerberos.keytab": keytab,
-            "dfs.namenode.kerberos.internal.spnego.principal": principals["http"],
-            "dfs.block.access.token.enable": "true",
-            # Unprivileged DataNode ports are allowed with SASL on data transfer + HTTPS_ONLY.
-            "dfs.data.transfer.protection": "authentication",
-        }
 
     def _java(self, main: str, jars: Path, heap: str, args: list[str]) -> list[str]:
         classpath = os.pathsep.join([str(self.conf_dir), str(jars / "*")])
         krb5 = self.state.kerberos
         return [
-            "java", f"-Xmx{heap}", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-            "-Djava.net.preferIPv4Stack=true", f"-Dhadoop.log.dir={self.logs_dir}",
+            "java",
+            f"-Xmx{heap}",
+            "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1",
+            "-Djava.net.preferIPv4Stack=true",
+            f"-Dhadoop.log.dir={self.logs_dir}",
             f"{MARKER}{self.directory}",
             *([f"-Djava.security.krb5.conf={krb5['krb5_conf']}"] if krb5 else []),
-            *JAVA17_OPENS, "-cp", classpath, main, *args,
+            *JAVA17_OPENS,
+            "-cp",
+            classpath,
+            main,
+            *args,
         ]
 
     def _format(self, jars: Path) -> None:
-        cmd = self._java(MAIN_CLASS[NAMENODE], jars, "256m", ["-format", "-force", "-nonInteractive"])
+        cmd = self._java(
+            MAIN_CLASS[NAMENODE], jars, "256m", ["-format", "-force", "-nonInteractive"]
+        )
         log_file = self.log_path("format")
         with log_file.open("wb") as out:
-            proc = subprocess.run(cmd, check=False, stdout=out, stderr=subprocess.STDOUT, env=self._daemon_env())
+            proc = subprocess.run(
+                cmd, check=False, stdout=out, stderr=subprocess.STDOUT, env=self._daemon_env()
+            )
         if proc.returncode != 0:
-            raise ClusterError(f"formatting the NameNode failed (exit {proc.returncode}).\n" + self._log_tail("format"))
+            raise ClusterError(
+                f"formatting the NameNode failed (exit {proc.returncode}).\n"
+                + self._log_tail("format")
+            )
 
     def _daemon_env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -554,8 +525,12 @@ class LocalCluster:
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         with self.log_path(name).open("ab") as out:
             proc = subprocess.Popen(
-                cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env=self._daemon_env(), start_new_session=True,
+                cmd,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=self._daemon_env(),
+                start_new_session=True,
             )
         log.info("started %s (pid %d)", name, proc.pid)
         self.state.pids[name] = proc.pid
@@ -586,7 +561,9 @@ class LocalCluster:
         for name in [NAMENODE, *self.datanode_names]:
             pid = self.state.pids.get(name)
             if pid and not pid_alive(pid):
-                raise ClusterError(f"{name} (pid {pid}) exited during start-up.\n" + self._log_tail(name))
+                raise ClusterError(
+                    f"{name} (pid {pid}) exited during start-up.\n" + self._log_tail(name)
+                )
 
     def _log_tail(self, name: str, lines: int = 30) -> str:
         path = self.log_path(name)

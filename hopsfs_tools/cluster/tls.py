@@ -54,8 +54,7 @@ class TlsMaterial:
             from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
         except ImportError as e:
             raise ImportError(
-                "generating TLS material needs `cryptography`: "
-                "pip install 'hopsfs-tools[tls]'"
+                "generating TLS material needs `cryptography`: pip install 'hopsfs-tools[tls]'"
             ) from e
         if not hosts:
             raise ValueError("a TLS certificate needs at least one host name or IP address")
@@ -64,8 +63,11 @@ class TlsMaterial:
         now = datetime.datetime.now(datetime.UTC)
 
         def certificate(
-            subject: str, key: ec.EllipticCurvePrivateKey, issuer: x509.Name | None,
-            signer: ec.EllipticCurvePrivateKey, ca: bool,
+            subject: str,
+            key: ec.EllipticCurvePrivateKey,
+            issuer: x509.Name | None,
+            signer: ec.EllipticCurvePrivateKey,
+            ca: bool,
         ) -> x509.Certificate:
             name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
             builder = (
@@ -87,7 +89,9 @@ class TlsMaterial:
             return builder.sign(signer, hashes.SHA256())
 
         ca_key = ec.generate_private_key(ec.SECP256R1())
-        ca_name = f"hopsfs-tools local CA {secrets.token_hex(4)}"  # unique: never mistaken for another
+        ca_name = (
+            f"hopsfs-tools local CA {secrets.token_hex(4)}"  # unique: never mistaken for another
+        )
         ca = certificate(ca_name, ca_key, None, ca_key, ca=True)
         key = ec.generate_private_key(ec.SECP256R1())
         server = certificate(hosts[0], key, ca.subject, ca_key, ca=False)
@@ -97,9 +101,7 @@ class TlsMaterial:
             pkcs12.serialize_key_and_certificates(b"server", key, server, [ca], secret)
         )
         material.truststore.write_bytes(
-            pkcs12.serialize_java_truststore(
-                [pkcs12.PKCS12Certificate(ca, b"ca")], secret
-            )
+            pkcs12.serialize_java_truststore([pkcs12.PKCS12Certificate(ca, b"ca")], secret)
         )
         return material
 

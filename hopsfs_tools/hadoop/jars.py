@@ -52,8 +52,14 @@ def hadoop_jars(version: str = HADOOP_VERSION, *, resolve: bool = True) -> Path:
     pom = resources.files("hopsfs_tools.hadoop") / "pom.xml"
     with resources.as_file(pom) as pom_path:
         cmd = [
-            mvn, "-q", "-B", "-f", str(pom_path), f"-Dhadoop.version={version}",
-            "dependency:copy-dependencies", f"-DoutputDirectory={partial}",
+            mvn,
+            "-q",
+            "-B",
+            "-f",
+            str(pom_path),
+            f"-Dhadoop.version={version}",
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={partial}",
             "-DincludeScope=runtime",
         ]
         log.info("resolving Hadoop %s jars with Maven into %s", version, target)
@@ -68,7 +74,9 @@ def hadoop_jars(version: str = HADOOP_VERSION, *, resolve: bool = True) -> Path:
     return target
 
 
-def hadoop_classpath(version: str = HADOOP_VERSION, *, conf_dir: str | os.PathLike | None = None) -> str:
+def hadoop_classpath(
+    version: str = HADOOP_VERSION, *, conf_dir: str | os.PathLike | None = None
+) -> str:
     """A Java CLASSPATH with every Hadoop jar listed (libhdfs does not expand wildcards).
 
     $HADOOP_HOME wins when set (`hadoop classpath --glob`), else the Maven cache is used.

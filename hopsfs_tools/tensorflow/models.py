@@ -17,8 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from hopsfs_tools.fs import commit
-from hopsfs_tools.fs import HopsFileSystem
+from hopsfs_tools.fs import HopsFileSystem, commit
 from hopsfs_tools.tensorflow import plugin
 from hopsfs_tools.tensorflow.plugin import uri_maker
 

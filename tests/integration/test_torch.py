@@ -85,9 +85,18 @@ def test_forked_workers_open_their_own_filesystem(
     interpreter: this test session has TensorFlow and a JVM loaded, after which no library is
     fork-safe."""
     proc = subprocess.run(
-        [sys.executable, "-c", FORK_SCRIPT, cluster.namenode_uri, cluster.webhdfs_url,
-         f"{hdfs_dir}/train-*"],
-        capture_output=True, text=True, timeout=180, check=False,
+        [
+            sys.executable,
+            "-c",
+            FORK_SCRIPT,
+            cluster.namenode_uri,
+            cluster.webhdfs_url,
+            f"{hdfs_dir}/train-*",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.split()[-1] == str(len(shards))

@@ -205,8 +205,12 @@ def test_retries_and_backoff_are_configurable(backend: str) -> None:
     took = {}
     for retries in (0, 3):
         fs = HopsFileSystem(
-            backend=backend, timeout=30, retries=retries, retry_backoff=0.3,
-            skip_instance_cache=True, **where,
+            backend=backend,
+            timeout=30,
+            retries=retries,
+            retry_backoff=0.3,
+            skip_instance_cache=True,
+            **where,
         )
         start = time.monotonic()
         with pytest.raises(ConnectionError, match=f"127.0.0.1:{port}"):
@@ -256,8 +260,10 @@ def test_namenode_down_is_a_connection_error_within_timeout(fault_cluster: Local
             durations = dict(zip(BACKENDS, pool.map(check, BACKENDS), strict=True))
     finally:
         fault_cluster.start("namenode", timeout=180)
-    print(f"\nNameNode down, timeout {timeout:g}s: ConnectionError after (s) "
-          + ", ".join(f"{b} {max(t):.1f}" for b, t in durations.items()))
+    print(
+        f"\nNameNode down, timeout {timeout:g}s: ConnectionError after (s) "
+        + ", ".join(f"{b} {max(t):.1f}" for b, t in durations.items())
+    )
     for backend, took in durations.items():
         assert max(took) < timeout + 4, (backend, took)  # 4 s of slack on this loaded machine
     for fs in used.values():
@@ -382,9 +388,19 @@ def test_process_exits_after_giving_up_a_stalled_write(fault_cluster: LocalClust
     pid = fault_cluster.state.pids["datanode-1"]
     try:
         out = subprocess.run(
-            [sys.executable, "-c", STALLED_WRITER, fault_cluster.namenode_uri,
-             fault_cluster.webhdfs_url, "/stalled-writer.bin", str(pid)],
-            capture_output=True, text=True, timeout=90, check=False,
+            [
+                sys.executable,
+                "-c",
+                STALLED_WRITER,
+                fault_cluster.namenode_uri,
+                fault_cluster.webhdfs_url,
+                "/stalled-writer.bin",
+                str(pid),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=90,
+            check=False,
         )
     finally:
         os.kill(pid, signal.SIGCONT)

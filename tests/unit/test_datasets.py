@@ -14,14 +14,21 @@ def test_census_csv_reads_back_like_uci_adult():
     raw = datasets.census_csv(2000, seed=3)
     assert raw == datasets.census_csv(2000, seed=3)
     assert b"?" in raw and not raw.startswith(b"age")
-    frame = pd.read_csv(io.BytesIO(raw), names=datasets.CENSUS_COLUMNS, sep=r"\s*,\s*",
-                        engine="python", na_values="?")
+    frame = pd.read_csv(
+        io.BytesIO(raw),
+        names=datasets.CENSUS_COLUMNS,
+        sep=r"\s*,\s*",
+        engine="python",
+        na_values="?",
+    )
     assert frame.shape == (2000, 15)
     assert 0 < frame["workclass"].isna().mean() < 0.05
     share = (frame["income"] == ">50K").mean()
     assert 0.15 < share < 0.4
     # the label follows education, as in the real table
-    by_years = frame.groupby(frame["education_num"] >= 13)["income"].apply(lambda s: (s == ">50K").mean())
+    by_years = frame.groupby(frame["education_num"] >= 13)["income"].apply(
+        lambda s: (s == ">50K").mean()
+    )
     assert by_years[True] > by_years[False] + 0.2
 
 

@@ -16,7 +16,7 @@ from hdfs_native import Client, WriteOptions
 
 from hopsfs_tools.cluster import ClusterError, LocalCluster, check_prerequisites
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "hopsfs_tools.cli"]
 
 

@@ -46,8 +46,10 @@ def test_eight_processes_read_write_verify(cluster: LocalCluster, hdfs_dir: str)
         f"verified, {sum(r['reads'] for r in results)} reads, {len(errors)} errors"
     )
     for r in results:
-        print(f"  worker {r['worker']} ({r['backend']}): {r['files']} files, "
-              f"{r['bytes_verified'] / 2**20:.1f} MiB verified")
+        print(
+            f"  worker {r['worker']} ({r['backend']}): {r['files']} files, "
+            f"{r['bytes_verified'] / 2**20:.1f} MiB verified"
+        )
     assert errors == []
     assert all(r["files"] >= 3 for r in results), results
     assert verified >= 2 * written > 0

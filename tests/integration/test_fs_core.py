@@ -593,8 +593,9 @@ def test_concurrent_writers_to_one_target(fs, hdfs_dir):
 @pytest.mark.parametrize("backend", ["native", "arrow", "webhdfs"])
 def test_acl_entries_round_trip(cluster, hdfs_dir, backend):
     """ACLs through every backend (native: RPC; arrow: delegated to WebHDFS; webhdfs: REST)."""
-    fs = HopsFileSystem(backend=backend, namenode=cluster.namenode_uri,
-                        webhdfs_url=cluster.webhdfs_url)
+    fs = HopsFileSystem(
+        backend=backend, namenode=cluster.namenode_uri, webhdfs_url=cluster.webhdfs_url
+    )
     fs.makedirs(f"{hdfs_dir}/shared", exist_ok=True)
     fs.modify_acl_entries(f"{hdfs_dir}/shared", ["user:acl__bob:r-x", "default:user:acl__bob:r-x"])
     assert "user:acl__bob:r-x" in fs.acl_entries(f"{hdfs_dir}/shared")

@@ -31,9 +31,9 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
-from hopsfs_tools.hopsworks import admin as projects
 from hopsfs_tools.cluster import LocalCluster
 from hopsfs_tools.fs import HopsFileSystem
+from hopsfs_tools.hopsworks import admin as projects
 
 NOTEBOOK = "churn.ipynb"
 MARKDOWN = "Churn analysis, shared by the team"

@@ -1,4 +1,4 @@
-"""Writer process for tests/test_crash_safety.py: drives each writer until it is mid-write, then
+"""Writer process for tests/faults/test_crash_safety.py: drives each writer until it is mid-write, then
 blocks it there, so that the test's SIGKILL lands at a known point.
 
 Usage: python crash_writer.py BASE KIND-MODE...  (cluster from HOPSFS_* / HADOOP_CONF_DIR)
@@ -161,10 +161,12 @@ WRITERS: dict[str, Callable[[HopsFileSystem, str], None]] = {
     "put": lambda fs, d: fs.put_file(_local_file(PAYLOAD), f"{d}/data"),
     "pipe": lambda fs, d: fs.pipe_file(f"{d}/data", PAYLOAD),
     # the hops facade: absolute paths outside /Projects as hdfs:// URLs, any project
-    "copy_to_hdfs": lambda fs, d: hdfs.copy_to_hdfs(_local_file(PAYLOAD), f"hdfs://{d}", True,
-                                                    project="crash"),
-    "copy_to_hdfs_tree": lambda fs, d: hdfs.copy_to_hdfs(_local_tree(), f"hdfs://{d}", True,
-                                                         project="crash"),
+    "copy_to_hdfs": lambda fs, d: hdfs.copy_to_hdfs(
+        _local_file(PAYLOAD), f"hdfs://{d}", True, project="crash"
+    ),
+    "copy_to_hdfs_tree": lambda fs, d: hdfs.copy_to_hdfs(
+        _local_tree(), f"hdfs://{d}", True, project="crash"
+    ),
     "dump": lambda fs, d: hdfs.dump(PAYLOAD, f"hdfs://{d}/data", project="crash"),
     "to_parquet": _to_parquet,
     "parquet_dataset": _parquet_dataset,

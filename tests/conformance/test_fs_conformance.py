@@ -6,8 +6,8 @@ Abstract*Tests class is subclassed with it.
 
 from __future__ import annotations
 
-import fsspec.tests.abstract as abstract
 import pytest
+from fsspec.tests import abstract
 from fsspec.tests.abstract import AbstractFixtures
 
 from hopsfs_tools.config import BACKENDS

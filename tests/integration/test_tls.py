@@ -34,8 +34,13 @@ def tls_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalClust
 @pytest.fixture
 def no_ca_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """No CA from the environment: each test says what it trusts; the OS user (superuser)."""
-    for key in ("HOPSFS_CA_CERT", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "HADOOP_CONF_DIR",
-                "HADOOP_USER_NAME"):
+    for key in (
+        "HOPSFS_CA_CERT",
+        "REQUESTS_CA_BUNDLE",
+        "CURL_CA_BUNDLE",
+        "HADOOP_CONF_DIR",
+        "HADOOP_USER_NAME",
+    ):
         monkeypatch.delenv(key, raising=False)
 
 
@@ -83,7 +88,8 @@ def test_round_trip_over_https_with_the_cluster_ca(
 def test_swebhdfs_url_and_explicit_ca(tls_cluster: LocalCluster, no_ca_env: None) -> None:
     port = tls_cluster.state.ports["namenode"]["https"]
     fs = webhdfs(
-        tls_cluster, webhdfs_url=f"swebhdfs://127.0.0.1:{port}",
+        tls_cluster,
+        webhdfs_url=f"swebhdfs://127.0.0.1:{port}",
         ca_cert=str(tls_cluster.tls_material.ca_cert),
     )
     assert fs.config.webhdfs_url == f"https://127.0.0.1:{port}"
@@ -97,8 +103,9 @@ def test_native_backend_delegates_to_webhdfs_over_https(
 ) -> None:
     ca = str(tls_cluster.tls_material.ca_cert)
     # no user=: hdfs-native has one user per process, and earlier tests may hold another
-    native = HopsFileSystem(conf_dir=str(tls_cluster.conf_dir), ca_cert=ca,
-                            skip_instance_cache=True)
+    native = HopsFileSystem(
+        conf_dir=str(tls_cluster.conf_dir), ca_cert=ca, skip_instance_cache=True
+    )
     path = f"/tls/checksum-{time.time_ns()}.bin"
     try:
         native.pipe(path, DATA)
@@ -137,8 +144,11 @@ def test_system_trust_refuses_the_self_signed_ca(
 
 def test_hostname_is_verified(tls_cluster: LocalCluster, no_ca_env: None) -> None:
     port = tls_cluster.state.ports["namenode"]["https"]  # the certificate names 127.0.0.1 only
-    fs = webhdfs(tls_cluster, webhdfs_url=f"https://localhost:{port}",
-                 ca_cert=str(tls_cluster.tls_material.ca_cert))
+    fs = webhdfs(
+        tls_cluster,
+        webhdfs_url=f"https://localhost:{port}",
+        ca_cert=str(tls_cluster.tls_material.ca_cert),
+    )
     with pytest.raises(CertificateVerificationError, match="(?i)hostname mismatch.*localhost"):
         fs.ls("/")
 

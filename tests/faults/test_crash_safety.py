@@ -1,7 +1,7 @@
 """Crash safety: every writer SIGKILLed mid-write leaves its target absent (new) or unchanged
 (overwrite); the hidden leftovers are skipped by ls, glob and readers; clean_tmp removes them.
 
-One writer process (tests/crash_writer.py) drives every writer kind into the middle of a write
+One writer process (tests/faults/crash_writer.py) drives every writer kind into the middle of a write
 (data sent to the cluster, stream not closed) and blocks it there; the test then SIGKILLs it:
 one interpreter start (and one TensorFlow import) for all cases.
 """
@@ -67,8 +67,12 @@ OLD: dict[str, dict[str, bytes]] = {
 NEEDS_KERAS = {"save_model_file", "save_model_dir", "checkpoint"}
 HAVE_TF = importlib.util.find_spec("tensorflow") is not None  # extra [tf]
 KINDS = [
-    pytest.param(kind, marks=pytest.mark.skipif(
-        kind in NEEDS_KERAS and not HAVE_TF, reason="needs tensorflow (extra [tf])"))
+    pytest.param(
+        kind,
+        marks=pytest.mark.skipif(
+            kind in NEEDS_KERAS and not HAVE_TF, reason="needs tensorflow (extra [tf])"
+        ),
+    )
     for kind in OLD
 ]
 CASES = [f"{k}-{mode}" for k in OLD if HAVE_TF or k not in NEEDS_KERAS for mode in MODES]
@@ -82,7 +86,10 @@ def kill_mid_write(cluster, base: str, cases: list[str], timeout: float = 300) -
     with tempfile.TemporaryFile("w+") as stderr:
         proc = subprocess.Popen(
             [sys.executable, CRASH_WRITER, base, *cases],
-            stdout=subprocess.PIPE, stderr=stderr, text=True, env=env,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            env=env,
         )
         lines: queue.Queue[str | None] = queue.Queue()
 
@@ -175,8 +182,9 @@ def test_readers_skip_leftovers(killed, fs, cluster_env, monkeypatch):
         with pytest.raises(FileNotFoundError, match="no files match"):
             list_files(f"{killed}/{kind}-new/*.tfrecord", fs)
     # Parquet: a dataset directory holding a killed writer's temp file, and a single file
-    rows = [b["x"].to_pylist() for b in parquet_batches(f"{killed}/parquet_dataset-overwrite/ds",
-                                                          fs=fs)]
+    rows = [
+        b["x"].to_pylist() for b in parquet_batches(f"{killed}/parquet_dataset-overwrite/ds", fs=fs)
+    ]
     assert rows == [[-1, -2, -3]]
     frame = pd.read_parquet(f"hopsfs://{killed}/to_parquet-overwrite/data.parquet")
     assert frame["x"].tolist() == [-1, -2, -3]
@@ -193,8 +201,9 @@ def test_tfrecord_dataset_skips_leftovers(killed, fs):
     from hopsfs_tools.tensorflow import tfrecord_dataset
 
     for strategy in ("cache", "stream"):
-        dataset = tfrecord_dataset(f"{killed}/write_tfrecords-overwrite/*.tfrecord", fs=fs,
-                                   strategy=strategy)
+        dataset = tfrecord_dataset(
+            f"{killed}/write_tfrecords-overwrite/*.tfrecord", fs=fs, strategy=strategy
+        )
         assert [r.numpy() for r in dataset] == [b"old record"] * 2
 
 
@@ -250,7 +259,6 @@ def test_clean_tmp_command(fs, hdfs_dir, cluster_env, monkeypatch):
     missing = run(f"{hdfs_dir}/nope")
     assert missing.exit_code == 1
     assert missing.stderr.strip().startswith("Error: ") and f"{hdfs_dir}/nope" in missing.stderr
-
 
 
 def test_live_writer_keeps_its_temp_file_fresh(fs, hdfs_dir, monkeypatch):

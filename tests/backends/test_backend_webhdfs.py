@@ -235,10 +235,10 @@ def test_permission_errors(
     with pytest.raises(PermissionError) as e:
         stranger.open_write(f"{private}/g").close()
     assert e.value.errno == errno.EACCES and "stranger" in str(e.value)
-    with pytest.raises(PermissionError):  # the datanode refuses it: raised at write or close
-        with stranger.open_write(f"{private}/big") as f:
-            for _ in range(4):
-                f.write(os.urandom(MiB))
+    # the datanode refuses it: raised at write or close
+    with pytest.raises(PermissionError), stranger.open_write(f"{private}/big") as f:
+        for _ in range(4):
+            f.write(os.urandom(MiB))
     assert not backend.exists(f"{private}/big")
     with pytest.raises(PermissionError):
         stranger.rm(f"{private}/f")
@@ -303,6 +303,7 @@ def test_block_locations(backend: webhdfs.WebHdfsBackend, hdfs_dir: str) -> None
     assert all(b["hosts"] and all(isinstance(h, str) and h for h in b["hosts"]) for b in blocks)
     assert [b["offset"] for b in backend.block_locations(path, MiB + 10, MiB)] == [MiB, 2 * MiB]
     assert backend.block_locations(path, size + 1) == []
+
     # The Hadoop 2 / HopsFS fallback agrees (the NameNode orders replicas anew on each call).
     def replicas(found: list) -> list:
         return [(b["offset"], b["length"], sorted(b["hosts"]), sorted(b["names"])) for b in found]

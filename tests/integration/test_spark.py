@@ -15,12 +15,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hopsfs_tools.hopsworks import admin as projects
 from hopsfs_tools import spark as hspark
 from hopsfs_tools.cluster import LocalCluster
 from hopsfs_tools.config import write_site_xml
 from hopsfs_tools.datasets import census
 from hopsfs_tools.fs import HopsFileSystem
+from hopsfs_tools.hopsworks import admin as projects
 from hopsfs_tools.hopsworks.project import Project
 
 pytest.importorskip("pyspark")
@@ -38,8 +38,12 @@ ROWS = 600
 def project(cluster: LocalCluster) -> Iterator[Project]:
     """A fresh project whose user `P__alice` this module acts as (HADOOP_USER_NAME)."""
     name = f"spark{uuid.uuid4().hex[:8]}"
-    superuser = HopsFileSystem(backend="webhdfs", user=cluster.state.user,
-                               namenode=cluster.namenode_uri, webhdfs_url=cluster.webhdfs_url)
+    superuser = HopsFileSystem(
+        backend="webhdfs",
+        user=cluster.state.user,
+        namenode=cluster.namenode_uri,
+        webhdfs_url=cluster.webhdfs_url,
+    )
     projects.create_project(name, "alice", fs=superuser)
     with pytest.MonkeyPatch.context() as patch:
         for key, value in cluster.env().items():
@@ -163,8 +167,9 @@ def test_uri_for_each_path_form(cluster: LocalCluster, project: Project):
 # -- session configuration ---------------------------------------------------------------------
 
 
-def test_session_uses_the_cluster_as_the_project_user(spark, cluster: LocalCluster,
-                                                      project: Project):
+def test_session_uses_the_cluster_as_the_project_user(
+    spark, cluster: LocalCluster, project: Project
+):
     hadoop = spark.sparkContext._jsc.hadoopConfiguration()
     assert hadoop.get("fs.defaultFS") == cluster.namenode_uri
     assert hadoop.get("dfs.replication") == "3"  # from the cluster's hdfs-site.xml
@@ -181,8 +186,9 @@ def test_spark_writes_as_the_project_user(spark, fs: HopsFileSystem, project: Pr
         assert (info["owner"], info["group"]) == (project.user, project.name), info
 
 
-def test_explicit_user_reaches_a_new_spark_jvm(cluster: LocalCluster, fs: HopsFileSystem,
-                                               project: Project):
+def test_explicit_user_reaches_a_new_spark_jvm(
+    cluster: LocalCluster, fs: HopsFileSystem, project: Project
+):
     """Without HADOOP_USER_NAME, session(user=...) sets it before Spark's JVM starts."""
     env = {**os.environ, **cluster.env(), "PYTHONPATH": os.pathsep.join(sys.path)}
     env.pop("HADOOP_USER_NAME")
@@ -194,23 +200,33 @@ def test_explicit_user_reaches_a_new_spark_jvm(cluster: LocalCluster, fs: HopsFi
         "print(spark.sparkContext.sparkUser(), os.environ['HADOOP_USER_NAME'])\n"
         "spark.stop()\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True,
-                         text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.stdout.split() == [project.user, project.user]
     assert fs.info("Resources/new_jvm.parquet/_SUCCESS")["owner"] == project.user
 
 
 def test_conflicting_sessions_raise(spark, cluster: LocalCluster, project: Project):
     elsewhere = HopsFileSystem(namenode="hdfs://127.0.0.1:1")
-    with pytest.raises(ValueError, match=f"fs.defaultFS={cluster.namenode_uri}, not "
-                                         "hdfs://127.0.0.1:1: stop it"):
+    with pytest.raises(
+        ValueError, match=f"fs.defaultFS={cluster.namenode_uri}, not hdfs://127.0.0.1:1: stop it"
+    ):
         hspark.session(fs=elsewhere)
-    with pytest.raises(ValueError, match=f"as HDFS user '{project.user}', not 'other__bob'.*"
-                                         "Restart the Python process"):
+    with pytest.raises(
+        ValueError,
+        match=f"as HDFS user '{project.user}', not 'other__bob'.*Restart the Python process",
+    ):
         hspark.configure(type(spark).builder, user="other__bob")
     assert os.environ["HADOOP_USER_NAME"] == project.user  # nothing changed before raising
     assert spark.sparkContext._jsc.hadoopConfiguration().get("fs.defaultFS") == (
-        cluster.namenode_uri)
+        cluster.namenode_uri
+    )
 
 
 def test_a_stopped_session_keeps_its_user(spark, project: Project, census_files):
@@ -232,8 +248,7 @@ def test_ha_nameservice_and_datanode_hostname_from_the_conf_dir(
         "dfs.nameservices": "hopsns",
         "dfs.ha.namenodes.hopsns": "nn1",
         "dfs.namenode.rpc-address.hopsns.nn1": rpc,
-        "dfs.client.failover.proxy.provider.hopsns":
-            "org.apache.hadoop.hdfs.server.namenode.ha.ConfiguredFailoverProxyProvider",
+        "dfs.client.failover.proxy.provider.hopsns": "org.apache.hadoop.hdfs.server.namenode.ha.ConfiguredFailoverProxyProvider",
         "dfs.client.use.datanode.hostname": "true",  # DataNodes register as 127.0.0.1
     }
     write_site_xml(tmp_path / "core-site.xml", {"fs.defaultFS": props["fs.defaultFS"]})
@@ -265,16 +280,18 @@ def test_spark_reads_what_pandas_wrote(spark, frame: pd.DataFrame, census_files)
     assert_same_rows(from_csv.toPandas(), frame)
 
 
-def test_pandas_reads_the_parquet_directory_spark_wrote(spark, fs: HopsFileSystem,
-                                                        frame: pd.DataFrame, census_files):
+def test_pandas_reads_the_parquet_directory_spark_wrote(
+    spark, fs: HopsFileSystem, frame: pd.DataFrame, census_files
+):
     out = "Resources/from_spark.parquet"
     spark.read.parquet(census_files["parquet"]).repartition(3).write.parquet(out)
     assert len(part_files(fs, out, ".parquet")) == 3
     assert_same_rows(pd.read_parquet(f"hopsfs://{out}"), frame)
 
 
-def test_pandas_reads_the_csv_directory_spark_wrote(spark, fs: HopsFileSystem,
-                                                    frame: pd.DataFrame, census_files):
+def test_pandas_reads_the_csv_directory_spark_wrote(
+    spark, fs: HopsFileSystem, frame: pd.DataFrame, census_files
+):
     out = "Resources/from_spark.csv"
     source = spark.read.parquet(hspark.uri(census_files["parquet"]))
     source.coalesce(2).write.csv(hspark.uri(out), header=True)
@@ -291,9 +308,12 @@ def test_aggregate_round_trip(spark, fs: HopsFileSystem, frame: pd.DataFrame, ce
     (
         spark.read.parquet(census_files["parquet"])
         .groupBy("education")
-        .agg(F.count("*").alias("people"), F.avg((F.col("income") == ">50K").cast("double"))
-             .alias("share_over_50k"))
-        .write.mode("overwrite").parquet(out)
+        .agg(
+            F.count("*").alias("people"),
+            F.avg((F.col("income") == ">50K").cast("double")).alias("share_over_50k"),
+        )
+        .write.mode("overwrite")
+        .parquet(out)
     )
     got = pd.read_parquet(f"hopsfs://{out}").sort_values("education").reset_index(drop=True)
     grouped = frame.assign(rich=frame["income"] == ">50K").groupby("education")

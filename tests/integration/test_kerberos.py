@@ -23,7 +23,9 @@ from hopsfs_tools.cluster import Kdc, LocalCluster
 from hopsfs_tools.cluster.kdc import missing_tools
 
 # Optional: MIT Kerberos and the [kerberos] extra (.ci/run installs both; a skip fails CI there).
-_MISSING = missing_tools() + [m for m in ("requests_gssapi",) if importlib.util.find_spec(m) is None]
+_MISSING = missing_tools() + [
+    m for m in ("requests_gssapi",) if importlib.util.find_spec(m) is None
+]
 if _MISSING:
     pytest.skip(
         f"Kerberos tests need {', '.join(_MISSING)}: apt-get install krb5-kdc krb5-admin-server "
@@ -47,7 +49,9 @@ def kdc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kdc]:
 @pytest.fixture(scope="module")
 def krb_cluster(kdc: Kdc, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
     """A secure 1-DataNode cluster (Kerberos, block tokens, SASL data transfer, HTTPS only)."""
-    local = LocalCluster(tmp_path_factory.mktemp("krb-cluster"), datanodes=1, kerberos=kdc, owned=True)
+    local = LocalCluster(
+        tmp_path_factory.mktemp("krb-cluster"), datanodes=1, kerberos=kdc, owned=True
+    )
     try:
         local.up(timeout=300)
         yield local
@@ -66,8 +70,7 @@ def keytabs(kdc: Kdc, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Pat
 
 
 @pytest.fixture
-def krb_env(krb_cluster: LocalCluster, monkeypatch: pytest.MonkeyPatch,
-            tmp_path: Path) -> Path:
+def krb_env(krb_cluster: LocalCluster, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """The cluster's environment (HADOOP_CONF_DIR, HOPSFS_CA_CERT, KRB5_CONFIG) and an empty
     ticket cache in KRB5CCNAME; returns the cache's path (fill it with `kdc.kinit`)."""
     for key, value in krb_cluster.env().items():
@@ -96,7 +99,10 @@ def test_cluster_is_secure(krb_cluster: LocalCluster, kdc: Kdc) -> None:
 
 @pytest.mark.parametrize("backend", PYTHON_BACKENDS)
 def test_round_trip_with_a_ticket(
-    backend: str, krb_env: Path, kdc: Kdc, keytabs: dict[str, Path],
+    backend: str,
+    krb_env: Path,
+    kdc: Kdc,
+    keytabs: dict[str, Path],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     superuser = getpass.getuser()
@@ -114,7 +120,10 @@ def test_round_trip_with_a_ticket(
 
 @pytest.mark.parametrize("backend", PYTHON_BACKENDS)
 def test_identity_comes_from_the_ticket(
-    backend: str, krb_env: Path, kdc: Kdc, keytabs: dict[str, Path],
+    backend: str,
+    krb_env: Path,
+    kdc: Kdc,
+    keytabs: dict[str, Path],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     kdc.kinit("alice", keytabs["alice"], krb_env)
@@ -145,19 +154,30 @@ def test_arrow_backend_with_and_without_a_ticket(
 
     The JVM logs in once per process, so each case runs in a process of its own (as a user
     would: `kinit` first, then Python)."""
+
     def run(script: str) -> dict[str, object]:
-        code = textwrap.dedent("""
+        code = (
+            textwrap.dedent("""
             import json
             from hopsfs_tools import HopsFileSystem
             from hopsfs_tools.fs.errors import KerberosError
             result = {}
-        """) + textwrap.dedent(script) + "print(json.dumps(result))\n"
+        """)
+            + textwrap.dedent(script)
+            + "print(json.dumps(result))\n"
+        )
         # a fresh shell's environment: not the CLASSPATH (with the session cluster's simple-auth
         # conf dir) that earlier arrow tests put into this process's environment
         env = {k: v for k, v in os.environ.items() if k not in ("CLASSPATH", "LIBHDFS_OPTS")}
         env.update(PYTHONPATH=os.pathsep.join(sys.path), HADOOP_USER_NAME="mallory")
-        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                              env=env, timeout=300, check=False)
+        proc = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+            check=False,
+        )
         assert proc.returncode == 0, proc.stderr[-3000:]
         return json.loads(proc.stdout.strip().splitlines()[-1])
 

@@ -8,9 +8,17 @@ import pytest
 
 from hopsfs_tools.config import ClusterConfig, default_cluster_dir, load_config, write_site_xml
 
-ENV = ("HOPSFS_NAMENODE_URI", "HOPSFS_WEBHDFS_URL", "HOPSFS_BACKEND", "HADOOP_CONF_DIR",
-       "HADOOP_USER_NAME", "HOPSFS_TIMEOUT", "HOPSFS_RETRIES", "HOPSFS_RETRY_BACKOFF",
-       "XDG_CACHE_HOME")
+ENV = (
+    "HOPSFS_NAMENODE_URI",
+    "HOPSFS_WEBHDFS_URL",
+    "HOPSFS_BACKEND",
+    "HADOOP_CONF_DIR",
+    "HADOOP_USER_NAME",
+    "HOPSFS_TIMEOUT",
+    "HOPSFS_RETRIES",
+    "HOPSFS_RETRY_BACKOFF",
+    "XDG_CACHE_HOME",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -32,15 +40,25 @@ def conf(directory: Path, core: dict | None = None, hdfs: dict | None = None) ->
 
 
 def test_conf_dir_xml(tmp_path: Path) -> None:
-    d = conf(tmp_path / "c", {"fs.defaultFS": "hdfs://nn.example:8020"},
-             {"dfs.namenode.http-address": "nn.example:9870", "dfs.replication": "2"})
+    d = conf(
+        tmp_path / "c",
+        {"fs.defaultFS": "hdfs://nn.example:8020"},
+        {"dfs.namenode.http-address": "nn.example:9870", "dfs.replication": "2"},
+    )
     cfg = load_config(conf_dir=str(d))
     assert cfg == ClusterConfig(
-        namenode_uri="hdfs://nn.example:8020", webhdfs_url="http://nn.example:9870",
+        namenode_uri="hdfs://nn.example:8020",
+        webhdfs_url="http://nn.example:9870",
         backend="native",
-        conf_dir=str(d), user=None, timeout=20.0,
-        properties={"fs.defaultFS": "hdfs://nn.example:8020",
-                    "dfs.namenode.http-address": "nn.example:9870", "dfs.replication": "2"})
+        conf_dir=str(d),
+        user=None,
+        timeout=20.0,
+        properties={
+            "fs.defaultFS": "hdfs://nn.example:8020",
+            "dfs.namenode.http-address": "nn.example:9870",
+            "dfs.replication": "2",
+        },
+    )
 
 
 def test_env_conf_dir_and_hdfs_site_wins_over_core_site(tmp_path: Path, monkeypatch) -> None:
@@ -60,8 +78,16 @@ def test_explicit_conf_dir_beats_env(tmp_path: Path, monkeypatch) -> None:
 
 
 def test_env_beats_xml_and_args_beat_env(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setenv("HADOOP_CONF_DIR", str(conf(
-        tmp_path / "c", {"fs.defaultFS": "hdfs://xml:1"}, {"dfs.namenode.http-address": "xml:2"})))
+    monkeypatch.setenv(
+        "HADOOP_CONF_DIR",
+        str(
+            conf(
+                tmp_path / "c",
+                {"fs.defaultFS": "hdfs://xml:1"},
+                {"dfs.namenode.http-address": "xml:2"},
+            )
+        ),
+    )
     monkeypatch.setenv("HOPSFS_NAMENODE_URI", "hdfs://env:1")
     monkeypatch.setenv("HOPSFS_WEBHDFS_URL", "http://env:2/")
     monkeypatch.setenv("HOPSFS_BACKEND", "WebHDFS")
@@ -69,11 +95,26 @@ def test_env_beats_xml_and_args_beat_env(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("HOPSFS_TIMEOUT", "7.5")
     cfg = load_config()
     assert (cfg.namenode_uri, cfg.webhdfs_url, cfg.backend, cfg.user, cfg.timeout) == (
-        "hdfs://env:1", "http://env:2", "webhdfs", "envuser", 7.5)
-    cfg = load_config(namenode="hdfs://arg:1", webhdfs_url="http://arg:2", backend="arrow",
-                      user="arguser", timeout=3)
+        "hdfs://env:1",
+        "http://env:2",
+        "webhdfs",
+        "envuser",
+        7.5,
+    )
+    cfg = load_config(
+        namenode="hdfs://arg:1",
+        webhdfs_url="http://arg:2",
+        backend="arrow",
+        user="arguser",
+        timeout=3,
+    )
     assert (cfg.namenode_uri, cfg.webhdfs_url, cfg.backend, cfg.user, cfg.timeout) == (
-        "hdfs://arg:1", "http://arg:2", "arrow", "arguser", 3.0)
+        "hdfs://arg:1",
+        "http://arg:2",
+        "arrow",
+        "arguser",
+        3.0,
+    )
 
 
 def test_namenode_without_scheme_and_with_path_is_normalised() -> None:
@@ -83,24 +124,36 @@ def test_namenode_without_scheme_and_with_path_is_normalised() -> None:
 
 
 def test_bind_all_http_address_uses_namenode_host(tmp_path: Path) -> None:
-    d = conf(tmp_path / "c", {"fs.defaultFS": "hdfs://nn.example:8020"},
-             {"dfs.namenode.http-address": "0.0.0.0:9870"})
+    d = conf(
+        tmp_path / "c",
+        {"fs.defaultFS": "hdfs://nn.example:8020"},
+        {"dfs.namenode.http-address": "0.0.0.0:9870"},
+    )
     assert load_config(conf_dir=str(d)).webhdfs_url == "http://nn.example:9870"
 
 
 def test_https_only_policy_uses_https_address(tmp_path: Path) -> None:
-    d = conf(tmp_path / "c", {"fs.defaultFS": "hdfs://nn:8020"},
-             {"dfs.http.policy": "HTTPS_ONLY", "dfs.namenode.http-address": "nn:9870",
-              "dfs.namenode.https-address": "nn:9871"})
+    d = conf(
+        tmp_path / "c",
+        {"fs.defaultFS": "hdfs://nn:8020"},
+        {
+            "dfs.http.policy": "HTTPS_ONLY",
+            "dfs.namenode.http-address": "nn:9870",
+            "dfs.namenode.https-address": "nn:9871",
+        },
+    )
     assert load_config(conf_dir=str(d)).webhdfs_url == "https://nn:9871"
 
 
 def test_ha_nameservice(tmp_path: Path) -> None:
-    hdfs = {"dfs.nameservices": "mycluster", "dfs.ha.namenodes.mycluster": "nn1, nn2",
-            "dfs.namenode.rpc-address.mycluster.nn1": "host1:8020",
-            "dfs.namenode.rpc-address.mycluster.nn2": "host2:8020",
-            "dfs.namenode.http-address.mycluster.nn1": "host1:9870",
-            "dfs.namenode.http-address.mycluster.nn2": "host2:9870"}
+    hdfs = {
+        "dfs.nameservices": "mycluster",
+        "dfs.ha.namenodes.mycluster": "nn1, nn2",
+        "dfs.namenode.rpc-address.mycluster.nn1": "host1:8020",
+        "dfs.namenode.rpc-address.mycluster.nn2": "host2:8020",
+        "dfs.namenode.http-address.mycluster.nn1": "host1:9870",
+        "dfs.namenode.http-address.mycluster.nn2": "host2:9870",
+    }
     d = conf(tmp_path / "c", {"fs.defaultFS": "hdfs://mycluster"}, hdfs)
     cfg = load_config(conf_dir=str(d))
     assert cfg.namenode_uri == "hdfs://mycluster"
@@ -115,11 +168,17 @@ def test_webhdfs_only_cluster_gets_hadoop_webhdfs_uri() -> None:
 
 
 def test_default_local_cluster_conf_dir_is_last_resort(tmp_path: Path) -> None:
-    d = conf(default_cluster_dir() / "conf", {"fs.defaultFS": "hdfs://127.0.0.1:1"},
-             {"dfs.namenode.http-address": "127.0.0.1:2"})
+    d = conf(
+        default_cluster_dir() / "conf",
+        {"fs.defaultFS": "hdfs://127.0.0.1:1"},
+        {"dfs.namenode.http-address": "127.0.0.1:2"},
+    )
     cfg = load_config()
     assert (cfg.namenode_uri, cfg.webhdfs_url, cfg.conf_dir) == (
-        "hdfs://127.0.0.1:1", "http://127.0.0.1:2", str(d))
+        "hdfs://127.0.0.1:1",
+        "http://127.0.0.1:2",
+        str(d),
+    )
     # an explicit namenode is a different cluster: the local cluster's settings are not mixed in
     cfg = load_config(namenode="hdfs://other:8020")
     assert (cfg.webhdfs_url, cfg.conf_dir, cfg.properties) == (None, None, {})
@@ -176,20 +235,32 @@ def test_bad_timeout(value: str, monkeypatch) -> None:
         load_config(namenode="hdfs://nn:1")
 
 
-@pytest.mark.parametrize(("value", "umask"), [
-    ("022", 0o022), ("0027", 0o027), ("u=rwx,g=rwx,o=", 0o007), ("u=rwx,g=r-x,o=r-x", 0o022),
-    ("a=rx", 0o222), ("o=", 0o007),
-])
+@pytest.mark.parametrize(
+    ("value", "umask"),
+    [
+        ("022", 0o022),
+        ("0027", 0o027),
+        ("u=rwx,g=rwx,o=", 0o007),
+        ("u=rwx,g=r-x,o=r-x", 0o022),
+        ("a=rx", 0o222),
+        ("o=", 0o007),
+    ],
+)
 def test_umask_octal_and_symbolic(tmp_path: Path, value: str, umask: int) -> None:
     d = conf(tmp_path / "c", {"fs.defaultFS": "hdfs://nn:1", "fs.permissions.umask-mode": value})
     assert load_config(conf_dir=str(d)).umask == umask
 
 
 def test_umask_default_and_error(tmp_path: Path) -> None:
-    assert load_config(conf_dir=str(conf(tmp_path / "a", {"fs.defaultFS": "hdfs://nn:1"}))).umask \
+    assert (
+        load_config(conf_dir=str(conf(tmp_path / "a", {"fs.defaultFS": "hdfs://nn:1"}))).umask
         == 0o022
-    bad = load_config(conf_dir=str(conf(tmp_path / "b", {"fs.defaultFS": "hdfs://nn:1",
-                                                          "fs.permissions.umask-mode": "rw"})))
+    )
+    bad = load_config(
+        conf_dir=str(
+            conf(tmp_path / "b", {"fs.defaultFS": "hdfs://nn:1", "fs.permissions.umask-mode": "rw"})
+        )
+    )
     with pytest.raises(ValueError, match="fs.permissions.umask-mode='rw' is neither octal"):
         bad.umask  # noqa: B018 - the property parses on access
 

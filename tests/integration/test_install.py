@@ -21,7 +21,7 @@ import pytest
 
 from hopsfs_tools.cluster import LocalCluster
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def run(*cmd: str | Path, env: dict[str, str] | None = None, timeout: float = 600):

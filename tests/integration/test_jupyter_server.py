@@ -24,9 +24,9 @@ import requests
 from hdfs_native import Client
 from jupyter_servers import Server, server_env, start
 
-from hopsfs_tools.hopsworks import admin as projects
 from hopsfs_tools.cluster import LocalCluster
 from hopsfs_tools.fs import HopsFileSystem
+from hopsfs_tools.hopsworks import admin as projects
 
 TEMP = ".hopsfs-tmp-"
 

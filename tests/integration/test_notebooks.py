@@ -33,7 +33,7 @@ try:  # the [notebooks] extra
 except ImportError:  # every test skips (_notebooks_extra), which fails CI's HOPSFS_FAIL_ON_SKIP
     nbclient = nbformat = None
 
-NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 KERNEL = "hopsfs-tools-test"  # a kernelspec written for this run: this interpreter's ipykernel
 CELL_TIMEOUT = 600  # seconds per cell

@@ -1,4 +1,4 @@
-"""One process of the load test (tests/test_load.py): write, read back and verify files.
+"""One process of the load test (tests/faults/test_load.py): write, read back and verify files.
 
 A separate module so `spawn`ed processes import only this, not the test module.
 """
@@ -34,8 +34,15 @@ def run(
     rng = random.Random(worker)
     written: dict[str, bytes] = {}  # path -> sha256 of its content
     sizes: dict[str, int] = {}
-    stats = {"worker": worker, "backend": backend, "files": 0, "bytes_written": 0,
-             "bytes_verified": 0, "reads": 0, "errors": []}
+    stats = {
+        "worker": worker,
+        "backend": backend,
+        "files": 0,
+        "bytes_written": 0,
+        "bytes_verified": 0,
+        "reads": 0,
+        "errors": [],
+    }
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         path = f"{directory}/w{worker}-{stats['files']}.bin"
