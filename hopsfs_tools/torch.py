@@ -5,11 +5,8 @@ when initialized, else RANK/WORLD_SIZE), so every record is read exactly once pe
 processes open their own filesystem from the configuration (never a client inherited through
 fork). Importing this module imports torch; `import hopsfs_tools` does not.
 
-Fork trap: hdfs-native keeps datanode connections in a process-wide cache for 3 s after a read.
-A DataLoader worker forked within 3 s of a read in the parent reuses such a connection, which
-does not work in the child: it stalls at least until the socket timeout (HOPSFS_TIMEOUT, 20 s),
-and once, in a full test run, for good. `data_loader()` starts workers with "forkserver"
-(clean processes) to avoid it; with "fork", let 3 s pass after the parent's last read.
+Fork: `data_loader()` starts workers with "forkserver" (clean processes); with "fork", a child
+drops the parent's clients and connects anew (hopsfs_tools.fs.forksafe), also right after a read.
 """
 
 from __future__ import annotations

@@ -62,14 +62,13 @@ def test_tfrecords_read_exactly_once_by_dataloader_workers(
 
 
 FORK_SCRIPT = """
-import sys, time
+import sys
 from hopsfs_tools import HopsFileSystem
 from hopsfs_tools.torch import TFRecordIterableDataset, data_loader
 namenode, webhdfs, pattern = sys.argv[1:]
 fs = HopsFileSystem(namenode=namenode, webhdfs_url=webhdfs, timeout=2)
 dataset = TFRecordIterableDataset(pattern, compression="GZIP", fs=fs)
 parent = sorted(data_loader(dataset, 0))  # the parent reads (and caches clients) first
-time.sleep(4)  # past hdfs-native's 3 s reuse of DataNode connections (see hopsfs_tools.torch)
 children = sorted(data_loader(dataset, 2, multiprocessing_context="fork"))
 assert parent == children, (len(parent), len(children))
 print(len(children))
@@ -79,9 +78,8 @@ print(len(children))
 def test_forked_workers_open_their_own_filesystem(
     shards: list[bytes], cluster: LocalCluster, hdfs_dir: str
 ) -> None:
-    """The plain "fork" start works too (freeing a parent's hdfs-native client in a forked child
-    used to hang), once the parent's pooled DataNode connections have expired: a child forked
-    within 3 s of a read can stall on one for good (it did once in a full run). Run in a fresh
+    """The plain "fork" start works too, straight after the parent's read (a child forked while
+    hdfs-native's pooled DataNode connections were alive could stall for good). Run in a fresh
     interpreter: this test session has TensorFlow and a JVM loaded, after which no library is
     fork-safe."""
     proc = subprocess.run(
