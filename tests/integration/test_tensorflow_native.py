@@ -229,3 +229,25 @@ def test_writers_remove_stale_local_leftovers(tmp_path):
         os.utime(path, (old, old))
     assert sorted(clean_local_tmp(directory=str(tmp_path))) == sorted(map(str, stale))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hopsfs-ckpt-running", "unrelated.py"]
+
+
+def test_hops_tensorboard_logdir_takes_summaries_directly(project):
+    """hops' `tensorboard.logdir()` is an hdfs:// URI that tf.summary writes to through the
+    plugin, and TensorBoard's loader reads back (no local directory, no upload step)."""
+    from tensorboard.backend.event_processing.plugin_event_multiplexer import EventMultiplexer
+
+    from hopsfs_tools import tensorboard
+
+    tf.io.gfile.makedirs("hopsfs://Experiments")
+    logdir = tensorboard.start_experiment()
+    assert tensorboard.logdir() == logdir
+    assert logdir.startswith("hdfs://") and f"/Projects/{project}/Experiments/" in logdir
+    writer = tf.summary.create_file_writer(logdir)
+    with writer.as_default():
+        for step in range(3):
+            tf.summary.scalar("loss", 1.0 / (step + 1), step=step)
+    writer.close()
+    multiplexer = EventMultiplexer()
+    multiplexer.AddRunsFromDirectory(logdir)
+    multiplexer.Reload()
+    assert [event.step for event in multiplexer.Tensors(".", "loss")] == [0, 1, 2]
