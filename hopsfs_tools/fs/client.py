@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, BinaryIO
 
 from hopsfs_tools.config import ClusterConfig
@@ -19,14 +21,20 @@ from hopsfs_tools.fs.retry import RetryingReader, RetryPolicy
 
 log = logging.getLogger(__name__)
 
+PROJECTS_PREFIX = "/Projects/"  # missing paths below it get no "no project is set" hint
+
 
 class Client:
     """A backend for `config`, connected on first use, called with retries."""
 
-    def __init__(self, config: ClusterConfig, backend: Backend | None = None) -> None:
-        """`backend`: an already connected backend for `config` (else one connects on first use)."""
+    def __init__(
+        self, config: ClusterConfig, backend: Backend | None = None, missing_hint: str = ""
+    ) -> None:
+        """`backend`: an already connected backend for `config` (else one connects on first use);
+        `missing_hint`: what to do about a missing path outside /Projects (no project set)."""
         self.config = config
         self.policy = RetryPolicy.from_config(config)
+        self.missing_hint = missing_hint
         self._backend = backend
         self._lock = threading.Lock()
 
@@ -56,9 +64,20 @@ class Client:
 
     def call(self, op: str, path: str, *args: Any, **kwargs: Any) -> Any:
         """backend.<op>(path, ...) for an operation that is safe to repeat, with retries."""
-        return self.policy.call(
-            lambda: getattr(self.backend, op)(path, *args, **kwargs), f"{op} {path}"
-        )
+        with self._hinted(path):
+            return self.policy.call(
+                lambda: getattr(self.backend, op)(path, *args, **kwargs), f"{op} {path}"
+            )
+
+    @contextmanager
+    def _hinted(self, path: str) -> Iterator[None]:
+        """A missing `path` outside /Projects gets `missing_hint` (no project is set)."""
+        try:
+            yield
+        except FileNotFoundError as exc:
+            if not self.missing_hint or path.startswith(PROJECTS_PREFIX):
+                raise
+            raise errors.rehint(exc, self.missing_hint) from exc
 
     def info(self, path: str) -> FileInfo:
         return self.call("info", path)
@@ -75,7 +94,8 @@ class Client:
 
     def open_reader(self, path: str) -> RetryingReader:
         """A reader of `path` that survives lost connections (reopens, resumes at the range)."""
-        return RetryingReader(lambda: self.backend.open_read(path), self.policy, path)
+        with self._hinted(path):
+            return RetryingReader(lambda: self.backend.open_read(path), self.policy, path)
 
     def open_writer(self, path: str, **options: Any) -> BinaryIO:
         """A raw stream creating `path` (not retried here: an upload restarts as a whole)."""

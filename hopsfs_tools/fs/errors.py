@@ -147,6 +147,12 @@ def make(
     return exc_type(code, msg, path)
 
 
+def rehint(exc: OSError, hint: str) -> OSError:
+    """The same error with `hint` (what to do) in place of the usual advice for its type."""
+    text = (exc.strerror or str(exc)).removesuffix(f" ({_HINTS.get(type(exc), '')})")
+    return make(type(exc), str(exc.filename or ""), text, code=exc.errno, hint=hint)
+
+
 def retarget(exc: OSError, path: str, shown_as: str) -> OSError:
     """The same error about `shown_as` instead of `path` (a write's temporary file -> its target:
     the user asked for the target and never saw the temporary name)."""

@@ -39,6 +39,13 @@ class _SettingsCached(_Cached):
         return super().__call__(*args, **settings.options(**kwargs))
 
 
+# A missing path outside /Projects while no project is set: maybe it was meant in a project.
+NO_PROJECT_HINT = (
+    "check the path; no project is set, so relative paths and hopsfs://rel resolve against /: "
+    "set HOPSFS_PROJECT=<project> or HADOOP_USER_NAME=<project>__<user> to work in a project"
+)
+
+
 class _ClassOrInstanceMethod:
     """Bind to the instance when called on one, else to the class (fsspec calls both ways)."""
 
@@ -116,7 +123,7 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
             project if isinstance(project, Project) else current_project(project, user)
         )
         self.batch_size = batch_size
-        self.client = Client(self.config)
+        self.client = Client(self.config, missing_hint="" if self.project else NO_PROJECT_HINT)
         self._batch = Batch(batch_size)
         forksafe.register(self)
 

@@ -298,6 +298,12 @@ CASES = [
         ("'a__b__c'", "<project>__<user>"),
     ),
     Case(
+        "fs-relative-path-without-project",
+        lambda c: c.fs_with().open("hopsfs://Resources/missing.csv"),
+        FileNotFoundError,
+        ("/Resources/missing.csv", "no project is set", "HOPSFS_PROJECT=<project>"),
+    ),
+    Case(
         "relative-path-without-project",
         lambda c: c.env(HADOOP_USER_NAME="alice") or hdfs.project_path() + "Resources",
         ValueError,
