@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import tempfile
@@ -10,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fs_cache import close_cached_filesystems
 from hdfs_native import Client
 
 from hopsfs_tools.cluster import LocalCluster
@@ -36,6 +38,15 @@ def cluster() -> Iterator[LocalCluster]:
         yield local
     finally:
         local.down()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def release_filesystems() -> Iterator[None]:
+    """After each module: close what fsspec cached and collect what was dropped, so the next
+    module may act as another HDFS user through hdfs-native (one user per process)."""
+    yield
+    close_cached_filesystems()
+    gc.collect()
 
 
 @pytest.fixture(scope="session")

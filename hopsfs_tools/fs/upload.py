@@ -157,7 +157,12 @@ class Upload:
                 return
             except Exception as e:
                 first_open = self._raw is None
-                if not errors.transient(e) or (self._spool is None and not first_open):
+                # An untyped OSError creating the temporary file is a Java exception libhdfs
+                # could not name (e.g. EOFException on a connection to a restarted NameNode):
+                # creating a fresh temporary file is safe to repeat, so it gets one more try.
+                unnamed = first_open and failures == 0 and type(e) is OSError
+                retryable = errors.transient(e) or unnamed
+                if not retryable or (self._spool is None and not first_open):
                     raise
                 if failures >= policy.retries:
                     raise

@@ -121,8 +121,11 @@ def test_paths_as_uris_directories_and_project_relative(
     project = f"tfproj{uuid.uuid4().hex[:6]}"
     superuser_client.mkdirs(f"/Projects/{project}", permission=0o777, create_parent=True)
     superuser_client.set_permission(f"/Projects/{project}", 0o777)
-    pfs = HopsFileSystem(
-        namenode=cluster.namenode_uri, project=Project(project, f"{project}__alice")
+    pfs = HopsFileSystem(  # webhdfs: this process's hdfs-native client already acts as `fs`
+        namenode=cluster.namenode_uri,
+        webhdfs_url=cluster.webhdfs_url,
+        backend="webhdfs",
+        project=Project(project, f"{project}__alice"),
     )
     htf.write_tfrecords([b"a", b"b", b"c"], "Resources/small.tfrecord", fs=pfs)
     assert pfs.exists(f"/Projects/{project}/Resources/small.tfrecord")

@@ -11,6 +11,7 @@ import re
 import socket
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, wait
 from contextlib import contextmanager
@@ -154,6 +155,12 @@ class NativeBackend(BackendBase):
         super().__init__(config)
         # Kerberos: the ticket's principal is the user (hdfs-native ignores HADOOP_USER_NAME then)
         self.user = None if config.kerberos else identity.bind_native(config.user)
+        # released on close(), or when a filesystem nobody closed is garbage-collected
+        self._unbind = (
+            None
+            if self.user is None
+            else weakref.finalize(self, identity.release_native, self.user)
+        )
         props = {**retry_properties(config.timeout), **config.properties}
         if "dfs.client.socket-timeout" not in props:
             props["dfs.client.socket-timeout"] = str(int(config.timeout * 1000))
@@ -173,9 +180,9 @@ class NativeBackend(BackendBase):
     # -- connection and errors -----------------------------------------------------------------
 
     def _release_user(self) -> None:
-        """Unbind this client's user (a Kerberos client is bound to none)."""
-        if self.user is not None:
-            identity.release_native(self.user)
+        """Unbind this client's user, once (a Kerberos client is bound to none)."""
+        if self._unbind is not None:
+            self._unbind()
 
     def _namenode_addresses(self) -> list[tuple[str, int]]:
         """The RPC host:port of each namenode (all of them for an HA nameservice)."""
