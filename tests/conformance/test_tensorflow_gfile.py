@@ -172,7 +172,7 @@ def test_hopsfs_urls_resolve_against_the_project(cluster, superuser_client):
     superuser_client.set_permission(f"/Projects/{name}", 0o777)
     with plugin_environment(cluster, HOPSFS_PROJECT=name):
         write("hopsfs://Resources/a.txt", "via tf")
-        fs = HopsFileSystem(skip_instance_cache=True)
+        fs = HopsFileSystem(backend="webhdfs", skip_instance_cache=True)  # hdfs-native: in use
         assert fs.cat("hopsfs://Resources/a.txt") == b"via tf"  # the same file for fsspec
         assert read(f"hopsfs:///Projects/{name}/Resources/a.txt") == "via tf"
         assert gfile.listdir("hopsfs://Resources") == ["a.txt"]
