@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import time
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import click
 
 from hopsfs_tools.cluster import ClusterError, LocalCluster
+from hopsfs_tools.cluster.netns import NetworkError
 from hopsfs_tools.cluster.owner import reap_orphans
 
 DIR_OPTION = click.option(
@@ -21,13 +23,13 @@ DIR_OPTION = click.option(
 )
 
 
-def _cluster(directory: Path | None, datanodes: int = 3) -> LocalCluster:
-    return LocalCluster(directory, datanodes=datanodes)
+def _cluster(directory: Path | None, datanodes: int = 3, **hosts) -> LocalCluster:
+    return _run(lambda: LocalCluster(directory, datanodes=datanodes, **hosts))
 
 
 def _existing(directory: Path | None) -> LocalCluster:
     local = _cluster(directory)
-    if not local.state.ports:
+    if not local.state.ports and not local.network:
         raise click.ClickException(
             f"no cluster in {local.directory}: start one with `hopsfs-tools cluster up`"
         )
@@ -37,7 +39,7 @@ def _existing(directory: Path | None) -> LocalCluster:
 def _run(action):
     try:
         return action()
-    except (ClusterError, ValueError) as exc:
+    except (ClusterError, NetworkError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
 
 
@@ -55,18 +57,33 @@ def cluster() -> None:
     type=click.IntRange(1, 16),
     help="Number of DataNode processes.",
 )
+@click.option(
+    "--hosts",
+    default=0,
+    type=click.IntRange(0, 16),
+    help="Run N DataNodes on N hosts: network namespaces with own addresses and names (root).",
+)
+@click.option("--racks", default=1, show_default=True, help="Racks the hosts are split into.")
+@click.option("--link", default=None, help="Shape each host's link, e.g. 1gbit or 10gbit (tc).")
 @DIR_OPTION
 @click.option(
     "--timeout", default=240.0, show_default=True, help="Seconds to wait for the cluster."
 )
-def up(datanodes: int, directory: Path | None, timeout: float) -> None:
+def up(
+    datanodes: int,
+    hosts: int,
+    racks: int,
+    link: str | None,
+    directory: Path | None,
+    timeout: float,
+) -> None:
     """Start the cluster (idempotent: reports the running cluster if already up).
 
     First stops clusters left running by killed tests or benchmarks (their owner process died).
     """
     for orphan in reap_orphans():
         click.echo(f"stopped the cluster in {orphan}: the process that owned it is gone", err=True)
-    local = _cluster(directory, datanodes)
+    local = _cluster(directory, datanodes, hosts=hosts, racks=racks, link=link)
     was_running = local.is_running()
     if was_running and local.state.datanodes != datanodes:
         click.echo(
@@ -82,9 +99,17 @@ def up(datanodes: int, directory: Path | None, timeout: float) -> None:
         f"HDFS cluster {verb}: {status['fs_uri']} "
         f"({status['num_live_datanodes']} live DataNodes), WebHDFS {status['webhdfs_url']}"
     )
+    _echo_hosts(local)
     click.echo(
         f'  eval "$(hopsfs-tools cluster env{dir_arg(directory)})"   # to point clients at it'
     )
+
+
+def _echo_hosts(local: LocalCluster) -> None:
+    """One line per host of a multi-host cluster: name, address, rack, DataNode."""
+    net = local.network
+    for k, name in enumerate(net.host_names if net else [], 1):
+        click.echo(f"  {name:<22} {net.host_address(k):<13} {net.rack(k):<7} datanode-{k}")
 
 
 def dir_arg(directory: Path | None) -> str:
@@ -121,6 +146,7 @@ def status(directory: Path | None, as_json: bool) -> None:
     for name, proc in info["processes"].items():
         state = f"running (pid {proc['pid']})" if proc["running"] else "stopped"
         click.echo(f"  {name:<12} {state}")
+    _echo_hosts(local)
     if not info["namenode_reachable"]:
         raise SystemExit(1)
 
@@ -140,7 +166,7 @@ def env(directory: Path | None) -> None:
 def down(directory: Path | None, keep: bool) -> None:
     """Stop every daemon and remove the cluster directory (unless --keep)."""
     local = _cluster(directory)
-    if not local.state.ports:
+    if not local.state.ports and not local.network:  # a half-started one may have a network
         click.echo(f"no cluster in {local.directory}")
         return
     _run(lambda: local.down(keep=keep))
@@ -164,3 +190,19 @@ def _daemon_command(verb: str, doc: str):
 _daemon_command("stop", "Stop one daemon gracefully (namenode, datanode-1, ...).")
 _daemon_command("kill", "kill -9 one daemon (namenode, datanode-1, ...), as a crash would.")
 _daemon_command("start", "Start one stopped or killed daemon and wait until the cluster is ready.")
+
+
+@cluster.command(name="exec", context_settings={"ignore_unknown_options": True})
+@click.argument("host")
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+@DIR_OPTION
+def exec_(host: str, command: tuple[str, ...], directory: Path | None) -> None:
+    """Run COMMAND as if on HOST of a multi-host cluster (its namespace, its host name), with the
+    cluster's environment: `hopsfs-tools cluster exec host1 -- hopsfs-tools ls /`."""
+    local = _existing(directory)
+    if not local.network:
+        raise click.ClickException(
+            f"the cluster in {local.directory} has no hosts: start one with `cluster up --hosts N`"
+        )
+    cmd = _run(lambda: local.network.exec_command(host, list(command)))
+    os.execvpe(cmd[0], cmd, {**os.environ, **local.env()})

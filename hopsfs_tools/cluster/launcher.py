@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 from hopsfs_tools.cluster import owner as ownership
 from hopsfs_tools.cluster import siteconf
 from hopsfs_tools.cluster.kdc import Kdc
+from hopsfs_tools.cluster.netns import Network, check_request
 from hopsfs_tools.cluster.owner import MARKER, pid_alive, reap
 from hopsfs_tools.cluster.siteconf import HOST, NAMENODE
 from hopsfs_tools.cluster.tls import TlsMaterial
@@ -150,6 +151,8 @@ class LocalCluster:
     `owned=True` ties a cluster this process starts to this process (tests, benchmarks): if it
     dies without `down()`, a watchdog stops the daemons (cluster/owner.py). Without it (the CLI's
     `cluster up`) the daemons keep running after the starting process exits.
+
+    `hosts=N`: N DataNodes on N "hosts" (namespaces) in `racks` racks, `link` speed: cluster/netns.py
     """
 
     def __init__(
@@ -160,7 +163,11 @@ class LocalCluster:
         tls: bool | TlsMaterial = False,
         kerberos: Kdc | None = None,
         owned: bool = False,
+        hosts: int = 0,
+        racks: int = 1,
+        link: str | None = None,
     ) -> None:
+        datanodes = check_request(hosts, racks, link, secure=bool(tls or kerberos)) or datanodes
         if datanodes < 1:
             raise ValueError(f"a cluster needs at least 1 DataNode, got datanodes={datanodes}")
         self.directory = Path(directory) if directory else default_cluster_dir()
@@ -173,6 +180,8 @@ class LocalCluster:
         self._tls_request = tls or (kerberos is not None)
         self._kdc = kerberos
         self._owned = owned
+        self._layout = (hosts, racks, link)
+        self.network = Network.load(self.directory)
 
     @property
     def tls_material(self) -> TlsMaterial | None:
@@ -190,7 +199,7 @@ class LocalCluster:
 
     @property
     def namenode_uri(self) -> str:
-        return f"hdfs://{HOST}:{self.state.ports[NAMENODE]['rpc']}"
+        return f"hdfs://{self.address(NAMENODE)}:{self.state.ports[NAMENODE]['rpc']}"
 
     @property
     def principals(self) -> dict[str, str]:
@@ -205,7 +214,11 @@ class LocalCluster:
         if self.state.tls:
             host = SERVICE_HOST if self.state.kerberos else HOST
             return f"https://{host}:{self.state.ports[NAMENODE]['https']}"
-        return f"http://{HOST}:{self.state.ports[NAMENODE]['http']}"
+        return f"http://{self.address(NAMENODE)}:{self.state.ports[NAMENODE]['http']}"
+
+    def address(self, name: str) -> str:
+        """The IP address daemon `name` listens on: 127.0.0.1, or that of its host (`hosts=`)."""
+        return self.network.address(name) if self.network else HOST
 
     @property
     def datanode_names(self) -> list[str]:
@@ -247,6 +260,7 @@ class LocalCluster:
         self.directory.mkdir(parents=True, exist_ok=True)
         if self._owned and starting:  # before any daemon starts: a crash from here on is covered
             ownership.tie(self, remove=created)
+        self.network = Network.ensure(self.directory, *self._layout)
         if self._tls_request and not self.state.tls:
             material = self._tls_request
             if not isinstance(material, TlsMaterial):
@@ -271,6 +285,8 @@ class LocalCluster:
         ownership.release(self)
         for name in reversed([NAMENODE, *self.datanode_names]):
             self.stop(name, timeout=timeout)
+        if self.network:
+            self.network.remove()
         if not keep:
             shutil.rmtree(self.directory, ignore_errors=True)
 
@@ -296,9 +312,11 @@ class LocalCluster:
         self.wait_ready(max(1.0, deadline - time.monotonic()))
 
     # ----------------------------------------------------------------- status
-    def jmx(self, bean: str, timeout: float = 5.0) -> dict[str, Any]:
-        """One NameNode JMX bean (e.g. 'FSNamesystemState', 'NameNodeInfo') as a dict."""
+    def jmx(self, bean: str, timeout: float = 5.0, daemon: str = NAMENODE) -> dict[str, Any]:
+        """One JMX bean of the NameNode (e.g. 'NameNodeInfo') or a DataNode's (plain HTTP)."""
         url = f"{self.webhdfs_url}/jmx?qry=Hadoop:service=NameNode,name={bean}"
+        if daemon != NAMENODE:  # DataNodes serve their JMX beans on their own HTTP port
+            url = f"http://{self.address(daemon)}:{self.state.ports[daemon]['http']}/jmx?qry=Hadoop:service=DataNode,name={bean}"
         context = None
         if self.tls_material:
             context = ssl.create_default_context(cafile=str(self.tls_material.ca_cert))
@@ -381,16 +399,11 @@ class LocalCluster:
 
     def _wait_registered(self, name: str, deadline: float) -> None:
         """Wait until DataNode `name`'s own JMX says its NameNode connection is RUNNING."""
-        url = (
-            f"http://{HOST}:{self.state.ports[name]['http']}"
-            "/jmx?qry=Hadoop:service=DataNode,name=DataNodeInfo"
-        )
         while time.monotonic() < deadline:
             self._check_processes()
             try:
-                with urllib.request.urlopen(url, timeout=2) as resp:
-                    beans = json.load(resp)["beans"]
-                actors = json.loads(beans[0].get("BPServiceActorInfo") or "[]") if beans else []
+                info = self.jmx("DataNodeInfo", timeout=2, daemon=name)
+                actors = json.loads(info.get("BPServiceActorInfo") or "[]")
                 if actors and all(a.get("ActorState") == "RUNNING" for a in actors):
                     return
             except (OSError, ValueError, KeyError):
@@ -402,7 +415,7 @@ class LocalCluster:
 
     def wait_dead(self, name: str, timeout: float = 60.0) -> None:
         """Wait until the NameNode declares DataNode `name` dead."""
-        addr = f"{HOST}:{self.state.ports[name]['xfer']}"
+        addr = f"{self.address(name)}:{self.state.ports[name]['xfer']}"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             dead = json.loads(self.jmx("NameNodeInfo").get("DeadNodes") or "{}")
@@ -446,6 +459,8 @@ class LocalCluster:
         if self.state.kerberos:
             core_site.update(siteconf.kerberos_core_site(self))
             hdfs_site.update(siteconf.kerberos_hdfs_site(self))
+        if self.network:
+            self.network.configure(self.conf_dir, core_site, hdfs_site)
         write_site_xml(self.conf_dir / "core-site.xml", core_site)
         write_site_xml(self.conf_dir / "hdfs-site.xml", hdfs_site)
         (self.conf_dir / "log4j.properties").write_text(LOG4J)
@@ -512,20 +527,22 @@ class LocalCluster:
             ports = self.state.ports[name]
             data = self.directory / name
             data.mkdir(parents=True, exist_ok=True)
+            host = self.address(name)
             overrides = {
                 "dfs.datanode.data.dir": data,
-                "dfs.datanode.address": f"{HOST}:{ports['xfer']}",
-                "dfs.datanode.http.address": f"{HOST}:{ports['http']}",
-                "dfs.datanode.ipc.address": f"{HOST}:{ports['ipc']}",
+                "dfs.datanode.address": f"{host}:{ports['xfer']}",
+                "dfs.datanode.http.address": f"{host}:{ports['http']}",
+                "dfs.datanode.ipc.address": f"{host}:{ports['ipc']}",
+                **(self.network.datanode_properties(name) if self.network else {}),
             }
             if "https" in ports:
-                overrides["dfs.datanode.https.address"] = f"{HOST}:{ports['https']}"
+                overrides["dfs.datanode.https.address"] = f"{host}:{ports['https']}"
             args = [a for k, v in overrides.items() for a in ("-D", f"{k}={v}")]
             cmd = self._java(MAIN_CLASS["datanode"], jars, "256m", args)
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         with self.log_path(name).open("ab") as out:
             proc = subprocess.Popen(
-                cmd,
+                self.network.wrap(name, cmd) if self.network else cmd,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,

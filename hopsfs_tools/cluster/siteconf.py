@@ -27,8 +27,8 @@ def base_properties(cluster: LocalCluster) -> tuple[dict[str, Any], dict[str, An
     }
     hdfs_site = {
         "dfs.namenode.name.dir": cluster.directory / "name",
-        "dfs.namenode.rpc-address": f"{HOST}:{nn['rpc']}",
-        "dfs.namenode.http-address": f"{HOST}:{nn['http']}",
+        "dfs.namenode.rpc-address": f"{cluster.address(NAMENODE)}:{nn['rpc']}",
+        "dfs.namenode.http-address": f"{cluster.address(NAMENODE)}:{nn['http']}",
         "dfs.replication": min(3, cluster.state.datanodes),
         "dfs.namenode.safemode.extension": 0,
         "dfs.namenode.safemode.min.datanodes": 0,
