@@ -316,7 +316,8 @@ class LocalCluster:
         """One JMX bean of the NameNode (e.g. 'NameNodeInfo') or a DataNode's (plain HTTP)."""
         url = f"{self.webhdfs_url}/jmx?qry=Hadoop:service=NameNode,name={bean}"
         if daemon != NAMENODE:  # DataNodes serve their JMX beans on their own HTTP port
-            url = f"http://{self.address(daemon)}:{self.state.ports[daemon]['http']}/jmx?qry=Hadoop:service=DataNode,name={bean}"
+            http = f"{self.address(daemon)}:{self.state.ports[daemon]['http']}"
+            url = f"http://{http}/jmx?qry=Hadoop:service=DataNode,name={bean}"
         context = None
         if self.tls_material:
             context = ssl.create_default_context(cafile=str(self.tls_material.ca_cert))

@@ -86,6 +86,11 @@ class Network:
         _check_privileges(link)
         with _lock():
             network = cls.load(directory)
+            if network is None and (directory / "conf" / "hdfs-site.xml").exists():
+                raise NetworkError(
+                    f"the cluster in {directory} was made without hosts (loopback): "
+                    f"`hopsfs-tools cluster down --dir {directory}` first, or use another --dir"
+                )
             if network is None:
                 network = cls(str(directory), _free_index(), hosts, racks, link)
                 network.save()  # before creating anything: `remove` knows what to undo

@@ -11,7 +11,6 @@ import re
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -20,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from hopsfs_tools.cluster import LocalCluster
-from hopsfs_tools.cluster.netns import HOSTS_FILE, Network
+from hopsfs_tools.cluster.netns import HOSTS_FILE, Network, NetworkError
 from hopsfs_tools.cluster.owner import pid_alive
 
 CLI = [sys.executable, "-m", "hopsfs_tools.cli"]
@@ -55,9 +54,9 @@ print(json.dumps(out))
 
 
 @pytest.fixture(scope="module")
-def multihost() -> Iterator[LocalCluster]:
+def multihost(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
     """One 4-host, 2-rack cluster with 1 Gbit/s links for this module (never the shared one)."""
-    directory = Path(tempfile.mkdtemp(prefix="hopsfs-multihost-"))
+    directory = tmp_path_factory.mktemp("multihost") / "cluster"
     local = LocalCluster(directory, hosts=HOSTS, racks=RACKS, link=LINK, owned=True)
     try:
         local.up(timeout=300)
@@ -195,6 +194,7 @@ def test_reader_on_a_host_reads_from_its_own_datanode(
         job = {"backend": backend, "read": [path]}
         result, deltas = read_on_host(multihost, k, job)
         assert result["read"] == {path: size}
+        assert result["host"] == multihost.network.host_names[k - 1]  # it ran as host k
         assert deltas[k - 1] >= size, deltas  # every byte (plus checksums) from host k's DataNode
         assert sum(deltas) == deltas[k - 1], deltas  # and none from another host
 
@@ -283,13 +283,19 @@ def test_down_cleans_up_a_half_started_cluster(tmp_path: Path) -> None:
     )  # (zombies of the killed CLI count as dead)
 
 
-def test_bad_requests_name_the_setting(multihost: LocalCluster) -> None:
+def test_bad_requests_name_the_setting(multihost: LocalCluster, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="racks must be between 1 and hosts=2"):
         LocalCluster(hosts=2, racks=3)
     with pytest.raises(ValueError, match="link='fast' is not a rate"):
         LocalCluster(hosts=2, link="fast")
     with pytest.raises(ValueError, match="without TLS/Kerberos"):
         LocalCluster(hosts=2, tls=True)
+    loopback = tmp_path / "loopback"  # a cluster configured without hosts
+    (loopback / "conf").mkdir(parents=True)
+    (loopback / "conf" / "hdfs-site.xml").write_text("<configuration/>")
+    with pytest.raises(NetworkError, match="made without hosts"):
+        LocalCluster(loopback, hosts=2).up()
+    assert Network.load(loopback) is None
     with pytest.raises(ValueError, match="unknown host 'host9'.*host1.hopsfs"):
         multihost.network.exec_command("host9", ["true"])
     out = subprocess.run(
