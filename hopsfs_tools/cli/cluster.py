@@ -65,6 +65,7 @@ def cluster() -> None:
 )
 @click.option("--racks", default=1, show_default=True, help="Racks the hosts are split into.")
 @click.option("--link", default=None, help="Shape each host's link, e.g. 1gbit or 10gbit (tc).")
+@click.option("--clients", default=0, help="With --hosts: this many more hosts without a DataNode.")
 @DIR_OPTION
 @click.option(
     "--timeout", default=240.0, show_default=True, help="Seconds to wait for the cluster."
@@ -74,6 +75,7 @@ def up(
     hosts: int,
     racks: int,
     link: str | None,
+    clients: int,
     directory: Path | None,
     timeout: float,
 ) -> None:
@@ -83,7 +85,7 @@ def up(
     """
     for orphan in reap_orphans():
         click.echo(f"stopped the cluster in {orphan}: the process that owned it is gone", err=True)
-    local = _cluster(directory, datanodes, hosts=hosts, racks=racks, link=link)
+    local = _cluster(directory, datanodes, hosts=hosts, racks=racks, link=link, clients=clients)
     was_running = local.is_running()
     if was_running and local.state.datanodes != datanodes:
         click.echo(
@@ -109,7 +111,8 @@ def _echo_hosts(local: LocalCluster) -> None:
     """One line per host of a multi-host cluster: name, address, rack, DataNode."""
     net = local.network
     for k, name in enumerate(net.host_names if net else [], 1):
-        click.echo(f"  {name:<22} {net.host_address(k):<13} {net.rack(k):<7} datanode-{k}")
+        role = f"datanode-{k}" if k <= net.hosts else "client host"
+        click.echo(f"  {name:<22} {net.host_address(k):<13} {net.rack(k):<7} {role}")
 
 
 def dir_arg(directory: Path | None) -> str:

@@ -152,7 +152,8 @@ class LocalCluster:
     dies without `down()`, a watchdog stops the daemons (cluster/owner.py). Without it (the CLI's
     `cluster up`) the daemons keep running after the starting process exits.
 
-    `hosts=N`: N DataNodes on N "hosts" (namespaces) in `racks` racks, `link` speed: cluster/netns.py
+    `hosts=N`: N DataNodes on N "hosts" (namespaces) in `racks` racks (+ `clients` hosts without
+    one), `link` speed: cluster/netns.py
     """
 
     def __init__(
@@ -166,8 +167,9 @@ class LocalCluster:
         hosts: int = 0,
         racks: int = 1,
         link: str | None = None,
+        clients: int = 0,
     ) -> None:
-        datanodes = check_request(hosts, racks, link, secure=bool(tls or kerberos)) or datanodes
+        datanodes = check_request(hosts, racks, link, clients, tls or kerberos) or datanodes
         if datanodes < 1:
             raise ValueError(f"a cluster needs at least 1 DataNode, got datanodes={datanodes}")
         self.directory = Path(directory) if directory else default_cluster_dir()
@@ -180,7 +182,7 @@ class LocalCluster:
         self._tls_request = tls or (kerberos is not None)
         self._kdc = kerberos
         self._owned = owned
-        self._layout = (hosts, racks, link)
+        self._layout = (hosts, racks, link, clients)
         self.network = Network.load(self.directory)
 
     @property
@@ -285,8 +287,8 @@ class LocalCluster:
         ownership.release(self)
         for name in reversed([NAMENODE, *self.datanode_names]):
             self.stop(name, timeout=timeout)
-        if self.network:
-            self.network.remove()
+        if network := Network.load(self.directory):  # the plan: also of a half-made network
+            network.remove()
         if not keep:
             shutil.rmtree(self.directory, ignore_errors=True)
 

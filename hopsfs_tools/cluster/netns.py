@@ -1,7 +1,8 @@
 """Several "hosts" on one machine: each DataNode of a local cluster in its own network namespace.
 
 A bridge holding the gateway address (.1) of a private /24 that no interface or route of this
-machine uses joins one namespace per host through a veth pair. Host k has its own address
+machine uses joins one namespace per host through a veth pair: hosts 1..N run a DataNode each,
+optional client hosts after them run none (as compute nodes). Host k has its own address
 (.10+k), its own name (`host<k>.hopsfs<N>.test`, written to a hosts file in the cluster directory
 and to a delimited block of /etc/hosts, so the JVM's and Python's resolvers know it), a rack (a
 topology script the NameNode runs answers `/rack<r>`) and optionally a shaped link (a `tc` token
@@ -36,18 +37,23 @@ HOSTS_FILE = Path("/etc/hosts")
 LOCK_FILE = Path(tempfile.gettempdir()) / "hopsfs-tools-netns.lock"
 RATE = re.compile(r"\d+(\.\d+)?[kmg]?bit")
 TOPOLOGY_SCRIPT = "topology.sh"
+MAX_HOSTS = 240  # host k is .10+k of the /24
 
 
 class NetworkError(RuntimeError):
     """A multi-host network could not be created, used or removed; the message says why."""
 
 
-def check_request(hosts: int, racks: int, link: str | None, *, secure: bool = False) -> int:
+def check_request(
+    hosts: int, racks: int, link: str | None, clients: int = 0, secure: object = False
+) -> int:
     """`hosts`, after checking 1 <= `racks` <= `hosts` and that `link` is a tc rate (0: loopback)."""
-    if hosts == 0:
+    if hosts == 0 and not clients:
         return 0
     if hosts < 1:
         raise ValueError(f"a multi-host cluster needs at least 1 host, got hosts={hosts}")
+    if not 0 <= clients <= MAX_HOSTS - hosts:
+        raise ValueError(f"clients must be between 0 and {MAX_HOSTS - hosts}, got {clients}")
     if not 1 <= racks <= hosts:
         raise ValueError(f"racks must be between 1 and hosts={hosts}, got racks={racks}")
     if link is not None and not RATE.fullmatch(link):
@@ -66,9 +72,10 @@ class Network:
 
     directory: str
     index: int  # the subnet's third octet; also names the bridge, namespaces and domain
-    hosts: int
+    hosts: int  # hosts 1..hosts run DataNode 1..hosts
     racks: int = 1
     link: str | None = None
+    clients: int = 0  # hosts after them without a DataNode
 
     # ------------------------------------------------------------------ plan
     @classmethod
@@ -78,7 +85,9 @@ class Network:
         return cls(**json.loads(path.read_text())) if path.exists() else None
 
     @classmethod
-    def ensure(cls, directory: Path, hosts: int, racks: int, link: str | None) -> Network | None:
+    def ensure(
+        cls, directory: Path, hosts: int, racks: int, link: str | None, clients: int = 0
+    ) -> Network | None:
         """The network of `directory` (planned on a free subnet if new), created if missing; None
         for a loopback cluster (no plan, no `hosts`)."""
         if not hosts and cls.load(directory) is None:
@@ -92,7 +101,7 @@ class Network:
                     f"`hopsfs-tools cluster down --dir {directory}` first, or use another --dir"
                 )
             if network is None:
-                network = cls(str(directory), _free_index(), hosts, racks, link)
+                network = cls(str(directory), _free_index(), hosts, racks, link, clients)
                 network.save()  # before creating anything: `remove` knows what to undo
             network._create()
         return network
@@ -123,9 +132,14 @@ class Network:
         return f"hopsfs{self.index}.test"
 
     @property
+    def numbers(self) -> range:
+        """The numbers k of every host: the DataNodes' 1..hosts, then the client hosts'."""
+        return range(1, self.hosts + self.clients + 1)
+
+    @property
     def host_names(self) -> list[str]:
-        """The fully qualified name of each host, host 1 first."""
-        return [f"host{k}.{self.domain}" for k in range(1, self.hosts + 1)]
+        """The fully qualified name of each host, host 1 first (client hosts last)."""
+        return [f"host{k}.{self.domain}" for k in self.numbers]
 
     def namespace(self, k: int) -> str:
         return f"hopsfs{self.index}-host{k}"
@@ -134,7 +148,9 @@ class Network:
         return str(self.subnet[10 + k])
 
     def rack(self, k: int) -> str:
-        """Host k's rack: hosts are split into `racks` contiguous groups."""
+        """Host k's rack: DataNode hosts in `racks` contiguous groups, client hosts round-robin."""
+        if k > self.hosts:
+            return f"/rack{(k - self.hosts - 1) % self.racks + 1}"
         return f"/rack{(k - 1) * self.racks // self.hosts + 1}"
 
     def _veth(self, k: int) -> str:
@@ -146,7 +162,8 @@ class Network:
             r"(?:host(\d+)(?:\." + re.escape(self.domain) + r")?|datanode-(\d+))", host
         )
         k = int(match.group(1) or match.group(2)) if match else 0
-        if not 1 <= k <= self.hosts:
+        last = self.hosts if match and match.group(2) else self.hosts + self.clients
+        if not 1 <= k <= last:
             raise ValueError(
                 f"unknown host {host!r}: expected one of {', '.join(self.host_names)} "
                 "(or host1.., datanode-1..)"
@@ -201,7 +218,7 @@ class Network:
         k = self.host_number(host)
         rename = 'hostname "$0" && exec "$@"'
         return [
-            *self.wrap(f"datanode-{k}", ["unshare", "--uts", "sh", "-c", rename]),
+            *["ip", "netns", "exec", self.namespace(k), "unshare", "--uts", "sh", "-c", rename],
             self.host_names[k - 1],
             *cmd,
         ]
@@ -218,12 +235,12 @@ class Network:
             _ip("link", "add", self.bridge, "type", "bridge")
             _ip("addr", "add", f"{self.gateway}/{self.subnet.prefixlen}", "dev", self.bridge)
             _ip("link", "set", self.bridge, "up")
-        for k in range(1, self.hosts + 1):
+        for k in self.numbers:
             self._create_host(k)
         self.shape(self.link)
         (Path(self.directory) / "hosts").write_text("\n".join(self.hosts_lines()) + "\n")
         _edit_hosts_file(self.directory, self.hosts_lines())
-        log.info("network %s: %d hosts on bridge %s", self.subnet, self.hosts, self.bridge)
+        log.info("network %s: hosts %s on bridge %s", self.subnet, self.host_names, self.bridge)
 
     def _create_host(self, k: int) -> None:
         ns, veth = self.namespace(k), self._veth(k)
@@ -250,10 +267,10 @@ class Network:
 
     def shape(self, link: str | None) -> None:
         """Shape every host's link (both directions) to the rate `link`, or unshape it (None)."""
-        check_request(self.hosts, self.racks, link)
+        check_request(self.hosts, self.racks, link, self.clients)
         if link:
             _check_privileges(link)
-        for k in range(1, self.hosts + 1):
+        for k in self.numbers:
             for where, dev in (([], self._veth(k)), (["-n", self.namespace(k)], "eth0")):
                 _run(["tc", *where, "qdisc", "del", "dev", dev, "root"], check=False)
                 if link:
@@ -281,7 +298,7 @@ class Network:
     def remove(self) -> None:
         """Delete every namespace, link, and hosts entry of the plan (missing ones are skipped)."""
         with _lock():
-            for k in range(1, self.hosts + 1):
+            for k in self.numbers:
                 self._remove_host(k)
             _run(["ip", "link", "del", self.bridge], check=False)
             _edit_hosts_file(self.directory, [])

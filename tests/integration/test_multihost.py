@@ -23,7 +23,7 @@ from hopsfs_tools.cluster.netns import HOSTS_FILE, Network, NetworkError
 from hopsfs_tools.cluster.owner import pid_alive
 
 CLI = [sys.executable, "-m", "hopsfs_tools.cli"]
-HOSTS, RACKS, LINK = 4, 2, "1gbit"
+HOSTS, RACKS, LINK, CLIENTS = 4, 2, "1gbit", 1  # host5: a client host (no DataNode) in rack 1
 MIB = 1024 * 1024
 
 # Run on a host, JSON in, JSON out: makes a directory, writes files (hdfs-native: it sets the
@@ -55,9 +55,12 @@ print(json.dumps(out))
 
 @pytest.fixture(scope="module")
 def multihost(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
-    """One 4-host, 2-rack cluster with 1 Gbit/s links for this module (never the shared one)."""
+    """One cluster for this module (never the shared one): 4 DataNode hosts in 2 racks, a client
+    host, 1 Gbit/s links."""
     directory = tmp_path_factory.mktemp("multihost") / "cluster"
-    local = LocalCluster(directory, hosts=HOSTS, racks=RACKS, link=LINK, owned=True)
+    local = LocalCluster(
+        directory, hosts=HOSTS, racks=RACKS, link=LINK, clients=CLIENTS, owned=True
+    )
     try:
         local.up(timeout=300)
         yield local
@@ -128,11 +131,11 @@ def test_each_host_has_its_own_address_name_and_rack(multihost: LocalCluster) ->
     }
     assert set(status["live_datanodes"]) == expected  # one address per DataNode, none loopback
     live = json.loads(multihost.jmx("NameNodeInfo")["LiveNodes"])
-    assert {name.rsplit(":", 1)[0] for name in live} == set(net.host_names)  # registered by name
+    assert {name.rsplit(":", 1)[0] for name in live} == set(net.host_names[:HOSTS])  # by name
     assert multihost.namenode_uri.startswith(f"hdfs://{net.gateway}:")
     block = [line for line in HOSTS_FILE.read_text().splitlines() if net.domain in line]
     assert f"{net.host_address(2)} {net.host_names[1]}" in block
-    assert [net.rack(k) for k in range(1, HOSTS + 1)] == ["/rack1", "/rack1", "/rack2", "/rack2"]
+    assert [net.rack(k) for k in net.numbers] == ["/rack1", "/rack1", "/rack2", "/rack2", "/rack1"]
     # `cluster exec` runs a command as if on that host: its name, its address, the cluster's env
     probe = "import os, socket; n = socket.gethostname(); print(n, socket.gethostbyname(n), os.environ['HADOOP_CONF_DIR'])"
     out = subprocess.run(
@@ -199,6 +202,23 @@ def test_reader_on_a_host_reads_from_its_own_datanode(
         assert sum(deltas) == deltas[k - 1], deltas  # and none from another host
 
 
+def test_client_host_reads_from_its_own_rack(multihost: LocalCluster, test_dir: str) -> None:
+    """A host without a DataNode (a compute node) in rack 1 reads a block held in both racks
+    from the rack-1 replica: the NameNode sorts replicas by rack distance too."""
+    net = multihost.network
+    client = HOSTS + 1
+    assert net.rack(client) == "/rack1"
+    path = f"{test_dir}/two-racks.bin"
+    on_host(multihost, 3, {"write": {path: 2 * MIB}, "replication": 2})  # host3 (rack 2) + rack 1
+    (block,) = block_locations(multihost, path, 2)
+    holders = [net.host_names.index(h) + 1 for h in block["hosts"]]
+    in_rack1 = [k for k in holders if net.rack(k) == "/rack1"]
+    assert sorted(holders) == sorted([3, *in_rack1]) and len(in_rack1) == 1, block
+    result, deltas = read_on_host(multihost, client, {"read": [path]})
+    assert result["host"] == net.host_names[client - 1]
+    assert deltas[in_rack1[0] - 1] >= 2 * MIB and sum(deltas) == deltas[in_rack1[0] - 1], deltas
+
+
 def test_locality_sharding_moves_computation_to_data(
     multihost: LocalCluster, test_dir: str
 ) -> None:
@@ -220,7 +240,7 @@ def test_locality_sharding_moves_computation_to_data(
                 "read": files,
                 "shard": [k - 1, HOSTS],
                 "prefer_local": prefer_local,
-                "hosts": net.host_names,
+                "hosts": net.host_names[:HOSTS],
             }
             result, deltas = read_on_host(multihost, k, job)
             covered += result["read"]
