@@ -4,7 +4,8 @@ The names, addresses and racks come from the same code that builds the network
 (`hopsfs_tools.cluster.netns.Network`), for the first subnet a cluster takes. Needs matplotlib
 (extra `[notebooks]`). Usage:
 
-    python scripts/topology_figure.py [--hosts 4] [--racks 2] [--link 1gbit] [--output docs/multihost-topology.png]
+    python scripts/topology_figure.py [--hosts 4] [--racks 2] [--link 1gbit] [--clients 1]
+        [--output docs/multihost-topology.png]
 """
 
 from __future__ import annotations
@@ -27,12 +28,12 @@ def box(ax, x: float, y: float, w: float, h: float, text: str, color: str, **sty
             (x, y), w, h, boxstyle="round,pad=0.4,rounding_size=1.2", fc=color, ec="#333", **style
         )
     )
-    ax.text(x + w / 2, y + h / 2, text, ha="center", va="center", fontsize=8.5)
+    ax.text(x + w / 2, y + h / 2, text, ha="center", va="center", fontsize=8)
 
 
 def draw(network: Network, output: Path) -> None:
     """The root namespace (NameNode, bridge, clients) above the hosts grouped in racks."""
-    fig = Figure(figsize=(11, 6.2), dpi=110)  # no pyplot: no GUI backend, no global state
+    fig = Figure(figsize=(12.5, 6.2), dpi=110)  # no pyplot: no GUI backend, no global state
     ax = fig.add_subplot()
     ax.set_xlim(0, 100)
     ax.set_ylim(0, 100)
@@ -54,15 +55,19 @@ def draw(network: Network, output: Path) -> None:
         ax.plot([x, x], [70.4, 76.6], color="#555", lw=1.5)
     ax.text(50, 83, "the NameNode runs conf/topology.sh:\nhost -> rack", ha="center", fontsize=8)
     ax.text(50, 73, "hosts block in /etc/hosts and <cluster dir>/hosts", ha="center", fontsize=8)
-    width = 92 / network.hosts
-    racks: dict[str, list[int]] = {}
-    for k in range(1, network.hosts + 1):
-        racks.setdefault(network.rack(k), []).append(k)
-    for rack, members in racks.items():
+    width = 92 / len(network.numbers)
+    groups: list[list[int]] = []  # neighbouring hosts of one rack and kind share a rack box
+    for k in network.numbers:
+        last = groups[-1][-1] if groups else None
+        if last and network.rack(last) == network.rack(k) and k <= network.hosts:
+            groups[-1].append(k)
+        else:
+            groups.append([k])
+    for members in groups:
         left = 4 + (members[0] - 1) * width
         box(ax, left, 3, width * len(members) - 2, 45, "", "#fafafa", ls=":")
-        ax.text(left + 1, 44, rack, fontsize=9, weight="bold")
-    for k in range(1, network.hosts + 1):
+        ax.text(left + 1, 44, network.rack(members[0]), fontsize=9, weight="bold")
+    for k in network.numbers:
         left = 4 + (k - 1) * width + 1.5
         centre = left + (width - 5) / 2
         ax.plot([centre, centre], [66, 36], color="#555", lw=1.5)
@@ -75,12 +80,13 @@ def draw(network: Network, output: Path) -> None:
             width - 5,
             28,
             f"{network.host_names[k - 1]}\n{network.host_address(k)}\n"
-            f"netns {network.namespace(k)}\n\nDataNode datanode-{k}",
-            "#e8dff5",
+            f"netns {network.namespace(k)}\n\n"
+            + (f"DataNode datanode-{k}" if k <= network.hosts else "client host\n(no DataNode)"),
+            "#e8dff5" if k <= network.hosts else "#dff0d8",
         )
     ax.set_title(
-        f"Multi-host cluster on one machine: {network.hosts} hosts, {len(racks)} racks "
-        f"(LocalCluster(hosts={network.hosts}, racks={network.racks}, link={network.link!r}))",
+        f"Multi-host cluster on one machine: LocalCluster(hosts={network.hosts}, "
+        f"racks={network.racks}, link={network.link!r}, clients={network.clients})",
         fontsize=10,
     )
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -92,9 +98,10 @@ def main() -> None:
     parser.add_argument("--hosts", type=int, default=4)
     parser.add_argument("--racks", type=int, default=2)
     parser.add_argument("--link", default="1gbit")
+    parser.add_argument("--clients", type=int, default=1)
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     args = parser.parse_args()
-    draw(Network("", 1, args.hosts, args.racks, args.link), args.output)
+    draw(Network("", 1, args.hosts, args.racks, args.link, args.clients), args.output)
     print(args.output)
 
 
