@@ -107,12 +107,25 @@ def up(
     )
 
 
+def _hosts(local: LocalCluster) -> list[dict]:
+    """Each host of a multi-host cluster: name, address, rack, DataNode (None: a client host)."""
+    net = local.network
+    return [
+        {
+            "name": name,
+            "address": net.host_address(k),
+            "rack": net.rack(k),
+            "datanode": f"datanode-{k}" if k <= net.hosts else None,
+        }
+        for k, name in enumerate(net.host_names if net else [], 1)
+    ]
+
+
 def _echo_hosts(local: LocalCluster) -> None:
     """One line per host of a multi-host cluster: name, address, rack, DataNode."""
-    net = local.network
-    for k, name in enumerate(net.host_names if net else [], 1):
-        role = f"datanode-{k}" if k <= net.hosts else "client host"
-        click.echo(f"  {name:<22} {net.host_address(k):<13} {net.rack(k):<7} {role}")
+    for h in _hosts(local):
+        role = h["datanode"] or "client host"
+        click.echo(f"  {h['name']:<22} {h['address']:<13} {h['rack']:<7} {role}")
 
 
 def dir_arg(directory: Path | None) -> str:
@@ -127,6 +140,8 @@ def status(directory: Path | None, as_json: bool) -> None:
     """Live/dead DataNodes, capacity, addresses and pids."""
     local = _existing(directory)
     info = local.status()
+    if local.network:
+        info["hosts"] = _hosts(local)
     if as_json:
         click.echo(json.dumps(info, indent=2))
         return

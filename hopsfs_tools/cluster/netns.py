@@ -217,11 +217,8 @@ class Network:
         """`cmd` run as if on `host`: in its namespace, with its host name (own UTS namespace)."""
         k = self.host_number(host)
         rename = 'hostname "$0" && exec "$@"'
-        return [
-            *["ip", "netns", "exec", self.namespace(k), "unshare", "--uts", "sh", "-c", rename],
-            self.host_names[k - 1],
-            *cmd,
-        ]
+        inside = ["ip", "netns", "exec", self.namespace(k), "unshare", "--uts", "sh", "-c", rename]
+        return [*inside, self.host_names[k - 1], *cmd]
 
     # ------------------------------------------------------------------ create / shape / remove
     def _create(self) -> None:

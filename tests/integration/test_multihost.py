@@ -157,6 +157,15 @@ def test_each_host_has_its_own_address_name_and_rack(multihost: LocalCluster) ->
         timeout=60,
     ).stdout.split()
     assert out == [net.host_names[2], net.host_address(3), str(multihost.conf_dir)]
+    status = subprocess.run(
+        [*CLI, "cluster", "status", "--json", "--dir", str(multihost.directory)],
+        capture_output=True, text=True, check=True, timeout=60,
+    )  # fmt: skip
+    hosts = json.loads(status.stdout)["hosts"]
+    assert [(h["name"], h["rack"], h["datanode"]) for h in hosts][-2:] == [
+        (net.host_names[3], "/rack2", "datanode-4"),
+        (net.host_names[4], "/rack1", None),  # the client host
+    ]
     for side in ([], ["-n", net.namespace(3)]):  # both ends of host 3's link are shaped
         dev = "eth0" if side else f"hopsfs{net.index}h3"
         qdisc = subprocess.run(
