@@ -91,6 +91,16 @@ def on_host(cluster: LocalCluster, k: int, job: dict) -> dict:
     return json.loads(proc.stdout.splitlines()[-1])
 
 
+def qdiscs(net: Network, k: int) -> list[str]:
+    """`tc qdisc show` of both ends of host k's link (the bridge's side, the host's eth0)."""
+    return [
+        subprocess.run(
+            ["tc", *side, "qdisc", "show", "dev", dev], capture_output=True, text=True, check=True
+        ).stdout
+        for side, dev in (([], f"hopsfs{net.index}h{k}"), (["-n", net.namespace(k)], "eth0"))
+    ]
+
+
 def bytes_read(cluster: LocalCluster) -> list[int]:
     """BytesRead of each DataNode, host 1 first (its own JMX, refreshed every second)."""
     return [
@@ -166,12 +176,7 @@ def test_each_host_has_its_own_address_name_and_rack(multihost: LocalCluster) ->
         (net.host_names[3], "/rack2", "datanode-4"),
         (net.host_names[4], "/rack1", None),  # the client host
     ]
-    for side in ([], ["-n", net.namespace(3)]):  # both ends of host 3's link are shaped
-        dev = "eth0" if side else f"hopsfs{net.index}h3"
-        qdisc = subprocess.run(
-            ["tc", *side, "qdisc", "show", "dev", dev], capture_output=True, text=True, check=True
-        ).stdout
-        assert "tbf" in qdisc and "rate 1Gbit" in qdisc, qdisc
+    assert all("tbf" in q and "rate 1Gbit" in q for q in qdiscs(net, 3))  # both ends shaped
 
 
 def test_replicas_follow_racks(multihost: LocalCluster, test_dir: str) -> None:
@@ -277,8 +282,31 @@ def test_shaped_link_limits_remote_reads(multihost: LocalCluster, test_dir: str)
             timeout=120,
         )
         assert float(out.stdout.split()[-1]) >= 0.8
+        multihost.network.shape(None)
+        assert not any("tbf" in qdisc for qdisc in qdiscs(multihost.network, 3))  # unshaped
     finally:
         multihost.network.shape(LINK)
+    assert all("rate 1Gbit" in qdisc for qdisc in qdiscs(multihost.network, 3))
+
+
+def test_down_keep_then_up_makes_the_same_hosts_again(
+    multihost: LocalCluster, test_dir: str
+) -> None:
+    """`down(keep=True)` removes the network with the daemons; `up()` rebuilds it from the plan:
+    same subnet, names and racks, and the data is still there and still local."""
+    net = multihost.network
+    path = f"{test_dir}/kept.bin"
+    on_host(multihost, 2, {"write": {path: MIB}, "replication": 1})
+    multihost.down(keep=True)
+    assert not Path(f"/run/netns/{net.namespace(2)}").exists()
+    assert (
+        not Path(f"/sys/class/net/{net.bridge}").exists()
+        and net.domain not in HOSTS_FILE.read_text()
+    )
+    multihost.up(timeout=300)
+    assert multihost.network == net
+    result, deltas = read_on_host(multihost, 2, {"read": [path]})
+    assert result["read"] == {path: MIB} and deltas[1] >= MIB and sum(deltas) == deltas[1], deltas
 
 
 def test_down_cleans_up_a_half_started_cluster(tmp_path: Path) -> None:
