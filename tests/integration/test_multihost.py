@@ -27,12 +27,13 @@ HOSTS, RACKS, LINK, CLIENTS = 4, 2, "1gbit", 1  # host5: a client host (no DataN
 MIB = 1024 * 1024
 
 # Run on a host, JSON in, JSON out: makes a directory, writes files (hdfs-native: it sets the
-# HDFS block size) and reads files, or its shard of them, through HopsFileSystem.
+# HDFS block size) and reads files, or its shard of them as the TF_CONFIG worker it is given
+# (worker hosts from TF_CONFIG), through HopsFileSystem.
 WORKER = """
 import json, os, socket, sys
 from hdfs_native import Client, WriteOptions
 from hopsfs_tools import HopsFileSystem
-from hopsfs_tools.sharding import shard_files
+from hopsfs_tools.sharding import shard_files, shard_from_env
 job = json.loads(sys.argv[1])
 fs = HopsFileSystem(backend=job.get("backend", "native"))
 out = {"host": socket.gethostname()}
@@ -44,10 +45,10 @@ for path, size in job.get("write", {}).items():
     with client.create(path, options) as f:
         f.write(os.urandom(size))
 files = job.get("read", [])
-if "shard" in job:
-    index, count = job["shard"]
-    files = shard_files(files, index, count, prefer_local=job["prefer_local"], fs=fs,
-                        hosts_by_worker=job["hosts"])
+if "tf_config" in job:
+    os.environ["TF_CONFIG"] = json.dumps(job["tf_config"])
+    index, count = shard_from_env()
+    files = shard_files(files, index, count, prefer_local=job["prefer_local"], fs=fs)
 out["read"] = {p: len(fs.cat_file(p)) for p in files}
 print(json.dumps(out))
 """
@@ -236,8 +237,8 @@ def test_client_host_reads_from_its_own_rack(multihost: LocalCluster, test_dir: 
 def test_locality_sharding_moves_computation_to_data(
     multihost: LocalCluster, test_dir: str
 ) -> None:
-    """Each worker on host k computes its own shard with prefer_local and reads only local blocks;
-    round-robin shards of the same files read mostly remote ones."""
+    """Each TF_CONFIG worker on host k computes its own shard with prefer_local (worker hosts
+    from TF_CONFIG) and reads only local blocks; round-robin shards read mostly remote ones."""
     net = multihost.network
     files = [f"{test_dir}/part-{i:02d}.bin" for i in range(3 * HOSTS)]
     placement = random.Random(17).sample(
@@ -246,16 +247,13 @@ def test_locality_sharding_moves_computation_to_data(
     for k in range(1, HOSTS + 1):  # one replica each, on the host that wrote it
         mine = {p: MIB for p, h in zip(files, placement) if h == k}
         on_host(multihost, k, {"write": mine, "replication": 1})
+    workers = {"worker": [f"{name}:2222" for name in net.host_names[:HOSTS]]}  # TF's cluster spec
     local_fraction = {}
     for prefer_local in (True, False):
         fractions, covered = [], []
         for k in range(1, HOSTS + 1):
-            job = {
-                "read": files,
-                "shard": [k - 1, HOSTS],
-                "prefer_local": prefer_local,
-                "hosts": net.host_names[:HOSTS],
-            }
+            tf_config = {"cluster": workers, "task": {"type": "worker", "index": k - 1}}
+            job = {"read": files, "tf_config": tf_config, "prefer_local": prefer_local}
             result, deltas = read_on_host(multihost, k, job)
             covered += result["read"]
             fractions.append(deltas[k - 1] / sum(deltas))
