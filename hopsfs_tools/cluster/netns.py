@@ -221,8 +221,27 @@ class Network:
         return [*inside, self.host_names[k - 1], *cmd]
 
     # ------------------------------------------------------------------ create / shape / remove
+    @property
+    def _owner_tag(self) -> str:
+        """The bridge's alias: which cluster directory the bridge (and its hosts) belong to."""
+        return f"hopsfs-tools {self.directory}"[:255]
+
+    def _bridge_owner(self) -> str | None:
+        """The alias of our bridge's name on this machine ("" if unset), None without a bridge."""
+        try:
+            return Path(f"/sys/class/net/{self.bridge}/ifalias").read_text().strip()
+        except FileNotFoundError:
+            return None
+
     def _create(self) -> None:
-        if not Path(f"/sys/class/net/{self.bridge}").exists():
+        owner = self._bridge_owner()
+        if owner not in (None, "", self._owner_tag):
+            raise NetworkError(
+                f"the bridge {self.bridge} planned for {self.directory} now belongs to another "
+                f"cluster ({owner}): `hopsfs-tools cluster down --dir {self.directory}` and "
+                "start it again"
+            )
+        if owner is None:
             clash = _clash(self.subnet)
             if clash:
                 raise NetworkError(
@@ -230,6 +249,7 @@ class Network:
                     f"`hopsfs-tools cluster down --dir {self.directory}` and start it again"
                 )
             _ip("link", "add", self.bridge, "type", "bridge")
+            _ip("link", "set", self.bridge, "alias", self._owner_tag)
             _ip("addr", "add", f"{self.gateway}/{self.subnet.prefixlen}", "dev", self.bridge)
             _ip("link", "set", self.bridge, "up")
         for k in self.numbers:
@@ -295,9 +315,10 @@ class Network:
     def remove(self) -> None:
         """Delete every namespace, link, and hosts entry of the plan (missing ones are skipped)."""
         with _lock():
-            for k in self.numbers:
-                self._remove_host(k)
-            _run(["ip", "link", "del", self.bridge], check=False)
+            if self._bridge_owner() in (None, "", self._owner_tag):  # not another cluster's
+                for k in self.numbers:
+                    self._remove_host(k)
+                _run(["ip", "link", "del", self.bridge], check=False)
             _edit_hosts_file(self.directory, [])
         log.info("network %s of %s removed", self.subnet, self.directory)
 

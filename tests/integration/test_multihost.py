@@ -361,3 +361,21 @@ def test_bad_requests_name_the_setting(multihost: LocalCluster, tmp_path: Path) 
         check=False,
     )
     assert out.returncode != 0 and "unknown host 'host9'" in out.stderr
+
+
+def test_a_kept_cluster_never_takes_over_another_clusters_network(tmp_path: Path) -> None:
+    """`down(keep=True)` frees a cluster's subnet; if another cluster takes it meanwhile, the
+    kept one refuses to start on it, and its `down` leaves the other's network alone."""
+    kept = Network.ensure(tmp_path / "kept", hosts=1, racks=1, link=None)
+    kept.remove()  # what down(keep=True) does to the network
+    other = Network.ensure(tmp_path / "other", hosts=1, racks=1, link=None)
+    try:
+        assert other.index == kept.index  # the freed subnet is the first free one again
+        with pytest.raises(NetworkError, match="belongs to another cluster"):
+            Network.ensure(tmp_path / "kept", hosts=1, racks=1, link=None)
+        kept.remove()
+        assert Path(f"/run/netns/{other.namespace(1)}").exists()
+        assert Path(f"/sys/class/net/{other.bridge}").exists()
+    finally:
+        other.remove()
+    assert not Path(f"/sys/class/net/{other.bridge}").exists()
