@@ -48,7 +48,11 @@ def check_request(
     hosts: int, racks: int, link: str | None, clients: int = 0, secure: object = False
 ) -> int:
     """`hosts`, after checking 1 <= `racks` <= `hosts` and that `link` is a tc rate (0: loopback)."""
-    if hosts == 0 and not clients:
+    if hosts == 0:
+        if racks != 1 or link or clients:
+            raise ValueError(
+                "racks, link and clients need a multi-host cluster: add --hosts N (hosts=N)"
+            )
         return 0
     if hosts < 1:
         raise ValueError(f"a multi-host cluster needs at least 1 host, got hosts={hosts}")

@@ -343,6 +343,8 @@ def test_bad_requests_name_the_setting(multihost: LocalCluster, tmp_path: Path) 
         LocalCluster(hosts=2, racks=3)
     with pytest.raises(ValueError, match="link='fast' is not a rate"):
         LocalCluster(hosts=2, link="fast")
+    with pytest.raises(ValueError, match="need a multi-host cluster"):
+        LocalCluster(racks=2)
     with pytest.raises(ValueError, match="without TLS/Kerberos"):
         LocalCluster(hosts=2, tls=True)
     loopback = tmp_path / "loopback"  # a cluster configured without hosts
