@@ -113,8 +113,9 @@ def read_on_host(cluster: LocalCluster, k: int, job: dict) -> tuple[dict, list[i
     """WORKER's output on host k, and the bytes each DataNode (host 1 first) served meanwhile."""
     before = bytes_read(cluster)
     result = on_host(cluster, k, job)
+    time.sleep(1.5)  # the metrics (1 s period) have caught up with the read
     after, previous = bytes_read(cluster), None
-    while after != previous:  # until two snapshots more than a metrics period apart agree
+    while after != previous:  # and until two snapshots more than a period apart agree
         time.sleep(1.2)
         previous, after = after, bytes_read(cluster)
     return result, [a - b for a, b in zip(after, before)]
