@@ -273,15 +273,8 @@ class Network:
         _ip("link", "set", f"{veth}p", "netns", ns)
         _ip("link", "set", veth, "master", self.bridge, "up")
         _ip("-n", ns, "link", "set", f"{veth}p", "name", "eth0")
-        _ip(
-            "-n",
-            ns,
-            "addr",
-            "add",
-            f"{self.host_address(k)}/{self.subnet.prefixlen}",
-            "dev",
-            "eth0",
-        )
+        cidr = f"{self.host_address(k)}/{self.subnet.prefixlen}"
+        _ip("-n", ns, "addr", "add", cidr, "dev", "eth0")
         _ip("-n", ns, "link", "set", "eth0", "up")
         _ip("-n", ns, "link", "set", "lo", "up")
         _ip("-n", ns, "route", "add", "default", "via", self.gateway)
@@ -291,28 +284,12 @@ class Network:
         check_request(self.hosts, self.racks, link, self.clients)
         if link:
             _check_privileges(link)
+            tbf = ["tbf", "rate", link, "burst", str(_burst_bytes(link)), "latency", "50ms"]
         for k in self.numbers:
             for where, dev in (([], self._veth(k)), (["-n", self.namespace(k)], "eth0")):
                 _run(["tc", *where, "qdisc", "del", "dev", dev, "root"], check=False)
                 if link:
-                    _run(
-                        [
-                            "tc",
-                            *where,
-                            "qdisc",
-                            "add",
-                            "dev",
-                            dev,
-                            "root",
-                            "tbf",
-                            "rate",
-                            link,
-                            "burst",
-                            str(_burst_bytes(link)),
-                            "latency",
-                            "50ms",
-                        ]
-                    )
+                    _run(["tc", *where, "qdisc", "add", "dev", dev, "root", *tbf])
         self.link = link
         self.save()
 
