@@ -93,6 +93,7 @@ class ClusterState:
     tls: dict[str, Any] | None = None  # TlsMaterial.to_dict() when the HTTP servers are HTTPS-only
     kerberos: dict[str, str] | None = None  # realm, krb5_conf, keytab of a Kerberos cluster
     owner: dict[str, Any] | None = None  # pid, start, watchdog, remove: see cluster/owner.py
+    namenodes: dict[str, Any] | None = None  # HA or federation layout: see cluster/ha.py
 
     @classmethod
     def read(cls, directory: Path) -> ClusterState:
@@ -152,6 +153,11 @@ class LocalCluster:
     `cluster up`) the daemons keep running after the starting process exits.
     """
 
+    def __new__(cls, directory: str | os.PathLike | None = None, *args: Any, **kw: Any) -> Any:
+        from hopsfs_tools.cluster.ha import cluster_class  # HA, federation: subclasses
+
+        return super().__new__(cluster_class(cls, directory, **kw))
+
     def __init__(
         self,
         directory: str | os.PathLike | None = None,
@@ -160,6 +166,8 @@ class LocalCluster:
         tls: bool | TlsMaterial = False,
         kerberos: Kdc | None = None,
         owned: bool = False,
+        ha: bool = False,
+        federation: int = 0,
     ) -> None:
         if datanodes < 1:
             raise ValueError(f"a cluster needs at least 1 DataNode, got datanodes={datanodes}")
@@ -211,6 +219,10 @@ class LocalCluster:
     def datanode_names(self) -> list[str]:
         return [f"datanode-{i}" for i in range(1, self.state.datanodes + 1)]
 
+    @property
+    def daemon_names(self) -> list[str]:
+        return [NAMENODE, *self.datanode_names]
+
     def env(self) -> dict[str, str]:
         """The environment a client needs to use this cluster."""
         env = {
@@ -260,7 +272,7 @@ class LocalCluster:
             self._write_config()
         if not (self.directory / "name" / "current").exists():
             self._format(jars)
-        for name in [NAMENODE, *self.datanode_names]:
+        for name in self.daemon_names:
             if not pid_alive(self.state.pids.get(name)):
                 self._spawn(name, jars)
         self.wait_ready(timeout)
@@ -269,7 +281,7 @@ class LocalCluster:
     def down(self, keep: bool = False, timeout: float = 30.0) -> None:
         """Stop every daemon (and the owner's watchdog); remove the cluster directory unless `keep`."""
         ownership.release(self)
-        for name in reversed([NAMENODE, *self.datanode_names]):
+        for name in reversed(self.daemon_names):
             self.stop(name, timeout=timeout)
         if not keep:
             shutil.rmtree(self.directory, ignore_errors=True)
@@ -289,16 +301,16 @@ class LocalCluster:
         spawned = not pid_alive(self.state.pids.get(name))
         if spawned:
             self._spawn(name, hadoop_jars(self.state.hadoop_version))
-        if spawned and name != NAMENODE:
+        if spawned and name in self.datanode_names:
             # The NameNode still counts a just-killed DataNode as live (until declared dead after
             # ~20 s), so wait for the new process itself to have registered with the NameNode.
             self._wait_registered(name, deadline)
         self.wait_ready(max(1.0, deadline - time.monotonic()))
 
     # ----------------------------------------------------------------- status
-    def jmx(self, bean: str, timeout: float = 5.0) -> dict[str, Any]:
-        """One NameNode JMX bean (e.g. 'FSNamesystemState', 'NameNodeInfo') as a dict."""
-        url = f"{self.webhdfs_url}/jmx?qry=Hadoop:service=NameNode,name={bean}"
+    def jmx(self, bean: str, timeout: float = 5.0, at: str | None = None) -> dict[str, Any]:
+        """One NameNode JMX bean (e.g. 'NameNodeInfo') as a dict; `at`: another NameNode's URL."""
+        url = f"{at or self.webhdfs_url}/jmx?qry=Hadoop:service=NameNode,name={bean}"
         context = None
         if self.tls_material:
             context = ssl.create_default_context(cafile=str(self.tls_material.ca_cert))
@@ -316,7 +328,7 @@ class LocalCluster:
                 "running": pid_alive(self.state.pids.get(name)),
                 "log": str(self.log_path(name)),
             }
-            for name in [NAMENODE, *self.datanode_names]
+            for name in self.daemon_names
         }
         result: dict[str, Any] = {
             "directory": str(self.directory),
@@ -328,7 +340,7 @@ class LocalCluster:
             "processes": processes,
             "namenode_reachable": False,
         }
-        if not self.state.ports or not processes[NAMENODE]["running"]:
+        if not self.state.ports or not self.is_running():
             return result
         try:
             fsn = self.jmx("FSNamesystemState")
@@ -413,9 +425,9 @@ class LocalCluster:
 
     # ----------------------------------------------------------------- internals
     def _check_name(self, name: str) -> None:
-        if name != NAMENODE and name not in self.datanode_names:
+        if name not in self.daemon_names:
             raise ValueError(
-                f"unknown daemon {name!r}: expected one of {', '.join([NAMENODE, *self.datanode_names])}"
+                f"unknown daemon {name!r}: expected one of {', '.join(self.daemon_names)}"
             )
 
     def _allocate_ports(self) -> None:
@@ -484,19 +496,22 @@ class LocalCluster:
         ]
 
     def _format(self, jars: Path) -> None:
-        cmd = self._java(
-            MAIN_CLASS[NAMENODE], jars, "256m", ["-format", "-force", "-nonInteractive"]
+        self._run_java(
+            jars, "format", MAIN_CLASS[NAMENODE], ["-format", "-force", "-nonInteractive"]
         )
-        log_file = self.log_path("format")
-        with log_file.open("wb") as out:
+
+    def _run_java(self, jars: Path, step: str, main: str, args: list[str]) -> None:
+        """Run a Java tool to its end (output in logs/`step`.log); ClusterError if it fails."""
+        with self.log_path(step).open("wb") as out:
             proc = subprocess.run(
-                cmd, check=False, stdout=out, stderr=subprocess.STDOUT, env=self._daemon_env()
+                self._java(main, jars, "256m", args),
+                check=False,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=self._daemon_env(),
             )
         if proc.returncode != 0:
-            raise ClusterError(
-                f"formatting the NameNode failed (exit {proc.returncode}).\n"
-                + self._log_tail("format")
-            )
+            raise ClusterError(f"{step} failed (exit {proc.returncode}).\n" + self._log_tail(step))
 
     def _daemon_env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -506,22 +521,7 @@ class LocalCluster:
 
     def _spawn(self, name: str, jars: Path) -> None:
         self._check_name(name)
-        if name == NAMENODE:
-            cmd = self._java(MAIN_CLASS[NAMENODE], jars, "512m", [])
-        else:
-            ports = self.state.ports[name]
-            data = self.directory / name
-            data.mkdir(parents=True, exist_ok=True)
-            overrides = {
-                "dfs.datanode.data.dir": data,
-                "dfs.datanode.address": f"{HOST}:{ports['xfer']}",
-                "dfs.datanode.http.address": f"{HOST}:{ports['http']}",
-                "dfs.datanode.ipc.address": f"{HOST}:{ports['ipc']}",
-            }
-            if "https" in ports:
-                overrides["dfs.datanode.https.address"] = f"{HOST}:{ports['https']}"
-            args = [a for k, v in overrides.items() for a in ("-D", f"{k}={v}")]
-            cmd = self._java(MAIN_CLASS["datanode"], jars, "256m", args)
+        cmd = self._command(name, jars)
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         with self.log_path(name).open("ab") as out:
             proc = subprocess.Popen(
@@ -535,6 +535,23 @@ class LocalCluster:
         log.info("started %s (pid %d)", name, proc.pid)
         self.state.pids[name] = proc.pid
         self.state.write()
+
+    def _command(self, name: str, jars: Path) -> list[str]:
+        if name == NAMENODE:
+            return self._java(MAIN_CLASS[NAMENODE], jars, "512m", [])
+        ports = self.state.ports[name]
+        data = self.directory / name
+        data.mkdir(parents=True, exist_ok=True)
+        overrides = {
+            "dfs.datanode.data.dir": data,
+            "dfs.datanode.address": f"{HOST}:{ports['xfer']}",
+            "dfs.datanode.http.address": f"{HOST}:{ports['http']}",
+            "dfs.datanode.ipc.address": f"{HOST}:{ports['ipc']}",
+        }
+        if "https" in ports:
+            overrides["dfs.datanode.https.address"] = f"{HOST}:{ports['https']}"
+        args = [a for k, v in overrides.items() for a in ("-D", f"{k}={v}")]
+        return self._java(MAIN_CLASS["datanode"], jars, "256m", args)
 
     def _signal(self, name: str, sig: signal.Signals, timeout: float) -> None:
         self._check_name(name)
@@ -558,7 +575,7 @@ class LocalCluster:
             self.state.write()
 
     def _check_processes(self) -> None:
-        for name in [NAMENODE, *self.datanode_names]:
+        for name in self.daemon_names:
             pid = self.state.pids.get(name)
             if pid and not pid_alive(pid):
                 raise ClusterError(
