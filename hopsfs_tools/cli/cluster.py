@@ -6,10 +6,12 @@ import json
 import shlex
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
 from hopsfs_tools.cluster import ClusterError, LocalCluster
+from hopsfs_tools.cluster.ha import MAX_NAMESERVICES, HaCluster
 from hopsfs_tools.cluster.owner import reap_orphans
 
 DIR_OPTION = click.option(
@@ -21,8 +23,8 @@ DIR_OPTION = click.option(
 )
 
 
-def _cluster(directory: Path | None, datanodes: int = 3) -> LocalCluster:
-    return LocalCluster(directory, datanodes=datanodes)
+def _cluster(directory: Path | None, datanodes: int = 3, **layout: Any) -> LocalCluster:
+    return _run(lambda: LocalCluster(directory, datanodes=datanodes, **layout))
 
 
 def _existing(directory: Path | None) -> LocalCluster:
@@ -59,14 +61,23 @@ def cluster() -> None:
 @click.option(
     "--timeout", default=240.0, show_default=True, help="Seconds to wait for the cluster."
 )
-def up(datanodes: int, directory: Path | None, timeout: float) -> None:
+@click.option("--ha", is_flag=True, help="Two NameNodes (nameservice hopsfs) and 3 JournalNodes.")
+@click.option(
+    "--federation",
+    type=click.IntRange(2, MAX_NAMESERVICES),
+    default=None,
+    help="N nameservices sharing the DataNodes, one tree through viewfs://hopsfs.",
+)
+def up(
+    datanodes: int, directory: Path | None, timeout: float, ha: bool, federation: int | None
+) -> None:
     """Start the cluster (idempotent: reports the running cluster if already up).
 
     First stops clusters left running by killed tests or benchmarks (their owner process died).
     """
     for orphan in reap_orphans():
         click.echo(f"stopped the cluster in {orphan}: the process that owned it is gone", err=True)
-    local = _cluster(directory, datanodes)
+    local = _cluster(directory, datanodes, ha=ha, federation=federation or 0)
     was_running = local.is_running()
     if was_running and local.state.datanodes != datanodes:
         click.echo(
@@ -120,6 +131,9 @@ def status(directory: Path | None, as_json: bool) -> None:
         click.echo("namenode:    not reachable")
     for name, proc in info["processes"].items():
         state = f"running (pid {proc['pid']})" if proc["running"] else "stopped"
+        namenode = info.get("namenodes", {}).get(name)  # HA / federation: id and HA state
+        if namenode:
+            state += f" {namenode['id']} {namenode['state'] or 'not answering'}"
         click.echo(f"  {name:<12} {state}")
     if not info["namenode_reachable"]:
         raise SystemExit(1)
@@ -147,6 +161,22 @@ def down(directory: Path | None, keep: bool) -> None:
     click.echo(
         f"cluster in {local.directory} stopped" + (" (data kept)" if keep else " and removed")
     )
+
+
+@cluster.command()
+@click.option("--to", "target", default=None, help="NameNode to make active (default: the other).")
+@DIR_OPTION
+def failover(target: str | None, directory: Path | None) -> None:
+    """Make the standby NameNode of an HA cluster active (haadmin -failover; the active one may
+    be dead: it is fenced)."""
+    local = _existing(directory)
+    if not isinstance(local, HaCluster):
+        raise click.ClickException(
+            f"the cluster in {local.directory} is not HA: start one with `hopsfs-tools cluster up "
+            "--ha`"
+        )
+    active = _run(lambda: local.failover(target))
+    click.echo(f"{active} is the active NameNode of {local.namenode_uri}")
 
 
 def _daemon_command(verb: str, doc: str):

@@ -188,6 +188,21 @@ class MultiNameNodeCluster(LocalCluster):
         options = [*_defines(self._namenode_overrides(name)), *args]
         self._run_java(jars, step, MAIN_CLASS[NAMENODE], options)
 
+    def _serving(self, name: str, datanodes: int = 0) -> bool:
+        """Whether NameNode `name` serves RPC out of safe mode with `datanodes` live DataNodes."""
+        if self.namenode_state(name) not in ("standby", "active"):
+            return False
+        try:
+            info = self.jmx("NameNodeInfo", 2, at=self.http_url(name))
+        except (OSError, ClusterError, ValueError):
+            return False
+        live = json.loads(info.get("LiveNodes") or "{}").values()
+        return (
+            not info.get("Safemode")
+            and sum(n.get("remaining", 0) > 0 for n in live) >= datanodes
+            and _listening(self.rpc_address(name))
+        )
+
     def _wait_for(self, what: str, check: Any, deadline: float, log_of: str) -> None:
         """Poll `check()` until true; ClusterError naming `what` at `deadline`."""
         while time.monotonic() < deadline:
@@ -261,7 +276,11 @@ class HaCluster(MultiNameNodeCluster):
                 # Manual failover: the old active is dead or told to step down by haadmin.
                 "dfs.ha.automatic-failover.enabled": "false",
                 "dfs.ha.fencing.methods": "shell(/bin/true)",
+                # The standby follows the edits within a second (in-progress segments too), so
+                # a restarted one leaves safe mode as soon as the DataNodes have reported.
                 "dfs.ha.tail-edits.period": "1s",
+                "dfs.ha.tail-edits.in-progress": "true",
+                "dfs.ha.log-roll.period": "10s",
             }
         )
 
@@ -313,19 +332,26 @@ class HaCluster(MultiNameNodeCluster):
         if self.active_namenode() is None:
             running = [n for n in self.namenode_names if _alive(self, n)] or [NAMENODE]
             for name in running:
-                self._wait_for(
-                    f"{name} serving RPC",
-                    lambda n=name: (
-                        self.namenode_state(n) == "standby" and _listening(self.rpc_address(n))
-                    ),
-                    deadline,
-                    name,
-                )
+                self._wait_serving(name, deadline)
             # haadmin refuses while it cannot ask a stopped NameNode, unless forced
             force = ["--forceactive"] if len(running) < len(self.namenode_names) else []
             name = self.layout["namenodes"][running[0]]
             self._haadmin("transition-to-active", "-transitionToActive", *force, name)
         super().wait_ready(max(1.0, deadline - time.monotonic()))
+
+    def start(self, name: str, timeout: float = 120.0) -> None:
+        """As for the plain cluster; a NameNode is started once it serves RPC (as standby)."""
+        deadline = time.monotonic() + timeout
+        super().start(name, timeout)
+        if name in self.namenode_names:
+            self._wait_serving(name, deadline)
+
+    def _wait_serving(self, name: str, deadline: float) -> None:
+        """Wait until NameNode `name` serves RPC (standby or active) out of safe mode (haadmin
+        refuses to make a NameNode in safe mode active)."""
+        self._wait_for(
+            f"{name} serving RPC out of safe mode", lambda: self._serving(name), deadline, name
+        )
 
     def failover(self, to: str | None = None, timeout: float = 120.0) -> str:
         """Make NameNode `to` (default: the other one) active, fencing the active one (which may
@@ -335,8 +361,15 @@ class HaCluster(MultiNameNodeCluster):
                 f"unknown NameNode {to!r}: expected one of {', '.join(self.namenode_names)}"
             )
         active = self.active_namenode()
-        target = to or next(n for n in self.namenode_names if n != active)
+        others = [n for n in self.namenode_names if n != active]
+        target = to or next((n for n in others if _alive(self, n)), others[0])
+        if not _alive(self, target):
+            raise ClusterError(
+                f"{target} is not running, so it cannot become active: start it first with "
+                f"`hopsfs-tools cluster start {target}`"
+            )
         if target != active:
+            self._wait_serving(target, time.monotonic() + timeout)
             source = active or next(n for n in self.namenode_names if n != target)
             ids = self.layout["namenodes"]
             self._haadmin("failover", "-failover", ids[source], ids[target])
@@ -428,16 +461,6 @@ class FederatedCluster(MultiNameNodeCluster):
                     deadline,
                     name,
                 )
-
-    def _serving(self, name: str, datanodes: int) -> bool:
-        try:
-            info = self.jmx("NameNodeInfo", 2, at=self.http_url(name))
-        except (OSError, ClusterError, ValueError):
-            return False
-        live = json.loads(info.get("LiveNodes") or "{}").values()
-        return (
-            not info.get("Safemode") and sum(n.get("remaining", 0) > 0 for n in live) >= datanodes
-        )
 
 
 def _ids(prefix: str, count: int) -> dict[str, str]:
