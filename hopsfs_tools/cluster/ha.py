@@ -14,8 +14,10 @@ import json
 import os
 import socket
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from hopsfs_tools.cluster.launcher import (
     MAIN_CLASS,
@@ -405,12 +407,13 @@ class FederatedCluster(MultiNameNodeCluster):
         return f"hdfs://{self.rpc_address(name)}"
 
     def mounts(self) -> dict[str, str]:
-        """The viewfs mount table: mount point -> target ("/" is the fallback, ns1)."""
+        """The viewfs mount table: mount point -> target. "/" (the fallback) is ns1's root; /nsK
+        is /nsK of nameservice K (the same path on both sides, as production tables mount)."""
         names = self.namenode_names
         mounts = {"/": f"{self.namenode_uri_of(names[0])}/"}
-        mounts.update(
-            {f"/{self.layout['namenodes'][n]}": f"{self.namenode_uri_of(n)}/" for n in names[1:]}
-        )
+        for name in names[1:]:
+            point = f"/{self.layout['namenodes'][name]}"
+            mounts[point] = self.namenode_uri_of(name) + point
         return mounts
 
     def env(self) -> dict[str, str]:
@@ -461,6 +464,19 @@ class FederatedCluster(MultiNameNodeCluster):
                     deadline,
                     name,
                 )
+                self._make_mount_target(name)
+
+    def _make_mount_target(self, name: str) -> None:
+        """Create the directory NameNode `name` serves its mount point from (world-writable,
+        as /tmp: users make their own directories in it)."""
+        point = f"/{self.layout['namenodes'][name]}"
+        query = urlencode({"op": "MKDIRS", "permission": "1777", "user.name": self.state.user})
+        request = urllib.request.Request(
+            f"{self.http_url(name)}/webhdfs/v1{point}?{query}", method="PUT"
+        )
+        with urllib.request.urlopen(request, timeout=10) as resp:
+            if not json.load(resp).get("boolean"):
+                raise ClusterError(f"{name} did not create its mount target {point}")
 
 
 def _ids(prefix: str, count: int) -> dict[str, str]:

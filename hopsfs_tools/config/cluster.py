@@ -240,12 +240,24 @@ def namenode_addresses(props: Mapping[str, str], uri: str) -> list[tuple[str, in
 
 def namenode_http_urls(props: Mapping[str, str], namenode_uri: str) -> list[str]:
     """The HTTP(S) base URL of each NameNode of an hdfs:// URI from hdfs-site.xml (every
-    NameNode of an HA nameservice, in configuration order); [] when not configured."""
+    NameNode of an HA nameservice, in configuration order; for hdfs://host:port the NameNode
+    with that RPC address); [] when not configured and for viewfs:// (one per mount target)."""
     https = props.get("dfs.http.policy", "HTTP_ONLY").upper() == "HTTPS_ONLY"
     key = "https-address" if https else "http-address"
-    host = urlsplit(namenode_uri).hostname or ""
+    parts = urlsplit(namenode_uri)
+    host = parts.hostname or ""
+    if parts.scheme == "viewfs":
+        return []
+    if parts.port:  # a NameNode of a federation or HA nameservice, by its rpc-address
+        rpc = "dfs.namenode.rpc-address."
+        ids = [
+            k.removeprefix(rpc) for k, v in props.items() if k.startswith(rpc) and v == parts.netloc
+        ]
+        addresses = [a for i in ids for a in _configured(props, f"{key}.{i}")]
+    else:
+        addresses = _nameservice_addresses(props, host, key)
     urls = []
-    for address in _nameservice_addresses(props, host, key) or _configured(props, key):
+    for address in addresses or _configured(props, key):
         address_host, port = _host_port(address, _HADOOP_HTTP_PORT)
         if address_host in ("0.0.0.0", "", "[::]"):  # bind-all: reach it via the namenode host
             address_host = host
