@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
+from cluster_cli import cli, cli_cluster
 
 from hopsfs_tools.cluster import LocalCluster
 from hopsfs_tools.cluster.ha import HaCluster
@@ -26,28 +24,14 @@ from hopsfs_tools.fs import HopsFileSystem
 
 MiB = 1 << 20
 BACKENDS = ("native", "arrow", "webhdfs")
-CLI = [sys.executable, "-m", "hopsfs_tools.cli", "cluster"]
-
-
-def cli(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CLI, *args, "--dir", str(directory)], check=False,
-                          capture_output=True, text=True, timeout=300)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def ha_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HaCluster]:
     directory = tmp_path_factory.mktemp("ha") / "cluster"
-    try:
-        up = cli(directory, "up", "--ha", "--datanodes", "1")
-        assert up.returncode == 0, up.stderr
-        assert "hdfs://hopsfs" in up.stdout
-        local = LocalCluster(directory)
+    with cli_cluster(directory, "--ha", "--datanodes", "1", fs_uri="hdfs://hopsfs") as local:
         assert isinstance(local, HaCluster)
         yield local
-    finally:
-        down = cli(directory, "down")
-    assert down.returncode == 0, down.stderr
-    assert not directory.exists()
 
 
 def make_fs(cluster: LocalCluster, backend: str) -> HopsFileSystem:

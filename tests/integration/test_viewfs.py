@@ -10,41 +10,25 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from cluster_cli import cli, cli_cluster
 
-from hopsfs_tools.cluster import LocalCluster
 from hopsfs_tools.cluster.ha import FederatedCluster
 from hopsfs_tools.config import load_config, read_site_xml
 from hopsfs_tools.fs import HopsFileSystem
 
 BACKENDS = ("native", "arrow", "webhdfs")
-CLI = [sys.executable, "-m", "hopsfs_tools.cli", "cluster"]
-
-
-def cli(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CLI, *args, "--dir", str(directory)], check=False,
-                          capture_output=True, text=True, timeout=300)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def federation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FederatedCluster]:
     directory = tmp_path_factory.mktemp("federation") / "cluster"
-    try:
-        up = cli(directory, "up", "--federation", "2", "--datanodes", "1")
-        assert up.returncode == 0, up.stderr
-        assert "viewfs://hopsfs" in up.stdout
-        local = LocalCluster(directory)
+    up = ("--federation", "2", "--datanodes", "1")
+    with cli_cluster(directory, *up, fs_uri="viewfs://hopsfs") as local:
         assert isinstance(local, FederatedCluster)
         yield local
-    finally:
-        down = cli(directory, "down")
-    assert down.returncode == 0, down.stderr
-    assert not directory.exists()
 
 
 def viewfs(cluster: FederatedCluster, backend: str) -> HopsFileSystem:

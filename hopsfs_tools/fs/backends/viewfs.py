@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from hopsfs_tools.config import viewfs_mounts
 from hopsfs_tools.fs import errors
 from hopsfs_tools.fs.backends.base import (
+    BackendBase,
     BlockLocation,
     ContentSummary,
     FileInfo,
@@ -62,15 +63,14 @@ class Mount:
         return (rest or "/") if self.point == "/" else self.point + rest
 
 
-class ViewFsBackend:
+class ViewFsBackend(BackendBase):
     """The Backend protocol over the WebHDFS backends of a viewfs:// mount table."""
 
     name = "webhdfs"
     recovers_writes = WebHdfsBackend.recovers_writes
-    renames_over = True
 
     def __init__(self, config: ClusterConfig) -> None:
-        self.config = config
+        super().__init__(config)
         table = urlsplit(config.namenode_uri).hostname or "default"
         mounts = [
             Mount(p, t) for p, t in viewfs_mounts(config.properties, config.namenode_uri).items()
@@ -134,13 +134,6 @@ class ViewFsBackend:
             return _directory(norm_path(path))
         backend, mount, target = routed
         return _renamed(backend.info(target), mount)
-
-    def exists(self, path: str) -> bool:
-        try:
-            self.info(path)
-        except FileNotFoundError:
-            return False
-        return True
 
     def ls(self, path: str) -> list[FileInfo]:
         path = norm_path(path)
@@ -222,6 +215,7 @@ class ViewFsBackend:
             backends, self._backends = list(self._backends.values()), {}
         for backend in backends:
             backend.close()
+        super().close()
 
 
 def _renamed(info: FileInfo, mount: Mount) -> FileInfo:
