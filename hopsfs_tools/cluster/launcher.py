@@ -103,7 +103,8 @@ class ClusterState:
     def write(self) -> None:
         path = Path(self.directory) / STATE_FILE
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=2))
+        state = {k: v for k, v in asdict(self).items() if v is not None}  # None: the default
+        tmp.write_text(json.dumps(state, indent=2))
         tmp.replace(path)
 
 
