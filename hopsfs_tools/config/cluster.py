@@ -81,9 +81,11 @@ class ClusterConfig:
 
     @property
     def webhdfs_urls(self) -> list[str]:
-        """Every NameNode HTTP(S) URL to try, `webhdfs_url` first (HA: each of the nameservice)."""
+        """Every NameNode HTTP(S) URL to try: `webhdfs_url`, then for a nameservice (HA) each of
+        its NameNodes; without `webhdfs_url` those hdfs-site.xml names for `namenode_uri`."""
         urls = [self.webhdfs_url] if self.webhdfs_url else []
-        urls += namenode_http_urls(self.properties, self.namenode_uri)
+        if not urls or not urlsplit(self.namenode_uri).port:
+            urls += namenode_http_urls(self.properties, self.namenode_uri)
         return list(dict.fromkeys(u.rstrip("/") for u in urls))
 
     @property

@@ -22,7 +22,7 @@ class WebHdfsFallback:
 
     def get(self, what: str) -> Backend:
         """The WebHDFS backend to compute `what` with; NotImplementedError without a URL."""
-        if not self.config.webhdfs_urls and not self.config.namenode_uri.startswith("viewfs:"):
+        if not self.config.webhdfs_url and not self.config.namenode_uri.startswith("viewfs:"):
             raise NotImplementedError(
                 f"the {self.owner} backend cannot compute {what} itself; configure a WebHDFS URL "
                 "(webhdfs_url= / HOPSFS_WEBHDFS_URL / dfs.namenode.http-address in "
