@@ -36,6 +36,7 @@ JOURNALNODES = 3
 MAX_NAMESERVICES = 4
 JOURNALNODE_MAIN = "org.apache.hadoop.hdfs.qjournal.server.JournalNode"
 HAADMIN_MAIN = "org.apache.hadoop.hdfs.tools.DFSHAAdmin"
+KINDS = {"ha": "an HA cluster", "federation": "a federated cluster", "": "a plain cluster"}
 FAILOVER_PROVIDER = "org.apache.hadoop.hdfs.server.namenode.ha.ConfiguredFailoverProxyProvider"
 
 
@@ -95,15 +96,16 @@ class MultiNameNodeCluster(LocalCluster):
     ) -> None:
         if tls or kerberos:
             raise ValueError(
-                f"the local {self.kind} cluster runs without TLS and Kerberos: leave out tls= / "
-                "kerberos= (--tls/--kerberos), or start a plain cluster for those"
+                f"{KINDS[self.kind]} runs without TLS and Kerberos here: leave out tls= / "
+                "kerberos=, or start a plain cluster for those"
             )
         super().__init__(directory, datanodes, owned=owned)
         stored = (self.state.namenodes or {}).get("kind")
         if (self.directory / STATE_FILE).exists() and stored != self.kind:
             raise ValueError(
-                f"the cluster in {self.directory} is {stored or 'a plain one'}, not {self.kind}: "
-                "stop it with `hopsfs-tools cluster down` first, or use another --dir"
+                f"the cluster in {self.directory} is {KINDS.get(stored, KINDS[''])}, not "
+                f"{KINDS[self.kind]}: stop it with `hopsfs-tools cluster down` first, or use "
+                "another --dir"
             )
         self._requested = self.new_layout(federation)
 
