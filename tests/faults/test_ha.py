@@ -85,6 +85,7 @@ def test_ha_cluster_has_a_nameservice_of_two_namenodes(ha_cluster: HaCluster) ->
     assert "export HOPSFS_NAMENODE_URI=hdfs://hopsfs" in env
 
 
+@pytest.mark.slow
 def test_every_backend_follows_a_failover(ha_cluster: HaCluster) -> None:
     """`cluster failover` mid-session: the webhdfs filesystem was pointed at the NameNode that
     becomes standby (StandbyException), hdfs-native and libhdfs fail over by the nameservice."""
@@ -107,6 +108,7 @@ def test_every_backend_follows_a_failover(ha_cluster: HaCluster) -> None:
         fs.close()
 
 
+@pytest.mark.slow
 def test_active_namenode_killed_mid_session(ha_cluster: HaCluster) -> None:
     """kill -9 of the active NameNode: calls in flight wait (bounded retries) until the standby
     is made active, then succeed; the session goes on; the killed one comes back as standby."""

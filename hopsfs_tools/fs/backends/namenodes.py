@@ -10,7 +10,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 import requests
 
@@ -27,14 +26,7 @@ class NameNodes:
     """The WebHDFS base URLs of a cluster's NameNodes, the one that last answered as active first."""
 
     def __init__(self, config: ClusterConfig) -> None:
-        mounts = f"fs.viewfs.mounttable.{urlsplit(config.namenode_uri).hostname}.*"
-        if urlsplit(config.namenode_uri).scheme == "viewfs" and not config.webhdfs_url:
-            raise ValueError(
-                f"WebHDFS cannot follow the viewfs mount table of {config.namenode_uri} "
-                f"({mounts} in core-site.xml): use backend='native' or 'arrow' (HOPSFS_BACKEND), "
-                "or point webhdfs_url= / HOPSFS_WEBHDFS_URL at the NameNode of one nameservice"
-            )
-        urls = config.webhdfs_urls
+        urls = config.webhdfs_urls  # viewfs:// has none: backends/viewfs.py routes it
         if not urls:
             raise ValueError(
                 f"No WebHDFS URL for {config.namenode_uri}: pass webhdfs_url='http://host:port', "
