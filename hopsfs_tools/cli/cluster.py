@@ -7,10 +7,12 @@ import os
 import shlex
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
 from hopsfs_tools.cluster import ClusterError, LocalCluster
+from hopsfs_tools.cluster.ha import MAX_NAMESERVICES, HaCluster
 from hopsfs_tools.cluster.netns import NetworkError
 from hopsfs_tools.cluster.owner import reap_orphans
 
@@ -23,8 +25,8 @@ DIR_OPTION = click.option(
 )
 
 
-def _cluster(directory: Path | None, datanodes: int = 3, **hosts) -> LocalCluster:
-    return _run(lambda: LocalCluster(directory, datanodes=datanodes, **hosts))
+def _cluster(directory: Path | None, datanodes: int = 3, **layout: Any) -> LocalCluster:
+    return _run(lambda: LocalCluster(directory, datanodes=datanodes, **layout))
 
 
 def _existing(directory: Path | None) -> LocalCluster:
@@ -70,6 +72,13 @@ def cluster() -> None:
 @click.option(
     "--timeout", default=240.0, show_default=True, help="Seconds to wait for the cluster."
 )
+@click.option("--ha", is_flag=True, help="Two NameNodes (nameservice hopsfs) and 3 JournalNodes.")
+@click.option(
+    "--federation",
+    type=click.IntRange(2, MAX_NAMESERVICES),
+    default=None,
+    help="N nameservices sharing the DataNodes, one tree through viewfs://hopsfs.",
+)
 def up(
     datanodes: int,
     hosts: int,
@@ -78,6 +87,8 @@ def up(
     clients: int,
     directory: Path | None,
     timeout: float,
+    ha: bool,
+    federation: int | None,
 ) -> None:
     """Start the cluster (idempotent: reports the running cluster if already up).
 
@@ -85,7 +96,16 @@ def up(
     """
     for orphan in reap_orphans():
         click.echo(f"stopped the cluster in {orphan}: the process that owned it is gone", err=True)
-    local = _cluster(directory, datanodes, hosts=hosts, racks=racks, link=link, clients=clients)
+    local = _cluster(
+        directory,
+        datanodes,
+        hosts=hosts,
+        racks=racks,
+        link=link,
+        clients=clients,
+        ha=ha,
+        federation=federation or 0,
+    )
     was_running = local.is_running()
     if was_running and local.state.datanodes != datanodes:
         click.echo(
@@ -163,6 +183,9 @@ def status(directory: Path | None, as_json: bool) -> None:
         click.echo("namenode:    not reachable")
     for name, proc in info["processes"].items():
         state = f"running (pid {proc['pid']})" if proc["running"] else "stopped"
+        namenode = info.get("namenodes", {}).get(name)  # HA / federation: id and HA state
+        if namenode:
+            state += f" {namenode['id']} {namenode['state'] or 'not answering'}"
         click.echo(f"  {name:<12} {state}")
     _echo_hosts(local)
     if not info["namenode_reachable"]:
@@ -191,6 +214,22 @@ def down(directory: Path | None, keep: bool) -> None:
     click.echo(
         f"cluster in {local.directory} stopped" + (" (data kept)" if keep else " and removed")
     )
+
+
+@cluster.command()
+@click.option("--to", "target", default=None, help="NameNode to make active (default: the other).")
+@DIR_OPTION
+def failover(target: str | None, directory: Path | None) -> None:
+    """Make the standby NameNode of an HA cluster active (haadmin -failover; the active one may
+    be dead: it is fenced)."""
+    local = _existing(directory)
+    if not isinstance(local, HaCluster):
+        raise click.ClickException(
+            f"the cluster in {local.directory} is not HA: start one with `hopsfs-tools cluster up "
+            "--ha`"
+        )
+    active = _run(lambda: local.failover(target))
+    click.echo(f"{active} is the active NameNode of {local.namenode_uri}")
 
 
 def _daemon_command(verb: str, doc: str):

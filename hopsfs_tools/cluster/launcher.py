@@ -7,7 +7,6 @@ daemons; the NameNode's JMX servlet is the source of truth for liveness and capa
 
 from __future__ import annotations
 
-import getpass
 import json
 import logging
 import os
@@ -20,7 +19,6 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,13 +29,13 @@ from hopsfs_tools.cluster.kdc import Kdc
 from hopsfs_tools.cluster.netns import Network, check_request
 from hopsfs_tools.cluster.owner import MARKER, pid_alive, reap
 from hopsfs_tools.cluster.siteconf import HOST, NAMENODE
+from hopsfs_tools.cluster.state import STATE_FILE, ClusterError, ClusterState
 from hopsfs_tools.cluster.tls import TlsMaterial
 from hopsfs_tools.config import default_cluster_dir, write_site_xml
-from hopsfs_tools.hadoop.jars import HADOOP_VERSION, hadoop_jars, jars_ready
+from hopsfs_tools.hadoop.jars import hadoop_jars, jars_ready
 
 log = logging.getLogger(__name__)
 
-STATE_FILE = "cluster.json"
 # Host part of a Kerberos cluster's service principals (nn/localhost@REALM), so also the host
 # SPNEGO clients must name in the NameNode's HTTPS URL.
 SERVICE_HOST = "localhost"
@@ -75,36 +73,6 @@ MAIN_CLASS = {
     NAMENODE: "org.apache.hadoop.hdfs.server.namenode.NameNode",
     "datanode": "org.apache.hadoop.hdfs.server.datanode.DataNode",
 }
-
-
-class ClusterError(RuntimeError):
-    """The local cluster could not be started, reached or controlled; the message says why."""
-
-
-@dataclass
-class ClusterState:
-    """What `cluster.json` holds: enough for any process to find and control the cluster."""
-
-    directory: str
-    datanodes: int
-    hadoop_version: str = HADOOP_VERSION
-    user: str = field(default_factory=getpass.getuser)
-    ports: dict[str, dict[str, int]] = field(default_factory=dict)
-    pids: dict[str, int] = field(default_factory=dict)
-    tls: dict[str, Any] | None = None  # TlsMaterial.to_dict() when the HTTP servers are HTTPS-only
-    kerberos: dict[str, str] | None = None  # realm, krb5_conf, keytab of a Kerberos cluster
-    owner: dict[str, Any] | None = None  # pid, start, watchdog, remove: see cluster/owner.py
-
-    @classmethod
-    def read(cls, directory: Path) -> ClusterState:
-        data = json.loads((directory / STATE_FILE).read_text())
-        return cls(**data)
-
-    def write(self) -> None:
-        path = Path(self.directory) / STATE_FILE
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=2))
-        tmp.replace(path)
 
 
 def check_prerequisites() -> None:
@@ -156,6 +124,11 @@ class LocalCluster:
     one), `link` speed: cluster/netns.py
     """
 
+    def __new__(cls, directory: str | os.PathLike | None = None, *args: Any, **kw: Any) -> Any:
+        from hopsfs_tools.cluster.ha import cluster_class  # HA, federation: subclasses
+
+        return super().__new__(cluster_class(cls, directory, **kw))
+
     def __init__(
         self,
         directory: str | os.PathLike | None = None,
@@ -168,6 +141,8 @@ class LocalCluster:
         racks: int = 1,
         link: str | None = None,
         clients: int = 0,
+        ha: bool = False,
+        federation: int = 0,
     ) -> None:
         datanodes = check_request(hosts, racks, link, clients, tls or kerberos) or datanodes
         if datanodes < 1:
@@ -226,6 +201,10 @@ class LocalCluster:
     def datanode_names(self) -> list[str]:
         return [f"datanode-{i}" for i in range(1, self.state.datanodes + 1)]
 
+    @property
+    def daemon_names(self) -> list[str]:
+        return [NAMENODE, *self.datanode_names]
+
     def env(self) -> dict[str, str]:
         """The environment a client needs to use this cluster."""
         env = {
@@ -276,7 +255,7 @@ class LocalCluster:
             self._write_config()
         if not (self.directory / "name" / "current").exists():
             self._format(jars)
-        for name in [NAMENODE, *self.datanode_names]:
+        for name in self.daemon_names:
             if not pid_alive(self.state.pids.get(name)):
                 self._spawn(name, jars)
         self.wait_ready(timeout)
@@ -285,7 +264,7 @@ class LocalCluster:
     def down(self, keep: bool = False, timeout: float = 30.0) -> None:
         """Stop every daemon (and the owner's watchdog); remove the cluster directory unless `keep`."""
         ownership.release(self)
-        for name in reversed([NAMENODE, *self.datanode_names]):
+        for name in reversed(self.daemon_names):
             self.stop(name, timeout=timeout)
         if network := Network.load(self.directory):  # the plan: also of a half-made network
             network.remove()
@@ -307,16 +286,19 @@ class LocalCluster:
         spawned = not pid_alive(self.state.pids.get(name))
         if spawned:
             self._spawn(name, hadoop_jars(self.state.hadoop_version))
-        if spawned and name != NAMENODE:
+        if spawned and name in self.datanode_names:
             # The NameNode still counts a just-killed DataNode as live (until declared dead after
             # ~20 s), so wait for the new process itself to have registered with the NameNode.
             self._wait_registered(name, deadline)
         self.wait_ready(max(1.0, deadline - time.monotonic()))
 
     # ----------------------------------------------------------------- status
-    def jmx(self, bean: str, timeout: float = 5.0, daemon: str = NAMENODE) -> dict[str, Any]:
-        """One JMX bean of the NameNode (e.g. 'NameNodeInfo') or a DataNode's (plain HTTP)."""
-        url = f"{self.webhdfs_url}/jmx?qry=Hadoop:service=NameNode,name={bean}"
+    def jmx(
+        self, bean: str, timeout: float = 5.0, daemon: str = NAMENODE, at: str | None = None
+    ) -> dict[str, Any]:
+        """One JMX bean of the NameNode (e.g. 'NameNodeInfo'; `at`: another NameNode's URL) or
+        of a DataNode (`daemon`, plain HTTP)."""
+        url = f"{at or self.webhdfs_url}/jmx?qry=Hadoop:service=NameNode,name={bean}"
         if daemon != NAMENODE:  # DataNodes serve their JMX beans on their own HTTP port
             http = f"{self.address(daemon)}:{self.state.ports[daemon]['http']}"
             url = f"http://{http}/jmx?qry=Hadoop:service=DataNode,name={bean}"
@@ -337,7 +319,7 @@ class LocalCluster:
                 "running": pid_alive(self.state.pids.get(name)),
                 "log": str(self.log_path(name)),
             }
-            for name in [NAMENODE, *self.datanode_names]
+            for name in self.daemon_names
         }
         result: dict[str, Any] = {
             "directory": str(self.directory),
@@ -349,7 +331,7 @@ class LocalCluster:
             "processes": processes,
             "namenode_reachable": False,
         }
-        if not self.state.ports or not processes[NAMENODE]["running"]:
+        if not self.state.ports or not self.is_running():
             return result
         try:
             fsn = self.jmx("FSNamesystemState")
@@ -429,9 +411,9 @@ class LocalCluster:
 
     # ----------------------------------------------------------------- internals
     def _check_name(self, name: str) -> None:
-        if name != NAMENODE and name not in self.datanode_names:
+        if name not in self.daemon_names:
             raise ValueError(
-                f"unknown daemon {name!r}: expected one of {', '.join([NAMENODE, *self.datanode_names])}"
+                f"unknown daemon {name!r}: expected one of {', '.join(self.daemon_names)}"
             )
 
     def _allocate_ports(self) -> None:
@@ -502,19 +484,22 @@ class LocalCluster:
         ]
 
     def _format(self, jars: Path) -> None:
-        cmd = self._java(
-            MAIN_CLASS[NAMENODE], jars, "256m", ["-format", "-force", "-nonInteractive"]
+        self._run_java(
+            jars, "format", MAIN_CLASS[NAMENODE], ["-format", "-force", "-nonInteractive"]
         )
-        log_file = self.log_path("format")
-        with log_file.open("wb") as out:
+
+    def _run_java(self, jars: Path, step: str, main: str, args: list[str]) -> None:
+        """Run a Java tool to its end (output in logs/`step`.log); ClusterError if it fails."""
+        with self.log_path(step).open("wb") as out:
             proc = subprocess.run(
-                cmd, check=False, stdout=out, stderr=subprocess.STDOUT, env=self._daemon_env()
+                self._java(main, jars, "256m", args),
+                check=False,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=self._daemon_env(),
             )
         if proc.returncode != 0:
-            raise ClusterError(
-                f"formatting the NameNode failed (exit {proc.returncode}).\n"
-                + self._log_tail("format")
-            )
+            raise ClusterError(f"{step} failed (exit {proc.returncode}).\n" + self._log_tail(step))
 
     def _daemon_env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -524,24 +509,7 @@ class LocalCluster:
 
     def _spawn(self, name: str, jars: Path) -> None:
         self._check_name(name)
-        if name == NAMENODE:
-            cmd = self._java(MAIN_CLASS[NAMENODE], jars, "512m", [])
-        else:
-            ports = self.state.ports[name]
-            data = self.directory / name
-            data.mkdir(parents=True, exist_ok=True)
-            host = self.address(name)
-            overrides = {
-                "dfs.datanode.data.dir": data,
-                "dfs.datanode.address": f"{host}:{ports['xfer']}",
-                "dfs.datanode.http.address": f"{host}:{ports['http']}",
-                "dfs.datanode.ipc.address": f"{host}:{ports['ipc']}",
-                **(self.network.datanode_properties(name) if self.network else {}),
-            }
-            if "https" in ports:
-                overrides["dfs.datanode.https.address"] = f"{host}:{ports['https']}"
-            args = [a for k, v in overrides.items() for a in ("-D", f"{k}={v}")]
-            cmd = self._java(MAIN_CLASS["datanode"], jars, "256m", args)
+        cmd = self._command(name, jars)
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         with self.log_path(name).open("ab") as out:
             proc = subprocess.Popen(
@@ -555,6 +523,25 @@ class LocalCluster:
         log.info("started %s (pid %d)", name, proc.pid)
         self.state.pids[name] = proc.pid
         self.state.write()
+
+    def _command(self, name: str, jars: Path) -> list[str]:
+        if name == NAMENODE:
+            return self._java(MAIN_CLASS[NAMENODE], jars, "512m", [])
+        ports = self.state.ports[name]
+        data = self.directory / name
+        data.mkdir(parents=True, exist_ok=True)
+        host = self.address(name)
+        overrides = {
+            "dfs.datanode.data.dir": data,
+            "dfs.datanode.address": f"{host}:{ports['xfer']}",
+            "dfs.datanode.http.address": f"{host}:{ports['http']}",
+            "dfs.datanode.ipc.address": f"{host}:{ports['ipc']}",
+            **(self.network.datanode_properties(name) if self.network else {}),
+        }
+        if "https" in ports:
+            overrides["dfs.datanode.https.address"] = f"{host}:{ports['https']}"
+        args = [a for k, v in overrides.items() for a in ("-D", f"{k}={v}")]
+        return self._java(MAIN_CLASS["datanode"], jars, "256m", args)
 
     def _signal(self, name: str, sig: signal.Signals, timeout: float) -> None:
         self._check_name(name)
@@ -578,7 +565,7 @@ class LocalCluster:
             self.state.write()
 
     def _check_processes(self) -> None:
-        for name in [NAMENODE, *self.datanode_names]:
+        for name in self.daemon_names:
             pid = self.state.pids.get(name)
             if pid and not pid_alive(pid):
                 raise ClusterError(

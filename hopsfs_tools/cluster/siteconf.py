@@ -53,6 +53,8 @@ def base_properties(cluster: LocalCluster) -> tuple[dict[str, Any], dict[str, An
         "dfs.blocksize": 128 * 1024 * 1024,
         "dfs.namenode.fs-limits.min-block-size": 1024,
     }
+    if cluster.state.namenodes:  # HA or federation: several NameNodes (cluster/ha.py)
+        cluster.namenode_properties(core_site, hdfs_site)  # type: ignore[attr-defined]
     return core_site, hdfs_site
 
 

@@ -13,8 +13,11 @@ from hopsfs_tools.config.cluster import (
     UMASK_KEY,
     ClusterConfig,
     build_config,
+    namenode_addresses,
+    namenode_http_urls,
     parse_umask,
     read_site_xml,
+    viewfs_mounts,
     write_site_xml,
 )
 from hopsfs_tools.config.settings import (
@@ -43,8 +46,11 @@ __all__ = [
     "default_cluster_dir",
     "env",
     "load_config",
+    "namenode_addresses",
+    "namenode_http_urls",
     "parse_umask",
     "read_site_xml",
     "resolve",
+    "viewfs_mounts",
     "write_site_xml",
 ]

@@ -47,6 +47,7 @@ DEFAULT_TIMEOUT = 20.0
 DEFAULT_RETRIES = 5  # further attempts of a call that failed on a lost connection
 DEFAULT_RETRY_BACKOFF = 0.5  # seconds before the first retry; doubles for each further one
 _HADOOP_HTTP_PORT = 9870  # dfs.namenode.http-address default port
+_HADOOP_RPC_PORT = 8020  # fs.defaultFS default port
 _HOST = re.compile(r"[A-Za-z0-9._-]+|[0-9A-Fa-f:.]+")  # a host name, IPv4 or (bracketed) IPv6
 _NO_CLUSTER_HINT = (
     "start a local one with `hopsfs-tools cluster up`, or set HADOOP_CONF_DIR to a directory "
@@ -58,7 +59,7 @@ _NO_CLUSTER_HINT = (
 class ClusterConfig:
     """Where the cluster is and how to talk to it; built by `settings.resolve`."""
 
-    namenode_uri: str  # "hdfs://host:port" or "hdfs://nameservice" (HA)
+    namenode_uri: str  # "hdfs://host:port", "hdfs://nameservice" (HA) or "viewfs://mounttable"
     webhdfs_url: str | None  # "http://host:port" (or https://)
     backend: str  # "native" | "arrow" | "webhdfs"
     conf_dir: str | None  # HADOOP_CONF_DIR used, if any
@@ -77,6 +78,15 @@ class ClusterConfig:
         Then the identity is the Kerberos ticket's principal (`kinit`); `user` is not used.
         """
         return self.properties.get("hadoop.security.authentication", "").lower() == "kerberos"
+
+    @property
+    def webhdfs_urls(self) -> list[str]:
+        """Every NameNode HTTP(S) URL to try: `webhdfs_url`, then for a nameservice (HA) each of
+        its NameNodes; without `webhdfs_url` those hdfs-site.xml names for `namenode_uri`."""
+        urls = [self.webhdfs_url] if self.webhdfs_url else []
+        if not urls or not urlsplit(self.namenode_uri).port:
+            urls += namenode_http_urls(self.properties, self.namenode_uri)
+        return list(dict.fromkeys(u.rstrip("/") for u in urls))
 
     @property
     def umask(self) -> int:
@@ -112,7 +122,9 @@ def build_config(
     namenode = _namenode_uri(namenode or props.get("fs.defaultFS"), where)
     if namenode:
         webhdfs_url = (
-            webhdfs_url or _webhdfs_from_properties(props, namenode) or _http_url(namenode)
+            webhdfs_url
+            or next(iter(namenode_http_urls(props, namenode)), None)
+            or _http_url(namenode)
         )
     elif webhdfs_url:  # WebHDFS only (e.g. through a gateway): Hadoop's own URI scheme for it
         namenode = _webhdfs_as_namenode(webhdfs_url)
@@ -189,42 +201,100 @@ def _namenode_uri(value: str | None, where: str) -> str | None:
         value = "hdfs://" + value
     parts = urlsplit(value)
     try:
-        valid = parts.scheme in ("hdfs", "webhdfs", "swebhdfs") and bool(parts.hostname)
+        valid = parts.scheme in ("hdfs", "viewfs", "webhdfs", "swebhdfs") and bool(parts.hostname)
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number
     except ValueError:
         valid = False
     if not valid or not _HOST.fullmatch(parts.hostname or ""):
         raise ValueError(
-            f"Namenode URI {value!r}{where} is not hdfs://host:port or hdfs://nameservice: "
-            "fix fs.defaultFS / HOPSFS_NAMENODE_URI / namenode="
+            f"Namenode URI {value!r}{where} is not hdfs://host:port, hdfs://nameservice or "
+            "viewfs://mounttable: fix fs.defaultFS / HOPSFS_NAMENODE_URI / namenode="
         )
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def _webhdfs_from_properties(props: Mapping[str, str], namenode_uri: str) -> str | None:
-    """The NameNode's HTTP(S) address from hdfs-site.xml (first NameNode of an HA nameservice)."""
+def viewfs_mounts(props: Mapping[str, str], uri: str) -> dict[str, str]:
+    """The mount table of viewfs://`name`: mount point -> target URI ("/" for linkFallback)."""
+    prefix = f"fs.viewfs.mounttable.{urlsplit(uri).hostname or 'default'}."
+    mounts = {
+        key.removeprefix(prefix + "link.").rstrip("/") or "/": target
+        for key, target in props.items()
+        if key.startswith(prefix + "link.")
+    }
+    if props.get(prefix + "linkFallback"):
+        mounts["/"] = props[prefix + "linkFallback"]
+    return mounts
+
+
+def namenode_addresses(props: Mapping[str, str], uri: str) -> list[tuple[str, int]]:
+    """The RPC (host, port) of every NameNode behind `uri`: hdfs://host:port, each NameNode of
+    an HA or federated nameservice, every target of a viewfs:// mount table."""
+    parts = urlsplit(uri)
+    host = parts.hostname or ""
+    if parts.scheme == "viewfs":
+        targets = viewfs_mounts(props, uri).values()
+        return list(dict.fromkeys(a for t in targets for a in namenode_addresses(props, t)))
+    if parts.port:
+        return [(host, parts.port)]
+    found = [_host_port(a) for a in _nameservice_addresses(props, host, "rpc-address")]
+    return found or [(host, _HADOOP_RPC_PORT)]
+
+
+def namenode_http_urls(props: Mapping[str, str], namenode_uri: str) -> list[str]:
+    """The HTTP(S) base URL of each NameNode of an hdfs:// URI from hdfs-site.xml (every
+    NameNode of an HA nameservice, in configuration order; for hdfs://host:port the NameNode
+    with that RPC address); [] when not configured and for viewfs:// (one per mount target)."""
     https = props.get("dfs.http.policy", "HTTP_ONLY").upper() == "HTTPS_ONLY"
-    key = "dfs.namenode.https-address" if https else "dfs.namenode.http-address"
-    host = urlsplit(namenode_uri).hostname or ""
-    nns = [n.strip() for n in props.get(f"dfs.ha.namenodes.{host}", "").split(",") if n.strip()]
-    address = props.get(f"{key}.{host}.{nns[0]}") if nns else props.get(key)
-    if not address:
-        return None
-    address_host, _, port = address.rpartition(":") if ":" in address else (address, "", "")
-    if address_host in ("0.0.0.0", "", "[::]"):  # bind-all address: reach it via the namenode host
-        address_host = host
-    return f"{'https' if https else 'http'}://{address_host}:{port or _HADOOP_HTTP_PORT}"
+    key = "https-address" if https else "http-address"
+    parts = urlsplit(namenode_uri)
+    host = parts.hostname or ""
+    if parts.scheme == "viewfs":
+        return []
+    if parts.port:  # a NameNode of a federation or HA nameservice, by its rpc-address
+        rpc = "dfs.namenode.rpc-address."
+        ids = [
+            k.removeprefix(rpc) for k, v in props.items() if k.startswith(rpc) and v == parts.netloc
+        ]
+        addresses = [a for i in ids for a in _configured(props, f"{key}.{i}")]
+    else:
+        addresses = _nameservice_addresses(props, host, key)
+    urls = []
+    for address in addresses or _configured(props, key):
+        address_host, port = _host_port(address, _HADOOP_HTTP_PORT)
+        if address_host in ("0.0.0.0", "", "[::]"):  # bind-all: reach it via the namenode host
+            address_host = host
+        urls.append(f"{'https' if https else 'http'}://{address_host}:{port}")
+    return urls
+
+
+def _nameservice_addresses(props: Mapping[str, str], nameservice: str, key: str) -> list[str]:
+    """dfs.namenode.`key` of each NameNode of `nameservice` (HA: dfs.ha.namenodes.*)."""
+    nns = [n.strip() for n in props.get(f"dfs.ha.namenodes.{nameservice}", "").split(",")]
+    keys = [f"{key}.{nameservice}.{n}" for n in nns if n] or [f"{key}.{nameservice}"]
+    return [a for k in keys for a in _configured(props, k)]
+
+
+def _configured(props: Mapping[str, str], key: str) -> list[str]:
+    """[dfs.namenode.`key`] when set, else []."""
+    value = props.get(f"dfs.namenode.{key}")
+    return [value] if value else []
+
+
+def _host_port(address: str, default_port: int = 0) -> tuple[str, int]:
+    """("host", port) of "host:port" (`default_port` without one)."""
+    host, _, port = address.rpartition(":") if ":" in address else (address, "", "")
+    return host, int(port) if port else default_port
 
 
 def _http_url(url: str | None) -> str | None:
-    """http(s):// for Hadoop's webhdfs:// (swebhdfs://) URIs; None for hdfs:// and None."""
+    """http(s):// for Hadoop's webhdfs:// (swebhdfs://) URIs; None for hdfs://, viewfs://, None."""
     if not url:
         return None
     scheme, sep, rest = url.partition("://")
     http = {"webhdfs": "http", "swebhdfs": "https", "http": "http", "https": "https"}
     if sep and scheme.lower() in http:
         return f"{http[scheme.lower()]}://{rest}"
-    return None if sep and scheme.lower() == "hdfs" else url
+    return None if sep and scheme.lower() in ("hdfs", "viewfs") else url
 
 
 def _ca_cert(path: str | None) -> str | None:

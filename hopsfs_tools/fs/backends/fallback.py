@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from hopsfs_tools.config import ClusterConfig
-    from hopsfs_tools.fs.backends.webhdfs import WebHdfsBackend
+    from hopsfs_tools.fs.backends.base import Backend
 
 
 class WebHdfsFallback:
@@ -16,12 +17,12 @@ class WebHdfsFallback:
     def __init__(self, config: ClusterConfig, owner: str) -> None:
         self.config = config
         self.owner = owner
-        self._backend: WebHdfsBackend | None = None
+        self._backend: Backend | None = None
         self._lock = threading.Lock()
 
-    def get(self, what: str) -> WebHdfsBackend:
+    def get(self, what: str) -> Backend:
         """The WebHDFS backend to compute `what` with; NotImplementedError without a URL."""
-        if not self.config.webhdfs_url:
+        if not self.config.webhdfs_url and not self.config.namenode_uri.startswith("viewfs:"):
             raise NotImplementedError(
                 f"the {self.owner} backend cannot compute {what} itself; configure a WebHDFS URL "
                 "(webhdfs_url= / HOPSFS_WEBHDFS_URL / dfs.namenode.http-address in "
@@ -29,9 +30,9 @@ class WebHdfsFallback:
             )
         with self._lock:
             if self._backend is None:
-                from hopsfs_tools.fs.backends.webhdfs import WebHdfsBackend
+                from hopsfs_tools.fs.backends import connect
 
-                self._backend = WebHdfsBackend(self.config)
+                self._backend = connect(replace(self.config, backend="webhdfs"))
             return self._backend
 
     def close(self) -> None:

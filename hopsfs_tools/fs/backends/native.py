@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, wait
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlsplit
 
 from hdfs_native import AclEntry, Client, WriteOptions
 
+from hopsfs_tools.config import namenode_addresses
 from hopsfs_tools.fs import errors
 from hopsfs_tools.fs.backends.base import (
     DIR_MODE,
@@ -185,18 +185,8 @@ class NativeBackend(BackendBase):
             self._unbind()
 
     def _namenode_addresses(self) -> list[tuple[str, int]]:
-        """The RPC host:port of each namenode (all of them for an HA nameservice)."""
-        parts = urlsplit(self.config.namenode_uri)
-        host = parts.hostname or ""
-        if parts.port:
-            return [(host, parts.port)]
-        props = self.config.properties
-        names = [
-            n.strip() for n in props.get(f"dfs.ha.namenodes.{host}", "").split(",") if n.strip()
-        ]
-        addresses = [props.get(f"dfs.namenode.rpc-address.{host}.{n}", "") for n in names]
-        found = [(a.rpartition(":")[0], int(a.rpartition(":")[2])) for a in addresses if ":" in a]
-        return found or [(host, 8020)]
+        """The RPC host:port of each namenode (all of an HA nameservice or a viewfs table)."""
+        return namenode_addresses(self.config.properties, self.config.namenode_uri)
 
     def _check_reachable(self, timeout: float | None = None) -> None:
         """ConnectionError within `timeout` (config.timeout) unless some namenode accepts TCP."""

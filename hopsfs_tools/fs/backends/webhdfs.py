@@ -29,11 +29,11 @@ from hopsfs_tools.fs.backends.base import (
     FsStatus,
     norm_path,
 )
+from hopsfs_tools.fs.backends.namenodes import API, NameNodes
 
 if TYPE_CHECKING:
     from hopsfs_tools.config import ClusterConfig
 
-_API = "/webhdfs/v1"
 _POOL_SIZE = 32  # connections kept per host: enough for thread pools reading in parallel
 _UPLOAD_CHUNK = 1 << 20  # bytes per queued piece of an upload
 _UPLOAD_QUEUE = 8  # queued pieces: bounds an upload's memory to ~8 MiB plus the caller's buffer
@@ -65,13 +65,7 @@ class WebHdfsBackend(BackendBase):
 
     def __init__(self, config: ClusterConfig) -> None:
         super().__init__(config)
-        if not config.webhdfs_url:
-            raise ValueError(
-                f"No WebHDFS URL for {config.namenode_uri}: pass webhdfs_url='http://host:port', "
-                "set HOPSFS_WEBHDFS_URL, or dfs.namenode.http-address in hdfs-site.xml"
-            )
-        url = config.webhdfs_url.rstrip("/")  # "http://nn:9870" or a gateway's ".../gateway/x"
-        self.url = url.removesuffix(_API)
+        self.namenodes = NameNodes(config)  # every NameNode of an HA nameservice
         self.user = config.user or getpass.getuser()
         self.timeout = config.timeout
         self.umask = config.umask
@@ -119,7 +113,7 @@ class WebHdfsBackend(BackendBase):
         self._failed = {dn: t for dn, t in self._failed.items() if now - t < _FAILED_FOR}
         location = ""
         for _ in range(_REDIRECT_ASKS):
-            resp = self._send(method, self._url(path, op, params), path, allow_redirects=False)
+            resp = self._namenode(method, path, op, params, allow_redirects=False)
             check(resp, path)
             location = resp.headers.get("Location") or ""
             if not location:
@@ -159,21 +153,27 @@ class WebHdfsBackend(BackendBase):
             "the namenode/datanodes are up and webhdfs_url / HOPSFS_WEBHDFS_URL is right"
         )
 
-    def _url(self, path: str, op: str, params: dict[str, Any]) -> str:
-        """The namenode URL of `op` on `path` (None-valued params dropped, booleans lower-case)."""
+    def _namenode(
+        self, method: str, path: str, op: str, params: dict[str, Any], **kw: Any
+    ) -> requests.Response:
+        """`op` on `path` sent to the active namenode (see NameNodes.request)."""
+        return self.namenodes.request(
+            lambda base: self._send(method, self._url(base, path, op, params), path, **kw)
+        )
+
+    def _url(self, base: str, path: str, op: str, params: dict[str, Any]) -> str:
+        """The URL of `op` on `path` at namenode `base` (None params dropped, booleans lower)."""
         query = {"op": op} if self._kerberos else {"op": op, "user.name": self.user}
         for key, value in params.items():
             if value is not None:
                 query[key] = str(value).lower() if isinstance(value, bool) else str(value)
-        return (
-            f"{self.url}{_API}{quote(path, safe='/')}?{urlencode(query, quote_via=quote, safe='/')}"
-        )
+        return f"{base}{API}{quote(path, safe='/')}?{urlencode(query, quote_via=quote, safe='/')}"
 
     def _call(
         self, method: str, path: str, op: str, *, redirect: bool = True, **params: Any
     ) -> Any:
         """Run `op` on `path` and return its decoded JSON (None for an empty body)."""
-        resp = self._send(method, self._url(path, op, params), path, allow_redirects=redirect)
+        resp = self._namenode(method, path, op, params, allow_redirects=redirect)
         check(resp, path)
         return resp.json() if resp.content else None
 
