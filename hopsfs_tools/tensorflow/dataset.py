@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from hopsfs_tools import sharding
+from hopsfs_tools.config import settings
 from hopsfs_tools.data.sources import FilesOrGlob, epoch_shard, list_files
 from hopsfs_tools.formats.tfrecord import (
     READ_CHUNK,
@@ -59,9 +60,13 @@ def _filesystem(fs: HopsFileSystem | None) -> HopsFileSystem:
     return fs if fs is not None else HopsFileSystem()
 
 
-def default_strategy() -> str:
-    """ "native" when TF has the hdfs:// plugin registered, else "cache"."""
-    return "native" if plugin.registered() else "cache"
+def default_strategy(fs: HopsFileSystem | None = None) -> str:
+    """ "native" when TF has the hdfs:// plugin registered and the cluster (`fs`'s, else the
+    default one) has an RPC address (the plugin's libhdfs does not speak WebHDFS), else "cache"."""
+    if not plugin.registered():
+        return "cache"
+    rpc = _filesystem(fs).config.namenode_uri.startswith(("hdfs://", "viewfs://"))
+    return "native" if rpc else "cache"
 
 
 # -- files and shards ---------------------------------------------------------------------------
@@ -171,7 +176,7 @@ class _LocalCache:
         self.fs, self.max_bytes, self.lookahead = fs, max_bytes, lookahead
         self.compressed, self.piece_bytes = compressed, piece_bytes
         self.files = [_CachedFile(path, size) for path, size in files]
-        base = base_dir or os.environ.get("HOPSFS_CACHE_DIR") or None
+        base = base_dir or settings.tfrecord_cache_dir()
         if base:
             os.makedirs(base, exist_ok=True)
         self.directory = tempfile.mkdtemp(prefix="hopsfs-tfrecord-", dir=base)
@@ -364,13 +369,13 @@ def tfrecord_dataset(
     This worker reads its shard (`worker_shard`) of the files, shuffled per epoch with
     `shuffle_files` (hopsfs_tools.data.sources: shuffle-then-shard), interleaving
     `cycle_length` files (default min(32, files)) `block_length` records at a time.
-    `strategy`: "native", "cache", "stream" or "auto" (`default_strategy()`). `verify` checks
+    `strategy`: "native", "cache", "stream" or "auto" (`default_strategy(fs)`). `verify` checks
     CRCs in "stream" (TF always checks them otherwise); `cache_dir` ($HOPSFS_CACHE_DIR, else
     the temp dir), `cache_bytes` and `lookahead_files` tune "cache".
     """
     tf = _tf()
     fs = _filesystem(fs)
-    strategy = default_strategy() if strategy == "auto" else strategy
+    strategy = default_strategy(fs) if strategy == "auto" else strategy
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}: use 'auto' or one of {STRATEGIES}")
     kind = compression_of(compression)
