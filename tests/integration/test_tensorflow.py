@@ -307,6 +307,22 @@ def test_corrupt_shard_fails_with_offset(tf, fs, hdfs_dir, strategy):
     assert f"{path} at byte offset 348" in str(info.value)
 
 
+@pytest.mark.parametrize("strategy", ["native", "cache"])
+def test_verify_false_skips_naming_but_tf_still_checks(tf, fs, hdfs_dir, strategy):
+    """verify=False: the same records without the per-record check; TF still refuses a bad CRC
+    (its own error, which names no file)."""
+    path = f"{hdfs_dir}/plain.tfrecord"
+    records = [os.urandom(100 + i) for i in range(30)]
+    with fs.open(path, "wb") as f, TFRecordWriter(f) as writer:
+        writer.write_all(records)
+    assert read(htf.tfrecord_dataset(path, fs=fs, strategy=strategy, verify=False)) == records
+    data = bytearray(fs.cat_file(path))
+    data[sum(len(r) + 16 for r in records[:5]) + 12 + 5] ^= 1  # a data byte of record 5
+    fs.pipe_file(path, bytes(data))
+    with pytest.raises(tf.errors.DataLossError, match="corrupted record"):
+        read(htf.tfrecord_dataset(path, fs=fs, strategy=strategy, verify=False))
+
+
 def write_compressed(fs, path: str, compression: str, records: list[bytes]) -> bytes:
     with fs.open(path, "wb") as f, TFRecordWriter(f, compression) as writer:
         writer.write_all(records)
