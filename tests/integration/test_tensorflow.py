@@ -228,6 +228,15 @@ def test_cache_stays_bounded_and_is_deleted(tf, fs, shards, tmp_path):
     assert not any(files for _, _, files in os.walk(cache_dir))
 
 
+def test_cache_dir_comes_from_the_environment(tf, fs, shards, records, tmp_path, monkeypatch):
+    """$HOPSFS_CACHE_DIR (read through config.settings) is where "cache" copies pieces."""
+    monkeypatch.setenv("HOPSFS_CACHE_DIR", str(tmp_path / "from-env"))
+    dataset = htf.tfrecord_dataset(shards, compression="GZIP", fs=fs, strategy="cache")
+    assert sorted(read(dataset)) == sorted(records)
+    assert (tmp_path / "from-env").is_dir()  # made for the cache, which deleted its pieces
+    assert not any(files for _, _, files in os.walk(tmp_path / "from-env"))
+
+
 def test_abandoned_iteration_deletes_its_cache(tf, fs, shards, tmp_path):
     cache_dir = tmp_path / "cache"
     dataset = htf.tfrecord_dataset(
