@@ -55,7 +55,8 @@ def tensorflow() -> Any:
         import tensorflow as tf
 
         return tf
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+    if settings.env("TF_CPP_MIN_LOG_LEVEL") is None:  # TF's C++ reads it at import
+        settings.export("TF_CPP_MIN_LOG_LEVEL", "1")
     with tempfile.TemporaryFile() as capture:
         sys.stderr.flush()
         saved = os.dup(2)
