@@ -9,6 +9,10 @@ the same files at once, or one after the other: an HDFS reader for tf.data does 
 on the same cores as the cluster, so its "vs local" is about the most any reader can reach on
 this machine.
 
+Each row also shows where the time went, for its best round: "cpu s" is this process's CPU
+(user + system: TF, the plugin's JVM, Python), "cluster s" the cluster daemons' CPU, and
+"cores" (cpu + cluster) / wall, how much of the machine the reader kept busy at once.
+
 Prints ratios measured in one run on one cluster (absolute numbers on a shared machine mean
 little). Usage:
 
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import struct
 import subprocess
 import sys
@@ -31,6 +36,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import NamedTuple
 
 from benchmark_cluster import benchmark_cluster
 
@@ -40,6 +46,7 @@ from hopsfs_tools.fs import HopsFileSystem
 
 STRATEGIES = ("native", "cache", "stream")
 PLUGIN_BUFFER = 8 * 2**20  # seed 001's TFRecordDataset buffer_size
+UNCHECKED = "hopsfs native, verify=False"  # without the check that names a bad record's file
 
 
 def make_files(directory: Path, files: int, records: int, size: int) -> list[str]:
@@ -99,13 +106,44 @@ def both(tf_read: Callable[[], int], hdfs_read: Callable[[], int]) -> int:
     return got
 
 
-def timed(fn: Callable[[], int], expect: int, repeat: int = 1) -> float:
-    """Best wall time of `repeat` runs of fn, which must return `expect`."""
-    best = float("inf")
+class Run(NamedTuple):
+    """One timed run: wall seconds, this process's CPU seconds, the cluster daemons' CPU seconds."""
+
+    wall: float
+    cpu: float
+    cluster: float
+
+
+INFINITE = Run(float("inf"), 0.0, 0.0)
+DAEMON_PIDS: list[int] = []  # the cluster's NameNode and DataNodes (run() fills it in)
+
+
+def process_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def daemons_cpu() -> float:
+    """CPU seconds the cluster's daemons used so far (0 for a daemon that is gone)."""
+    total = 0.0
+    for pid in DAEMON_PIDS:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def timed(fn: Callable[[], int], expect: int, repeat: int = 1) -> Run:
+    """The fastest of `repeat` runs of fn, which must return `expect`."""
+    best = INFINITE
     for _ in range(repeat):
-        start = time.perf_counter()
+        cpu, cluster, start = process_cpu(), daemons_cpu(), time.perf_counter()
         got = fn()
-        best = min(best, time.perf_counter() - start)
+        run = Run(time.perf_counter() - start, process_cpu() - cpu, daemons_cpu() - cluster)
+        best = min(best, run)
         assert got == expect, f"read {got} bytes, expected {expect}"
     return best
 
@@ -163,6 +201,8 @@ def workload(
         for strategy in STRATEGIES:
             ds = htf.tfrecord_dataset(remote_paths, fs=fs, strategy=strategy)
             readers[f"hopsfs {strategy}"] = (lambda ds=ds: total_bytes(tf, ds, batch), expect)
+        unchecked = htf.tfrecord_dataset(remote_paths, fs=fs, strategy="native", verify=False)
+        readers[UNCHECKED] = (lambda: total_bytes(tf, unchecked, batch), expect)
         urls = [fs.config.namenode_uri + p for p in remote_paths]  # TF's own reader, via the plugin
         plugin_reads = {
             "TF native over hdfs:// (plugin)": tf.data.TFRecordDataset(
@@ -178,37 +218,53 @@ def workload(
         }
         for key, ds in plugin_reads.items():
             readers[key] = (lambda ds=ds: total_bytes(tf, ds, batch), expect)
-        best = dict.fromkeys(readers, float("inf"))
+        best = dict.fromkeys(readers, INFINITE)
         for _ in range(repeat):  # round robin: a slow spell of the machine hits every reader
             for key, (fn, size_read) in readers.items():
                 best[key] = min(best[key], timed(fn, size_read))
         native = {f"TF local, {kind}": best[f"TF local, {kind}"] for kind in local_reads}
         results = {**native, "HDFS raw read (no TF)": best["HDFS raw read (no TF)"]}
+        fastest_local = min(native.values())
+        raw = results["HDFS raw read (no TF)"]
         results["bound: local + raw"] = min(
-            min(best[f"at once: {kind} + raw"] for kind in local_reads),
-            min(native.values()) + results["HDFS raw read (no TF)"],
+            *(best[f"at once: {kind} + raw"] for kind in local_reads),
+            Run(*(a + b for a, b in zip(fastest_local, raw, strict=True))),  # one after the other
         )
         results.update((key, best[key]) for key in plugin_reads)
         results.update(
             (f"hopsfs {strategy}", best[f"hopsfs {strategy}"]) for strategy in STRATEGIES
         )
+        results[UNCHECKED] = best[UNCHECKED]
         naive_ds = naive_dataset(tf, fs, remote_paths)  # slow: run once
         results["naive from_generator"] = timed(lambda: total_bytes(tf, naive_ds, batch), expect)
-        limit = min(native.values())  # the faster way TF reads the same files from local disk
-        naive = results["naive from_generator"]
-        ceiling = results["HDFS raw read (no TF)"]
+        limit = fastest_local.wall  # the faster way TF reads the same files from local disk
+        naive = results["naive from_generator"].wall
+        ceiling = raw.wall
         print(f"\n# {name}: {records} records of {size} B = {mib:.0f} MiB in {files} files")
-        bound = results["bound: local + raw"]
+        bound = results["bound: local + raw"].wall
         print(
-            f"{'reader':<32}{'seconds':>9}{'MiB/s':>9}{'rec/s':>11}"
-            f"{'vs local':>10}{'vs bound':>10}{'vs naive':>10}{'vs raw HDFS':>13}"
+            f"{'reader':<32}{'seconds':>9}{'MiB/s':>7}{'rec/s':>9}{'vs local':>9}{'vs bound':>9}"
+            f"{'vs naive':>9}{'vs raw':>8}{'cpu s':>7}{'cluster s':>10}{'cores':>6}"
         )
-        for key, secs in results.items():
+        for key, run in results.items():
+            secs = run.wall
             print(
-                f"{key:<32}{secs:>9.2f}{mib / secs:>9.0f}{records / secs:>11.0f}"
-                f"{limit / secs:>9.2f}x{bound / secs:>9.2f}x{naive / secs:>9.1f}x"
-                f"{ceiling / secs:>12.2f}x"
+                f"{key:<32}{secs:>9.2f}{mib / secs:>7.0f}{records / secs:>9.0f}"
+                f"{limit / secs:>8.2f}x{bound / secs:>8.2f}x{naive / secs:>8.1f}x"
+                f"{ceiling / secs:>7.2f}x{run.cpu:>7.2f}{run.cluster:>10.2f}"
+                f"{(run.cpu + run.cluster) / secs:>6.1f}"
             )
+        same = {  # the plugin against TF reading the same files locally with the same pipeline
+            "sequential": ("TF native over hdfs:// (plugin)", "TF local, sequential"),
+            "interleaved": ("  + seed interleave", "TF local, interleaved"),
+        }
+        print(
+            "plugin vs TF local, same pipeline: "
+            + ", ".join(
+                f"{kind} {results[local].wall / results[plugin].wall:.2f}x"
+                for kind, (plugin, local) in same.items()
+            )
+        )
         fs.rm(remote, recursive=True)
 
 
@@ -262,7 +318,7 @@ def rss_child(strategy: str, paths: list[str], namenode: str, webhdfs: str, expe
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    seconds = timed(lambda: total_bytes(tf, ds, 4), expect)  # batches of 4 MiB
+    seconds = timed(lambda: total_bytes(tf, ds, 4), expect).wall  # batches of 4 MiB
     done.set()
     sampler.join()
     print(f"{strategy} {peak - baseline} {seconds}")
@@ -308,6 +364,7 @@ def run(cluster: LocalCluster, args: argparse.Namespace) -> None:
     from hopsfs_tools import tensorflow as htf
 
     htf.register()  # hdfs:// for TF (URLs below name the cluster, so no default is needed)
+    DAEMON_PIDS[:] = cluster.state.pids.values()
     fs = HopsFileSystem(namenode=cluster.namenode_uri, webhdfs_url=cluster.webhdfs_url)
     base = f"/bench/tfrecord-{os.getpid()}"
     fs.makedirs(base, exist_ok=True)

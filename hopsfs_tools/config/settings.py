@@ -190,6 +190,22 @@ def load_config(**explicit: Any) -> ClusterConfig:
     return resolve(**explicit).cluster
 
 
+# -- TensorFlow (hopsfs_tools.tensorflow): the environment its plugin and tf.data input read ----
+
+
+def tfrecord_cache_dir() -> str | None:
+    """$HOPSFS_CACHE_DIR: where tfrecord_dataset's "cache" strategy copies shards (None: the
+    temp dir)."""
+    return env("HOPSFS_CACHE_DIR")
+
+
+def user_hadoop_classpath() -> str | None:
+    """$CLASSPATH when it is the user's own Hadoop class path (explicit jars, as `hadoop
+    classpath --glob` prints): the JVM the TF plugin starts then uses it."""
+    value = env("CLASSPATH")
+    return value if value and "hadoop-common" in value and "*" not in value else None
+
+
 __all__ = [
     "ENVIRONMENT",
     "Identity",
@@ -204,5 +220,7 @@ __all__ = [
     "options",
     "resolve",
     "set_shadowed",
+    "tfrecord_cache_dir",
     "unshadow",
+    "user_hadoop_classpath",
 ]

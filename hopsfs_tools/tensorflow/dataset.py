@@ -16,16 +16,19 @@ import atexit
 import os
 import posixpath
 import shutil
+import struct
 import tempfile
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from hopsfs_tools import sharding
+from hopsfs_tools.config import settings
 from hopsfs_tools.data.sources import FilesOrGlob, epoch_shard, list_files
 from hopsfs_tools.formats.tfrecord import (
     READ_CHUNK,
+    TFRecordError,
     compression_of,
     read_record_batches,
     record_pieces,
@@ -57,9 +60,13 @@ def _filesystem(fs: HopsFileSystem | None) -> HopsFileSystem:
     return fs if fs is not None else HopsFileSystem()
 
 
-def default_strategy() -> str:
-    """ "native" when TF has the hdfs:// plugin registered, else "cache"."""
-    return "native" if plugin.registered() else "cache"
+def default_strategy(fs: HopsFileSystem | None = None) -> str:
+    """ "native" when TF has the hdfs:// plugin registered and the cluster (`fs`'s, else the
+    default one) has an RPC address (the plugin's libhdfs does not speak WebHDFS), else "cache"."""
+    if not plugin.registered():
+        return "cache"
+    rpc = _filesystem(fs).config.namenode_uri.startswith(("hdfs://", "viewfs://"))
+    return "native" if rpc else "cache"
 
 
 # -- files and shards ---------------------------------------------------------------------------
@@ -169,7 +176,7 @@ class _LocalCache:
         self.fs, self.max_bytes, self.lookahead = fs, max_bytes, lookahead
         self.compressed, self.piece_bytes = compressed, piece_bytes
         self.files = [_CachedFile(path, size) for path, size in files]
-        base = base_dir or os.environ.get("HOPSFS_CACHE_DIR") or None
+        base = base_dir or settings.tfrecord_cache_dir()
         if base:
             os.makedirs(base, exist_ok=True)
         self.directory = tempfile.mkdtemp(prefix="hopsfs-tfrecord-", dir=base)
@@ -362,13 +369,15 @@ def tfrecord_dataset(
     This worker reads its shard (`worker_shard`) of the files, shuffled per epoch with
     `shuffle_files` (hopsfs_tools.data.sources: shuffle-then-shard), interleaving
     `cycle_length` files (default min(32, files)) `block_length` records at a time.
-    `strategy`: "native", "cache", "stream" or "auto" (`default_strategy()`). `verify` checks
-    CRCs in "stream" (TF always checks them otherwise); `cache_dir` ($HOPSFS_CACHE_DIR, else
-    the temp dir), `cache_bytes` and `lookahead_files` tune "cache".
+    `strategy`: "native", "cache", "stream" or "auto" (`default_strategy(fs)`). `verify` checks
+    CRCs in "stream" and, in "native" and "cache", names the HDFS file and offset of a bad record
+    (TF checks every CRC itself, but its error names neither; the check costs CPU per record:
+    verify=False is faster); `cache_dir` ($HOPSFS_CACHE_DIR, else the temp dir), `cache_bytes`
+    and `lookahead_files` tune "cache".
     """
     tf = _tf()
     fs = _filesystem(fs)
-    strategy = default_strategy() if strategy == "auto" else strategy
+    strategy = default_strategy(fs) if strategy == "auto" else strategy
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}: use 'auto' or one of {STRATEGIES}")
     kind = compression_of(compression)
@@ -378,6 +387,7 @@ def tfrecord_dataset(
     cycle = max(1, min(cycle_length or CYCLE_LENGTH, len(files)))
     order = _EpochFiles(files, shard, shuffle_files, seed, prefer_local, fs)
     name_spec = tf.TensorSpec((), tf.string)
+    end_check = _compressed_end_check(fs, kind) if kind else None
 
     if strategy == "native":
         uri = plugin.uri_maker(fs)
@@ -390,7 +400,9 @@ def tfrecord_dataset(
             records = tf.data.TFRecordDataset(
                 path, compression_type=kind or "", buffer_size=NATIVE_BUFFER_BYTES
             )
-            return records if kind else _checked(tf, records, path, size, tf.constant(0, tf.int64))
+            if not verify:
+                return records
+            return _checked(tf, records, path, size, tf.constant(0, tf.int64), end_check)
 
     elif strategy == "cache":
 
@@ -430,7 +442,7 @@ def tfrecord_dataset(
 
         def per_piece(local: tf.Tensor, name: tf.Tensor, base: tf.Tensor, size: tf.Tensor) -> Any:
             records = tf.data.TFRecordDataset(local, compression_type=kind or "", buffer_size=2**20)
-            return records if kind else _checked(tf, records, name, size, base)
+            return _checked(tf, records, name, size, base, end_check) if verify else records
 
         def per_file(key: tf.Tensor, _: tf.Tensor) -> tf.data.Dataset:
             local_pieces = tf.data.Dataset.from_generator(
@@ -475,15 +487,21 @@ def tfrecord_dataset(
 
 
 def _checked(
-    tf: Any, records: tf.data.Dataset, name: tf.Tensor, size: tf.Tensor, base: tf.Tensor
+    tf: Any,
+    records: tf.data.Dataset,
+    name: tf.Tensor,
+    size: tf.Tensor,
+    base: tf.Tensor,
+    end_check: Callable[..., bool] | None = None,
 ) -> tf.data.Dataset:
-    """`records` of `size` uncompressed bytes at byte `base` of file `name`, failing with an
-    error that names the file and the offset of the record TF could not read (TF's own error
-    says only "corrupted record at N", of a local piece or an unnamed file).
+    """`records` of the `size` bytes at byte `base` of file `name`, failing with an error that
+    names the file and the offset of the record TF could not read (TF's own error says only
+    "corrupted record at N", of a local piece or an unnamed file).
 
     TF ends a file's TFRecordDataset at its first bad record (so that ignore_errors works);
-    the framed sizes of the records read add up to that record's offset, which must otherwise
-    be the end of the file. Counted per batch of CHECK_BATCH records (cheap for small records).
+    the framed sizes of the records read add up to that record's (uncompressed) offset, which
+    must be the end of an uncompressed file, and which `end_check` (a compressed file's
+    `_compressed_end_check`) judges otherwise. Counted per batch of CHECK_BATCH records.
     """
     batches = records.ignore_errors().batch(CHECK_BATCH).map(lambda b: (b, False))
     marked = batches.concatenate(tf.data.Dataset.from_tensors((tf.constant([], tf.string), True)))
@@ -492,16 +510,19 @@ def _checked(
         batch, end = item
 
         def check() -> tf.Tensor:
-            message = tf.strings.join(
-                [
-                    "corrupt or truncated TFRecord: ",
-                    name,
-                    " at byte offset ",
-                    tf.strings.as_string(base + offset),
-                    " (or the read failed there)",
-                ]
-            )
-            ok = tf.debugging.Assert(tf.equal(offset, size), [message])
+            if end_check is not None:
+                ok = tf.py_function(end_check, [name, size, base + offset], tf.bool)
+            else:
+                message = tf.strings.join(
+                    [
+                        "corrupt or truncated TFRecord: ",
+                        name,
+                        " at byte offset ",
+                        tf.strings.as_string(base + offset),
+                        " (or the read failed there)",
+                    ]
+                )
+                ok = tf.debugging.Assert(tf.equal(offset, size), [message])
             with tf.control_dependencies([ok]):
                 return tf.identity(offset)
 
@@ -509,3 +530,40 @@ def _checked(
         return tf.cond(end, check, lambda: offset + framed), batch
 
     return marked.scan(tf.constant(0, tf.int64), step).unbatch()
+
+
+def _compressed_end_check(fs: HopsFileSystem, kind: str) -> Callable[..., bool]:
+    """For `_checked`: whether TF read all of a compressed file, given where it stopped
+    (`reached`, an uncompressed offset); else raises TFRecordError naming the file and offset.
+
+    A GZIP file whose trailer's uncompressed size (ISIZE, mod 2**32) equals `reached` was read
+    to its end: one 4-byte read. Any other file (ZLIB has no size trailer; multi-member GZIP;
+    a damaged file) is read again in Python, which finds and names the bad record, or confirms
+    that TF read everything.
+    """
+
+    def check(name: Any, size: Any, reached: Any) -> bool:
+        path, size, reached = os.fsdecode(name.numpy()), int(size), int(reached)
+        if kind == "GZIP" and size >= 18:  # 10-byte header + 8-byte trailer
+            isize = struct.unpack("<I", fs.cat_file(path, start=size - 4))[0]
+            if isize == reached % 2**32:
+                return True
+        total = 0
+        try:
+            with fs.open(path, "rb", cache_type="none") as f:
+                for batch in read_record_batches(f, compression=kind, name=path):
+                    total += sum(len(record) + RECORD_OVERHEAD for record in batch)
+        except TFRecordError as error:
+            error.args = (f"{error}; TensorFlow stopped at uncompressed byte offset {reached}",)
+            raise
+        if total != reached:
+            raise TFRecordError(
+                path,
+                reached,
+                f"TensorFlow could not read on ({total} uncompressed bytes in the file)",
+                "uncompressed byte offset",
+                hint="the read failed there; retry, or check the file",
+            )
+        return True
+
+    return check

@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <map>
+#include <utility>
 #include <mutex>
 #include <sstream>
 #include <string>
@@ -78,6 +79,8 @@ struct Settings {
   std::string ticket_cache;  // Kerberos ticket cache ("" = none)
   std::string project_root;  // "/Projects/P" ("" = no project: hopsfs://rel is an error)
   std::string no_project;    // the message for hopsfs://rel without a project
+  std::string no_default;    // why there is no default cluster ("" = none configured)
+  std::string kerberos_hint; // what to do when Kerberos authentication fails ("" = no Kerberos)
   std::string classpath;     // the JVM's class path, if this plugin starts the JVM
   std::vector<std::string> jvm_options;
   std::vector<std::pair<std::string, std::string>> conf;  // Hadoop properties per connection
@@ -112,6 +115,7 @@ struct Target {
   std::string cluster;  // connection URI: "hdfs://host:port", "viewfs://name", default_fs
   std::string path;     // absolute, normalised HDFS path
   std::string uri;      // cluster + path, for messages
+  hdfsFS fs = nullptr;  // its connection, once made
 };
 
 std::string Normalize(const std::string& path) {
@@ -147,9 +151,11 @@ bool Resolve(const std::string& uri, Target* target, TF_Status* status) {
     return false;
   }
   const std::string no_default =
-      "no default HDFS cluster for " + uri +
-      ": set HADOOP_CONF_DIR or HOPSFS_NAMENODE_URI and call hopsfs_tools.tensorflow.register(), "
-      "or write hdfs://host:port/path";
+      "no default HDFS cluster for " + uri + ": " +
+      (settings.no_default.empty()
+           ? "set HADOOP_CONF_DIR or HOPSFS_NAMENODE_URI and call "
+             "hopsfs_tools.tensorflow.register(), or write hdfs://host:port/path"
+           : settings.no_default);
   if (scheme == "hopsfs") {
     size_t slash = rest.find('/');
     std::string host = rest.substr(0, slash);
@@ -248,13 +254,29 @@ bool NamenodeRefuses(const std::string& cluster) {
   return refused;
 }
 
+// viewfs://name needs fs.viewfs.mounttable.name.* in the Hadoop configuration, which libhdfs's
+// ViewFileSystem follows; without it, say so (instead of libhdfs's Java stack trace).
+bool HasMountTable(const Settings& s, const std::string& cluster, TF_Status* status) {
+  if (cluster.rfind("viewfs://", 0) != 0) return true;
+  std::string name = cluster.substr(9);
+  std::string prefix = "fs.viewfs.mounttable." + name + ".";
+  for (const auto& kv : s.conf) {
+    if (kv.first.rfind(prefix, 0) == 0) return true;
+  }
+  Fail(status, TF_FAILED_PRECONDITION,
+       cluster + " has no mount table: this plugin's client, libhdfs (Hadoop's Java "
+       "ViewFileSystem), follows " + prefix + "link.<path> properties from core-site.xml in "
+       "HADOOP_CONF_DIR, and none is set there; add them, or use hdfs://");
+  return false;
+}
+
 hdfsFS Connect(const Target& target, TF_Status* status) {
   std::lock_guard<std::mutex> lock(g_mutex);
   const Settings& s = g_settings;
   std::string key = target.cluster + "|" + s.user + "|" + s.ticket_cache;
   auto it = g_connections.find(key);
   if (it != g_connections.end()) return it->second;
-  if (!EnsureJvm(s, status)) return nullptr;
+  if (!HasMountTable(s, target.cluster, status) || !EnsureJvm(s, status)) return nullptr;
   hdfsBuilder* builder = hdfsNewBuilder();
   hdfsBuilderSetNameNode(builder, target.cluster.c_str());
   if (!s.user.empty()) hdfsBuilderSetUserName(builder, s.user.c_str());
@@ -269,6 +291,92 @@ hdfsFS Connect(const Target& target, TF_Status* status) {
   }
   g_connections[key] = fs;
   return fs;
+}
+
+// -- Java: what libhdfs does not tell -----------------------------------------------------------
+
+// This thread's JNIEnv (attached as a daemon if needed); nullptr without a JVM.
+JNIEnv* AttachedEnv() {
+  JavaVM* vms[1];
+  jsize count = 0;
+  JNIEnv* env = nullptr;
+  if (JNI_GetCreatedJavaVMs(vms, 1, &count) != JNI_OK || count == 0 ||
+      vms[0]->AttachCurrentThreadAsDaemon(reinterpret_cast<void**>(&env), nullptr) != JNI_OK) {
+    return nullptr;
+  }
+  return env;
+}
+
+std::string JavaString(JNIEnv* env, jobject object, const char* cls, const char* method) {
+  jclass klass = env->FindClass(cls);
+  jmethodID id = env->GetMethodID(klass, method, "()Ljava/lang/String;");
+  auto text = static_cast<jstring>(env->CallObjectMethod(object, id));
+  if (env->ExceptionCheck() || text == nullptr) {
+    env->ExceptionClear();
+    return "";
+  }
+  const char* chars = env->GetStringUTFChars(text, nullptr);
+  std::string out(chars);
+  env->ReleaseStringUTFChars(text, chars);
+  return out;
+}
+
+// The root cause of the exception getFileStatus(path) raises now ("" if none): libhdfs maps an
+// exception it does not know to errno 255 and prints it, so a failure is asked about again.
+std::string JavaFailure(hdfsFS fs, const std::string& path) {
+  JNIEnv* env = AttachedEnv();
+  if (env == nullptr || fs == nullptr) return "";
+  env->PushLocalFrame(16);
+  jclass path_class = env->FindClass("org/apache/hadoop/fs/Path");
+  jmethodID path_init = env->GetMethodID(path_class, "<init>", "(Ljava/lang/String;)V");
+  jobject jpath = env->NewObject(path_class, path_init, env->NewStringUTF(path.c_str()));
+  jclass fs_class = env->FindClass("org/apache/hadoop/fs/FileSystem");
+  jmethodID get_status = env->GetMethodID(
+      fs_class, "getFileStatus", "(Lorg/apache/hadoop/fs/Path;)Lorg/apache/hadoop/fs/FileStatus;");
+  if (get_status != nullptr && !env->ExceptionCheck()) {
+    env->CallObjectMethod(static_cast<jobject>(fs), get_status, jpath);
+  }
+  jthrowable error = env->ExceptionOccurred();
+  std::string text;
+  if (error != nullptr) {
+    env->ExceptionClear();
+    jclass throwable = env->FindClass("java/lang/Throwable");
+    jmethodID get_cause = env->GetMethodID(throwable, "getCause", "()Ljava/lang/Throwable;");
+    for (int depth = 0; depth < 16; ++depth) {  // the root cause says what went wrong
+      auto cause = static_cast<jthrowable>(env->CallObjectMethod(error, get_cause));
+      if (env->ExceptionCheck() || cause == nullptr || env->IsSameObject(cause, error)) break;
+      error = cause;
+    }
+    env->ExceptionClear();
+    text = JavaString(env, error, "java/lang/Throwable", "toString");
+  }
+  env->PopLocalFrame(nullptr);
+  return text;
+}
+
+bool IsAuthenticationFailure(const std::string& java) {
+  for (const char* sign : {"cannot authenticate", "GSSException", "SaslException",
+                           "Kerberos", "KERBEROS"}) {
+    if (java.find(sign) != std::string::npos) return true;
+  }
+  return false;
+}
+
+// The TF code and reason of a libhdfs call on `t` that failed with errno `err`.
+std::pair<TF_Code, std::string> Explain(const Target& t, int err) {
+  if (err != kInternal && err != 0) return {CodeOfErrno(err), strerror(err)};
+  if (NamenodeRefuses(t.cluster)) return {TF_UNAVAILABLE, "the namenode is unreachable"};
+  std::string java = JavaFailure(t.fs, t.path);
+  std::string hint;
+  {
+    std::lock_guard<std::mutex> lock(g_mutex);
+    hint = g_settings.kerberos_hint;
+  }
+  if (!hint.empty() && IsAuthenticationFailure(java)) {
+    return {TF_PERMISSION_DENIED, hint + " [" + java + "]"};
+  }
+  return {TF_UNKNOWN, (java.empty() ? std::string(strerror(err)) : java) +
+                          " (the Java stack trace is on stderr)"};
 }
 
 // -- file status -------------------------------------------------------------------------------
@@ -297,11 +405,10 @@ Kind StatPath(hdfsFS fs, const Target& t, const std::string& path, TF_Status* st
         break;
       }
     }
-    TF_Code code = CodeOfErrno(err);
-    if ((err == kInternal || err == 0) && NamenodeRefuses(t.cluster)) code = TF_UNAVAILABLE;
-    Fail(status, code, "status of " + t.cluster + path + " failed: " +
-                           (code == TF_UNAVAILABLE ? std::string("the namenode is unreachable")
-                                                   : std::string(strerror(err))));
+    Target at = t;
+    at.fs = fs, at.path = path;
+    auto [code, reason] = Explain(at, err);
+    Fail(status, code, "status of " + t.cluster + path + " failed: " + reason);
     return Kind::kError;
   }
   Kind kind = info->mKind == 'D' ? Kind::kDirectory : Kind::kFile;
@@ -332,17 +439,14 @@ Kind Lookup(hdfsFS fs, const Target& t, const std::string& path, TF_Status* stat
 }
 
 void FailErrno(const Target& t, const std::string& what, TF_Status* status) {
-  int err = errno;
-  TF_Code code = CodeOfErrno(err);
-  if ((err == kInternal || err == 0) && NamenodeRefuses(t.cluster)) code = TF_UNAVAILABLE;
-  Fail(status, code, what + " " + t.uri + " failed: " + strerror(err) +
-                         (err == kInternal ? " (the Java stack trace is on stderr)" : ""));
+  auto [code, reason] = Explain(t, errno);
+  Fail(status, code, what + " " + t.uri + " failed: " + reason);
 }
 
 // Resolve and connect; false (status set) on failure.
 bool Open(const char* uri, Target* t, hdfsFS* fs, TF_Status* status) {
   if (!Resolve(uri, t, status)) return false;
-  *fs = Connect(*t, status);
+  *fs = t->fs = Connect(*t, status);
   return *fs != nullptr;
 }
 
@@ -674,28 +778,9 @@ void DeleteRecursively(const TF_Filesystem*, const char* uri, uint64_t* undelete
 // libhdfs's hdfsRename never replaces dst; HDFS's rename2 does, atomically (no window where
 // dst is missing). hdfsFS is libhdfs's global reference to the Java FileSystem.
 
-std::string JavaString(JNIEnv* env, jobject object, const char* cls, const char* method) {
-  jclass klass = env->FindClass(cls);
-  jmethodID id = env->GetMethodID(klass, method, "()Ljava/lang/String;");
-  auto text = static_cast<jstring>(env->CallObjectMethod(object, id));
-  if (env->ExceptionCheck() || text == nullptr) {
-    env->ExceptionClear();
-    return "";
-  }
-  const char* chars = env->GetStringUTFChars(text, nullptr);
-  std::string out(chars);
-  env->ReleaseStringUTFChars(text, chars);
-  return out;
-}
-
 void RenameOverwrite(hdfsFS fs, const Target& src, const Target& dst, TF_Status* status) {
-  JavaVM* vms[1];
-  jsize count = 0;
-  JNIEnv* env = nullptr;
-  if (JNI_GetCreatedJavaVMs(vms, 1, &count) != JNI_OK || count == 0 ||
-      vms[0]->AttachCurrentThreadAsDaemon(reinterpret_cast<void**>(&env), nullptr) != JNI_OK) {
-    return Fail(status, TF_INTERNAL, "no Java VM to rename " + src.uri);
-  }
+  JNIEnv* env = AttachedEnv();
+  if (env == nullptr) return Fail(status, TF_INTERNAL, "no Java VM to rename " + src.uri);
   env->PushLocalFrame(16);
   jclass path_class = env->FindClass("org/apache/hadoop/fs/Path");
   jmethodID path_init = env->GetMethodID(path_class, "<init>", "(Ljava/lang/String;)V");
@@ -836,10 +921,24 @@ void ProvideFilesystemSupportFor(TF_FilesystemPluginOps* ops, const char* scheme
 
 void Free(void* ptr) { free(ptr); }
 
+// A settings value: backslash-n is a newline (Hadoop values may span lines, e.g. auth_to_local
+// rules), two backslashes one backslash.
+std::string Unescape(const std::string& value) {
+  std::string out;
+  for (size_t i = 0; i < value.size(); ++i) {
+    if (value[i] == '\\' && i + 1 < value.size()) {
+      out += value[++i] == 'n' ? '\n' : value[i];
+    } else {
+      out += value[i];
+    }
+  }
+  return out;
+}
 }  // namespace
 
-// Settings as "key=value" lines: default_fs, user, ticket_cache, project_root, no_project,
-// classpath, jvm_option (repeatable), conf.<hadoop property>. Returns 0.
+// Settings as "key=value" lines (values escaped: Unescape): default_fs, no_default, user,
+// ticket_cache, kerberos_hint, project_root, no_project, classpath, jvm_option (repeatable),
+// conf.<hadoop property>.
 extern "C" __attribute__((visibility("default"))) int hopsfs_tf_configure(const char* text) {
   Settings settings;
   settings.configured = true;
@@ -848,12 +947,14 @@ extern "C" __attribute__((visibility("default"))) int hopsfs_tf_configure(const 
   while (std::getline(in, line)) {
     size_t eq = line.find('=');
     if (eq == std::string::npos) continue;
-    std::string key = line.substr(0, eq), value = line.substr(eq + 1);
+    std::string key = line.substr(0, eq), value = Unescape(line.substr(eq + 1));
     if (key == "default_fs") settings.default_fs = value;
     else if (key == "user") settings.user = value;
     else if (key == "ticket_cache") settings.ticket_cache = value;
     else if (key == "project_root") settings.project_root = value;
     else if (key == "no_project") settings.no_project = value;
+    else if (key == "kerberos_hint") settings.kerberos_hint = value;
+    else if (key == "no_default") settings.no_default = value;
     else if (key == "classpath") settings.classpath = value;
     else if (key == "jvm_option") settings.jvm_options.push_back(value);
     else if (key.rfind("conf.", 0) == 0) settings.conf.emplace_back(key.substr(5), value);

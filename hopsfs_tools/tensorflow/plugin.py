@@ -23,7 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hopsfs_tools.config import cache_dir, load_config
+from hopsfs_tools.config import cache_dir, load_config, settings
+from hopsfs_tools.fs.errors import kerberos
 from hopsfs_tools.hadoop.libhdfs import LIB_NAME, arrow_environment, libjvm_dir
 from hopsfs_tools.hopsworks.project import current_project
 
@@ -54,7 +55,8 @@ def tensorflow() -> Any:
         import tensorflow as tf
 
         return tf
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+    if settings.env("TF_CPP_MIN_LOG_LEVEL") is None:  # TF's C++ reads it at import
+        settings.export("TF_CPP_MIN_LOG_LEVEL", "1")
     with tempfile.TemporaryFile() as capture:
         sys.stderr.flush()
         saved = os.dup(2)
@@ -80,10 +82,7 @@ def _jvm_settings(conf_dir: str | None) -> dict[str, str]:
     (the plugin starts the JVM with these settings itself, or libhdfs joins a running one).
     """
     env = arrow_environment(conf_dir)
-    user_classpath = os.environ.get("CLASSPATH", "")
-    if "hadoop-common" in user_classpath and "*" not in user_classpath:
-        env["CLASSPATH"] = user_classpath  # the user's own Hadoop CLASSPATH wins
-    env.setdefault("LIBHDFS_OPTS", os.environ.get("LIBHDFS_OPTS", ""))
+    env["CLASSPATH"] = settings.user_hadoop_classpath() or env["CLASSPATH"]  # the user's wins
     return env
 
 
@@ -99,7 +98,7 @@ def build(*, rebuild: bool = False) -> Path:
     """The plugin's shared library for the installed TF, compiled (g++) if missing or stale."""
     tf = tensorflow()
 
-    env = _jvm_settings(os.environ.get("HADOOP_CONF_DIR"))
+    env = _jvm_settings(settings.env("HADOOP_CONF_DIR"))
     java_home = Path(env["JAVA_HOME"])
     target = plugin_path(tf.__version__, env["ARROW_LIBHDFS_DIR"], str(java_home))
     if target.exists() and not rebuild:
@@ -163,22 +162,28 @@ def _settings_text() -> str:
     except ValueError:  # no default cluster: hdfs://host:port URLs still work
         config = None
     project = current_project()
-    env = _jvm_settings(config.conf_dir if config else os.environ.get("HADOOP_CONF_DIR"))
+    env = _jvm_settings(config.conf_dir if config else settings.env("HADOOP_CONF_DIR"))
     kerberos = config is not None and config.kerberos
     user = None if kerberos else (config and config.user) or (project.user if project else None)
     rpc = config.namenode_uri if config else ""
     lines = {
         "default_fs": rpc if rpc.startswith(("hdfs://", "viewfs://")) else "",
+        "no_default": f"the cluster is configured by its WebHDFS address only ({rpc}), and "
+        "this plugin's client, libhdfs, speaks RPC: set HOPSFS_NAMENODE_URI=hdfs://host:port "
+        "(or HADOOP_CONF_DIR with fs.defaultFS), or write hdfs://host:port/path"
+        if rpc.startswith(("webhdfs://", "swebhdfs://"))
+        else "",
         "user": user or "",
-        "ticket_cache": _ticket_cache() if kerberos else "",
+        "ticket_cache": _ticket_cache(config.ticket_cache) if kerberos else "",
         "project_root": project.root if project else "",
         "no_project": "no project is set (set HOPSFS_PROJECT=<project> or "
         "HADOOP_USER_NAME=<project>__<user>), so hopsfs://relative paths have no root; "
         "write hopsfs:///absolute/path or hdfs://...",
         "classpath": env["CLASSPATH"],
+        "kerberos_hint": _kerberos_hint(config) if kerberos else "",
     }
-    text = "".join(f"{key}={value}\n" for key, value in lines.items())
-    text += "".join(f"jvm_option={opt}\n" for opt in env["LIBHDFS_OPTS"].split() if opt)
+    text = "".join(f"{key}={_escape(value)}\n" for key, value in lines.items())
+    text += "".join(f"jvm_option={_escape(opt)}\n" for opt in env["LIBHDFS_OPTS"].split() if opt)
     timeout = config.timeout if config else 20.0
     conf = {
         "ipc.client.connect.max.retries": "1",
@@ -186,14 +191,24 @@ def _settings_text() -> str:
         "ipc.client.connect.max.retries.on.timeouts": "1",
         **(config.properties if config else {}),
     }
-    if any("\n" in f"{k}{v}" for k, v in conf.items()):
-        raise ValueError("a Hadoop property holds a newline; the TF plugin cannot pass it on")
-    return text + "".join(f"conf.{key}={value}\n" for key, value in conf.items())
+    if any("\n" in key or "=" in key for key in conf):
+        raise ValueError("a Hadoop property name holds a newline or '='; fix it in the XML")
+    return text + "".join(f"conf.{key}={_escape(value)}\n" for key, value in conf.items())
 
 
-def _ticket_cache() -> str:
-    """The Kerberos ticket cache file named by KRB5CCNAME ("": Java's default cache)."""
-    name = os.environ.get("KRB5CCNAME", "")
+def _escape(value: str) -> str:
+    """A settings value on one line (the plugin's Unescape reverses it)."""
+    return value.replace("\\", "\\\\").replace("\n", "\\n")
+
+
+def _kerberos_hint(config: ClusterConfig) -> str:
+    """What the plugin says when the cluster refuses to authenticate it (how to get a ticket)."""
+    return kerberos("", "no valid Kerberos ticket", config.properties).strerror
+
+
+def _ticket_cache(name: str | None) -> str:
+    """The Kerberos ticket cache file named by `name` (KRB5CCNAME; "": Java's default cache)."""
+    name = name or ""
     if name.startswith("FILE:") or (name and ":" not in name):
         return name.removeprefix("FILE:")
     return ""

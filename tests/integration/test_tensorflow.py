@@ -228,6 +228,15 @@ def test_cache_stays_bounded_and_is_deleted(tf, fs, shards, tmp_path):
     assert not any(files for _, _, files in os.walk(cache_dir))
 
 
+def test_cache_dir_comes_from_the_environment(tf, fs, shards, records, tmp_path, monkeypatch):
+    """$HOPSFS_CACHE_DIR (read through config.settings) is where "cache" copies pieces."""
+    monkeypatch.setenv("HOPSFS_CACHE_DIR", str(tmp_path / "from-env"))
+    dataset = htf.tfrecord_dataset(shards, compression="GZIP", fs=fs, strategy="cache")
+    assert sorted(read(dataset)) == sorted(records)
+    assert (tmp_path / "from-env").is_dir()  # made for the cache, which deleted its pieces
+    assert not any(files for _, _, files in os.walk(tmp_path / "from-env"))
+
+
 def test_abandoned_iteration_deletes_its_cache(tf, fs, shards, tmp_path):
     cache_dir = tmp_path / "cache"
     dataset = htf.tfrecord_dataset(
@@ -305,6 +314,64 @@ def test_corrupt_shard_fails_with_offset(tf, fs, hdfs_dir, strategy):
     with pytest.raises(tf.errors.OpError) as info:
         read(htf.tfrecord_dataset(path, fs=fs, strategy=strategy))
     assert f"{path} at byte offset 348" in str(info.value)
+
+
+@pytest.mark.parametrize("strategy", ["native", "cache"])
+def test_verify_false_skips_naming_but_tf_still_checks(tf, fs, hdfs_dir, strategy):
+    """verify=False: the same records without the per-record check; TF still refuses a bad CRC
+    (its own error, which names no file)."""
+    path = f"{hdfs_dir}/plain.tfrecord"
+    records = [os.urandom(100 + i) for i in range(30)]
+    with fs.open(path, "wb") as f, TFRecordWriter(f) as writer:
+        writer.write_all(records)
+    assert read(htf.tfrecord_dataset(path, fs=fs, strategy=strategy, verify=False)) == records
+    data = bytearray(fs.cat_file(path))
+    data[sum(len(r) + 16 for r in records[:5]) + 12 + 5] ^= 1  # a data byte of record 5
+    fs.pipe_file(path, bytes(data))
+    with pytest.raises(tf.errors.DataLossError, match="corrupted record"):
+        read(htf.tfrecord_dataset(path, fs=fs, strategy=strategy, verify=False))
+
+
+def write_compressed(fs, path: str, compression: str, records: list[bytes]) -> bytes:
+    with fs.open(path, "wb") as f, TFRecordWriter(f, compression) as writer:
+        writer.write_all(records)
+    return fs.cat_file(path)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "corrupt"])
+@pytest.mark.parametrize("compression", ["GZIP", "ZLIB"])
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_bad_compressed_shard_names_the_hdfs_file_and_offset(
+    tf, fs, hdfs_dir, strategy, compression, damage
+):
+    path = f"{hdfs_dir}/bad.tfrecord.{compression.lower()}"
+    data = bytearray(write_compressed(fs, path, compression, [os.urandom(300) for _ in range(40)]))
+    if damage == "truncated":
+        data = data[: len(data) * 2 // 3]
+    else:
+        data[len(data) // 2] ^= 0x40
+    fs.pipe_file(path, bytes(data))
+    with pytest.raises(tf.errors.OpError) as info:
+        read(htf.tfrecord_dataset(path, fs=fs, strategy=strategy, compression=compression))
+    message = str(info.value)
+    assert re.search(rf"TFRecordError: .*(hdfs://[^/]+)?{path} at byte offset \d+", message)
+    if strategy != "stream":  # where TF's own reader stopped, a record boundary
+        stopped = int(
+            re.search(r"TensorFlow stopped at uncompressed byte offset (\d+)", message)[1]
+        )
+        assert stopped % 316 == 0 and stopped < 40 * 316
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_multi_member_gzip_shard_reads_whole(tf, fs, hdfs_dir, strategy):
+    """Two GZIP members (e.g. files concatenated): the last member's size trailer does not cover
+    the file, so the end check reads it again and finds it whole."""
+    path = f"{hdfs_dir}/two-members.tfrecord.gz"
+    first = write_compressed(fs, path, "GZIP", [b"a" * 500] * 30)
+    second = write_compressed(fs, path, "GZIP", [b"b" * 700] * 20)
+    fs.pipe_file(path, first + second)
+    got = read(htf.tfrecord_dataset(path, fs=fs, strategy=strategy, compression="GZIP"))
+    assert got == [b"a" * 500] * 30 + [b"b" * 700] * 20
 
 
 def test_write_tfrecords_from_dataset_and_examples(tf, fs, hdfs_dir):
