@@ -29,6 +29,7 @@ from hopsfs_tools.cluster import owner as ownership
 from hopsfs_tools.cluster import siteconf
 from hopsfs_tools.cluster.kdc import Kdc
 from hopsfs_tools.cluster.owner import MARKER, pid_alive, reap
+from hopsfs_tools.cluster.security import WireSecurity
 from hopsfs_tools.cluster.siteconf import HOST, NAMENODE
 from hopsfs_tools.cluster.tls import TlsMaterial
 from hopsfs_tools.config import default_cluster_dir, write_site_xml
@@ -145,7 +146,8 @@ class LocalCluster:
     `kerberos=Kdc(...)` (a started KDC) makes a secure cluster: Kerberos RPC authentication and
     service authorization, principals nn/, dn/ and HTTP/localhost@REALM in one keytab, block
     access tokens, SASL data transfer protection and SPNEGO for WebHDFS. Secure DataNodes on
-    unprivileged ports need HTTPS, so it implies `tls=True`.
+    unprivileged ports need HTTPS, so it implies `tls=True`. `rpc_protection="privacy"` and
+    `encrypt_data_transfer=True` encrypt its RPC and block traffic (cluster/security.py).
 
     `owned=True` ties a cluster this process starts to this process (tests, benchmarks): if it
     dies without `down()`, a watchdog stops the daemons (cluster/owner.py). Without it (the CLI's
@@ -160,6 +162,8 @@ class LocalCluster:
         tls: bool | TlsMaterial = False,
         kerberos: Kdc | None = None,
         owned: bool = False,
+        rpc_protection: str = "authentication",
+        encrypt_data_transfer: bool = False,
     ) -> None:
         if datanodes < 1:
             raise ValueError(f"a cluster needs at least 1 DataNode, got datanodes={datanodes}")
@@ -173,6 +177,7 @@ class LocalCluster:
         self._tls_request = tls or (kerberos is not None)
         self._kdc = kerberos
         self._owned = owned
+        self._wire = WireSecurity(rpc_protection, encrypt_data_transfer).check(bool(kerberos))
 
     @property
     def tls_material(self) -> TlsMaterial | None:
@@ -446,6 +451,8 @@ class LocalCluster:
         if self.state.kerberos:
             core_site.update(siteconf.kerberos_core_site(self))
             hdfs_site.update(siteconf.kerberos_hdfs_site(self))
+        for site, wire in zip((core_site, hdfs_site), self._wire.properties(), strict=True):
+            site.update(wire)
         write_site_xml(self.conf_dir / "core-site.xml", core_site)
         write_site_xml(self.conf_dir / "hdfs-site.xml", hdfs_site)
         (self.conf_dir / "log4j.properties").write_text(LOG4J)

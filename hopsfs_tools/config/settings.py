@@ -36,6 +36,7 @@ ENVIRONMENT = {
     "retry_backoff": "HOPSFS_RETRY_BACKOFF",
     "user": "HADOOP_USER_NAME",
     "ticket_cache": "KRB5CCNAME",  # another ticket cache may hold another principal
+    "token_file": "HADOOP_TOKEN_FILE_LOCATION",  # delegation tokens: another identity
 }
 PROJECT_VARIABLES = ("HOPSFS_PROJECT", "HOPSWORKS_PROJECT_NAME")
 
@@ -181,6 +182,7 @@ def resolve(**explicit: Any) -> Settings:
         retries=given["retries"],
         retry_backoff=given["retry_backoff"],
         ticket_cache=given["ticket_cache"],
+        token_file=given["token_file"],
     )
     return Settings(cluster, who)
 
