@@ -133,7 +133,10 @@ def reap_orphans() -> list[Path]:
     for directory in sorted(_marked_directories()):
         if not (directory / STATE_FILE).exists():
             continue
-        cluster = LocalCluster(directory)
+        try:
+            cluster = LocalCluster(directory)
+        except (TypeError, ValueError, OSError):  # a state another hopsfs-tools version wrote
+            continue
         owner = cluster.state.owner
         if owner and not owner_alive(owner) and not pid_alive(owner.get("watchdog")):
             clean_up(cluster)

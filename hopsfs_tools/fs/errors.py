@@ -75,6 +75,8 @@ JAVA_EXCEPTIONS: dict[str, type[OSError]] = {
     # A server's cached connection to a restarted NameNode (e.g. a DataNode serving WebHDFS)
     "EOFException": ConnectionError,
     "RetriableException": OSError,
+    # SecretManager$InvalidToken: a delegation token expired, cancelled or of another cluster
+    "InvalidToken": KerberosError,
 }
 
 # Messages that say more than their Java class (checked first: generic IOExceptions, and
@@ -131,6 +133,8 @@ def translate(
     java_class: str | None, message: str, path: str, default: type[OSError] = OSError
 ) -> OSError:
     """Build the Python exception for a Java exception `java_class` raised on `path`."""
+    if java_class == "InvalidToken" or "SecretManager$InvalidToken" in message:
+        return kerberos(path, message, {})
     key = next((m for m in JAVA_MESSAGES if m in message), java_class or "")
     exc_type = JAVA_MESSAGES.get(key) or JAVA_EXCEPTIONS.get(key) or default
     return make(exc_type, path, message, code=_ERRNO.get(key))
