@@ -17,6 +17,8 @@ from __future__ import annotations
 import getpass
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -192,16 +194,66 @@ def load_config(**explicit: Any) -> ClusterConfig:
     return resolve(**explicit).cluster
 
 
+# -- the Java side (hadoop/): where Java, Hadoop and libhdfs are, what the libhdfs JVM is given ---
+
+
+@dataclass(frozen=True)
+class JavaSettings:
+    """What the environment says about Java, a Hadoop install and libhdfs (read here only; the
+    JVM environment hadoop/jvm.py builds from it is given to libhdfs's JVM, not left behind)."""
+
+    java_home: str | None  # JAVA_HOME (else the JDK of `java` on PATH)
+    hadoop_home: str | None  # HADOOP_HOME: its `hadoop classpath` and lib/native/libhdfs.so
+    libhdfs_dir: str | None  # ARROW_LIBHDFS_DIR: a directory holding libhdfs.so
+    ld_library_path: str | None  # LD_LIBRARY_PATH (libjvm.so's directory is added for libhdfs)
+    libhdfs_opts: str | None  # LIBHDFS_OPTS: the user's own JVM options for libhdfs
+    classpath: str | None  # CLASSPATH: the user's own Hadoop jars win over ours
+    krb5_config: str | None  # KRB5_CONFIG: MIT's config, passed to Java (which reads only /etc)
+    conf_dir: str | None  # HADOOP_CONF_DIR
+
+
+@contextmanager
+def exported_for_block(values: dict[str, str]) -> Iterator[None]:
+    """Within the block os.environ also holds `values` (for a library that reads only the C
+    environment, as libhdfs's JVM does); each variable gets its previous value back after."""
+    with _shadow_lock:
+        previous = {name: os.environ.get(name) for name in values}
+        os.environ.update(values)
+    try:
+        yield
+    finally:
+        with _shadow_lock:
+            for name, value in previous.items():
+                _put(name, value)
+
+
+def java() -> JavaSettings:
+    """The Java side's settings, as the environment gives them now."""
+    return JavaSettings(
+        java_home=env("JAVA_HOME"),
+        hadoop_home=env("HADOOP_HOME"),
+        libhdfs_dir=env("ARROW_LIBHDFS_DIR"),
+        ld_library_path=env("LD_LIBRARY_PATH"),
+        libhdfs_opts=env("LIBHDFS_OPTS"),
+        classpath=env("CLASSPATH"),
+        krb5_config=env("KRB5_CONFIG"),
+        conf_dir=env(ENVIRONMENT["conf_dir"]),
+    )
+
+
 __all__ = [
     "ENVIRONMENT",
     "Identity",
+    "JavaSettings",
     "Settings",
     "cache_dir",
     "default_cluster_dir",
     "env",
     "environment_project",
     "export",
+    "exported_for_block",
     "identity",
+    "java",
     "load_config",
     "options",
     "resolve",

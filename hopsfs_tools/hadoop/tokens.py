@@ -149,7 +149,7 @@ def fetch_with_java(
     JVM logs in from the ticket cache (KRB5CCNAME) and asks the NameNode of `conf_dir`."""
     target = Path(path).expanduser().resolve()
     cmd = ["java", "-Djava.net.preferIPv4Stack=true"]
-    krb5_conf = settings.env("KRB5_CONFIG")
+    krb5_conf = settings.java().krb5_config
     if krb5_conf:  # Java reads only /etc/krb5.conf unless told
         cmd.append(f"-Djava.security.krb5.conf={krb5_conf.split(os.pathsep)[0]}")
     classpath = os.pathsep.join([conf_dir, str(hadoop_jars() / "*")])
