@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 from child import run_child
+from clusters import own_cluster, own_kdc
 from hdfs_native import Client
 
 from hopsfs_tools import HopsFileSystem, KerberosError, load_config
@@ -37,24 +38,13 @@ PYTHON_BACKENDS = ["native", "webhdfs"]  # arrow: a fresh process (its JVM reads
 
 @pytest.fixture(scope="module")
 def kdc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kdc]:
-    server = Kdc(tmp_path_factory.mktemp("kdc")).start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from own_kdc(tmp_path_factory.mktemp("kdc"))
 
 
 @pytest.fixture(scope="module")
 def krb_cluster(kdc: Kdc, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
     """A secure 1-DataNode cluster (Kerberos, block tokens, SASL data transfer, HTTPS only)."""
-    local = LocalCluster(
-        tmp_path_factory.mktemp("krb-cluster"), datanodes=1, kerberos=kdc, owned=True
-    )
-    try:
-        local.up(timeout=300)
-        yield local
-    finally:
-        local.down()
+    yield from own_cluster(tmp_path_factory.mktemp("krb-cluster"), datanodes=1, kerberos=kdc)
 
 
 @pytest.fixture(scope="module")

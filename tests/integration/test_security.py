@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 from child import run_child
+from clusters import own_cluster, own_kdc
 from wire import LoopbackCapture
 
 from hopsfs_tools import HopsFileSystem, load_config
@@ -47,29 +48,19 @@ ROUND_TRIP = """
 
 @pytest.fixture(scope="module")
 def kdc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kdc]:
-    server = Kdc(tmp_path_factory.mktemp("kdc")).start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from own_kdc(tmp_path_factory.mktemp("kdc"))
 
 
 @pytest.fixture(scope="module")
 def private_cluster(kdc: Kdc, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
     """A secure 1-DataNode cluster whose RPC and block traffic are encrypted."""
-    local = LocalCluster(
+    yield from own_cluster(
         tmp_path_factory.mktemp("private-cluster"),
         datanodes=1,
         kerberos=kdc,
-        owned=True,
         rpc_protection="privacy",
         encrypt_data_transfer=True,
     )
-    try:
-        local.up(timeout=300)
-        yield local
-    finally:
-        local.down()
 
 
 @pytest.fixture(scope="module")
