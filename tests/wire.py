@@ -22,7 +22,12 @@ class LoopbackCapture:
         self.ports = set(ports)
         self._data: dict[int, bytearray] = defaultdict(bytearray)
         self._stop = threading.Event()
-        self._sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.ntohs(_ETH_P_ALL))
+        try:
+            self._sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.ntohs(_ETH_P_ALL))
+        except PermissionError as e:
+            raise PermissionError(
+                "capturing loopback traffic needs root or CAP_NET_RAW: run the tests as root"
+            ) from e
         self._sock.bind(("lo", 0))
         self._sock.settimeout(0.1)
         self._thread = threading.Thread(target=self._run, name="loopback-capture", daemon=True)
