@@ -11,6 +11,7 @@ from types import TracebackType
 from typing import Self
 
 _ETH_P_ALL = 0x0003
+_SO_RCVBUFFORCE = 33  # Linux: SO_RCVBUF beyond rmem_max (root); Python's socket lacks the name
 _ETHERNET = 14  # the loopback device's frames carry an (all-zero) Ethernet header
 
 
@@ -28,6 +29,8 @@ class LoopbackCapture:
             raise PermissionError(
                 "capturing loopback traffic needs root or CAP_NET_RAW: run the tests as root"
             ) from e
+        # room for seconds of loopback traffic: a busy machine must not make us drop packets
+        self._sock.setsockopt(socket.SOL_SOCKET, _SO_RCVBUFFORCE, 64 << 20)
         self._sock.bind(("lo", 0))
         self._sock.settimeout(0.1)
         self._thread = threading.Thread(target=self._run, name="loopback-capture", daemon=True)
