@@ -11,6 +11,7 @@ import click
 
 from hopsfs_tools.cluster import ClusterError, LocalCluster
 from hopsfs_tools.cluster.owner import reap_orphans
+from hopsfs_tools.cluster.security import RPC_PROTECTIONS
 
 DIR_OPTION = click.option(
     "--dir",
@@ -59,14 +60,34 @@ def cluster() -> None:
 @click.option(
     "--timeout", default=240.0, show_default=True, help="Seconds to wait for the cluster."
 )
-def up(datanodes: int, directory: Path | None, timeout: float) -> None:
+@click.option(
+    "--encrypt-data-transfer",
+    is_flag=True,
+    help="dfs.encrypt.data.transfer=true: blocks are encrypted between clients and DataNodes "
+    "(set when the cluster directory is first made).",
+)
+@click.option(
+    "--rpc-protection",
+    type=click.Choice(RPC_PROTECTIONS),
+    default="authentication",
+    help="hadoop.rpc.protection (anything but authentication needs a Kerberos cluster: the API's "
+    "LocalCluster(kerberos=Kdc(...)).",
+)
+def up(
+    datanodes: int,
+    directory: Path | None,
+    timeout: float,
+    encrypt_data_transfer: bool,
+    rpc_protection: str,
+) -> None:
     """Start the cluster (idempotent: reports the running cluster if already up).
 
     First stops clusters left running by killed tests or benchmarks (their owner process died).
     """
     for orphan in reap_orphans():
         click.echo(f"stopped the cluster in {orphan}: the process that owned it is gone", err=True)
-    local = _cluster(directory, datanodes)
+    wire = {"encrypt_data_transfer": encrypt_data_transfer, "rpc_protection": rpc_protection}
+    local = _run(lambda: LocalCluster(directory, datanodes=datanodes, **wire))
     was_running = local.is_running()
     if was_running and local.state.datanodes != datanodes:
         click.echo(

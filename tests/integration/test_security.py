@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import getpass
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -276,3 +278,44 @@ def test_cancelled_token_is_a_kerberos_error(
     )
     assert str(token_file) in result["error"] and "HADOOP_TOKEN_FILE_LOCATION" in result["error"]
     assert result["seconds"] < 15  # never retried as if the NameNode were down
+
+
+def test_cli_cluster_encrypts_data_transfer(tmp_path: Path, data_file: str) -> None:
+    """`cluster up --encrypt-data-transfer` (no Kerberos needed): every backend's blocks go
+    encrypted; `--rpc-protection privacy` without Kerberos is refused, saying why."""
+    directory = str(tmp_path / "cli-cluster")
+    cli = [sys.executable, "-m", "hopsfs_tools.cli", "cluster"]
+    refused = subprocess.run(
+        [*cli, "up", "--dir", directory, "--rpc-protection", "privacy"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert refused.returncode == 1 and "needs a Kerberos cluster" in refused.stderr
+    try:
+        up = [*cli, "up", "--dir", directory, "--datanodes", "1", "--encrypt-data-transfer"]
+        subprocess.run(up, check=True, capture_output=True, timeout=300)
+        local = LocalCluster(directory)
+        assert (
+            load_config(conf_dir=str(local.conf_dir)).properties["dfs.encrypt.data.transfer"]
+            == "true"
+        )
+        for backend in BACKENDS:
+            target = f"/{MARKER.decode()}cli-{backend}.bin"
+            with capture(local) as cap:
+                result = run_child(
+                    ROUND_TRIP,
+                    {
+                        **local.env(),
+                        "BACKEND": backend,
+                        "TARGET": target,
+                        "DATA": data_file,
+                        "HADOOP_USER_NAME": None,  # the superuser
+                        "HOPSFS_PROJECT": None,
+                    },
+                )
+            assert result["equal"] is True
+            xfer = cap.payload(local.state.ports[local.datanode_names[0]]["xfer"])
+            assert len(xfer) > len(DATA) and MARKER not in xfer, backend
+    finally:
+        subprocess.run([*cli, "down", "--dir", directory], check=False, timeout=120)
