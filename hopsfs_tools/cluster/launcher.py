@@ -20,7 +20,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -98,7 +98,8 @@ class ClusterState:
     @classmethod
     def read(cls, directory: Path) -> ClusterState:
         data = json.loads((directory / STATE_FILE).read_text())
-        return cls(**data)
+        known = {f.name for f in fields(cls)}  # a newer version's extra fields are not ours
+        return cls(**{k: v for k, v in data.items() if k in known})
 
     def write(self) -> None:
         path = Path(self.directory) / STATE_FILE

@@ -133,10 +133,7 @@ def reap_orphans() -> list[Path]:
     for directory in sorted(_marked_directories()):
         if not (directory / STATE_FILE).exists():
             continue
-        try:
-            cluster = LocalCluster(directory)
-        except (TypeError, ValueError, OSError):  # a state another hopsfs-tools version wrote
-            continue
+        cluster = LocalCluster(directory)
         owner = cluster.state.owner
         if owner and not owner_alive(owner) and not pid_alive(owner.get("watchdog")):
             clean_up(cluster)

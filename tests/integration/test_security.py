@@ -179,6 +179,31 @@ def test_fetch_token(via: str, ticket: Path, tmp_path: Path, private_cluster: Lo
     assert tokens.Token.from_url_string(token.url_string()).password == token.password
 
 
+def test_token_cli(ticket: Path, tmp_path: Path, private_cluster: LocalCluster) -> None:
+    """`hopsfs-tools token fetch FILE` says what it fetched and how to use it; `token show`."""
+    cli = [sys.executable, "-m", "hopsfs_tools.cli", "token"]
+    file = tmp_path / "cli.token"
+    fetched = subprocess.run(
+        [*cli, "fetch", str(file), "--via", "java"], capture_output=True, text=True, check=True
+    )
+    assert f"export HADOOP_TOKEN_FILE_LOCATION={file}" in fetched.stdout
+    shown = subprocess.run([*cli, "show", str(file)], capture_output=True, text=True, check=True)
+    (line,) = shown.stdout.splitlines()
+    rpc = private_cluster.namenode_uri.removeprefix("hdfs://")
+    assert f'"service": "{rpc}"' in line and f'"owner": "{getpass.getuser()}@' in line
+    missing = subprocess.run(
+        [*cli, "show", str(tmp_path / "none")], capture_output=True, text=True, check=False
+    )
+    assert missing.returncode != 0 and "does not exist" in missing.stderr
+
+
+def test_no_tokens_from_a_cluster_without_kerberos(cluster_env: dict[str, str], tmp_path: Path):
+    with pytest.raises(ValueError, match="does not use Kerberos"):
+        fetch_token(tmp_path / "t")
+    with pytest.raises(ValueError, match="via='ftp'"):
+        fetch_token(tmp_path / "t", via="ftp")
+
+
 @pytest.fixture(scope="module")
 def token_files(
     private_cluster: LocalCluster, kdc: Kdc, keytab: Path, tmp_path_factory: pytest.TempPathFactory
