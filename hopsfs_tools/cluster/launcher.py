@@ -164,7 +164,7 @@ class LocalCluster:
         kerberos: Kdc | None = None,
         owned: bool = False,
         rpc_protection: str = "authentication",
-        encrypt_data_transfer: bool = False,
+        encrypt_data_transfer: bool | str = False,
     ) -> None:
         if datanodes < 1:
             raise ValueError(f"a cluster needs at least 1 DataNode, got datanodes={datanodes}")

@@ -20,7 +20,9 @@ class WireSecurity:
     """How a local cluster protects its wires: the RPC's SASL QOP and data transfer encryption."""
 
     rpc_protection: str = "authentication"
-    encrypt_data_transfer: bool = False
+    # True: Hadoop's default cipher (3DES, in the SASL layer); or cipher suites for
+    # dfs.encrypt.data.transfer.cipher.suites, e.g. "AES/CTR/NoPadding" (AES after SASL)
+    encrypt_data_transfer: bool | str = False
 
     def check(self, kerberos: bool) -> WireSecurity:
         """This, validated for a cluster with (or without) Kerberos; ValueError saying what to fix."""
@@ -46,4 +48,6 @@ class WireSecurity:
                 # the NameNode derives the data encryption keys from the block key
                 "dfs.block.access.token.enable": "true",
             }
+        if isinstance(self.encrypt_data_transfer, str):
+            hdfs_site["dfs.encrypt.data.transfer.cipher.suites"] = self.encrypt_data_transfer
         return core_site, hdfs_site
