@@ -113,11 +113,16 @@ def capture(cluster: LocalCluster) -> LoopbackCapture:
     )
 
 
+def captured(cap: LoopbackCapture, cluster: LocalCluster) -> tuple[bytes, bytes]:
+    """What went through the NameNode's RPC port, and through the DataNodes' transfer ports."""
+    ports = cluster.state.ports
+    xfer = b"".join(cap.payload(ports[dn]["xfer"]) for dn in cluster.datanode_names)
+    return cap.payload(ports[NAMENODE]["rpc"]), xfer
+
+
 def assert_encrypted(cap: LoopbackCapture, cluster: LocalCluster) -> None:
     """Traffic went through the NameNode's and DataNodes' ports, and none of it in plaintext."""
-    ports = cluster.state.ports
-    rpc = cap.payload(ports[NAMENODE]["rpc"])
-    xfer = b"".join(cap.payload(ports[dn]["xfer"]) for dn in cluster.datanode_names)
+    rpc, xfer = captured(cap, cluster)
     assert len(rpc) > 1000 and len(xfer) > len(DATA)  # the file went over the wire (both ways)
     assert MARKER not in rpc  # path names: RPC privacy
     assert MARKER not in xfer  # file bytes: encrypted data transfer
@@ -145,11 +150,9 @@ def test_the_capture_sees_plaintext_without_protection(
     """The control: on the shared (unprotected) cluster the same capture shows the path in the
     NameNode RPC and the file bytes in the block traffic, so their absence below means something."""
     fs = HopsFileSystem(backend="native", skip_instance_cache=True)
-    ports = cluster.state.ports
     with capture(cluster) as cap:
         fs.pipe(f"{hdfs_dir}/{MARKER.decode()}.bin", DATA)
-    rpc = cap.payload(ports[NAMENODE]["rpc"])
-    xfer = b"".join(cap.payload(ports[dn]["xfer"]) for dn in cluster.datanode_names)
+    rpc, xfer = captured(cap, cluster)
     assert MARKER in rpc and MARKER * 100 in xfer
 
 
@@ -343,7 +346,7 @@ def test_cli_cluster_encrypts_data_transfer(tmp_path: Path, data_file: str) -> N
                     },
                 )
             assert result["equal"] is True
-            xfer = cap.payload(local.state.ports[local.datanode_names[0]]["xfer"])
+            xfer = captured(cap, local)[1]
             assert len(xfer) > len(DATA) and MARKER not in xfer, backend
     finally:
         subprocess.run([*cli, "down", "--dir", directory], check=False, timeout=120)
