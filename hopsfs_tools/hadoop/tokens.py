@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import io
 import os
+import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -53,7 +54,7 @@ class Token:
         """The token WebHDFS's GETDELEGATIONTOKEN answers as `urlString`."""
         try:
             raw = io.BytesIO(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-            fields = [raw.read(_read_vlong(raw)) for _ in range(2)]
+            fields = [_read_bytes(raw) for _ in range(2)]
             kind, service = _read_text(raw), _read_text(raw)
         except (ValueError, IndexError) as e:
             raise ValueError(f"not a Hadoop token URL string ({e}): {text[:40]}...") from None
@@ -85,12 +86,21 @@ def read_token_file(path: str | os.PathLike) -> list[Token]:
             "1): fetch one with `hopsfs-tools token fetch FILE` or `hdfs fetchdt FILE`"
         )
     raw = io.BytesIO(data[5:])
-    if data[4] == _PROTOBUF:
-        return _read_protobuf(raw)
+    try:
+        return _read_protobuf(raw) if data[4] == _PROTOBUF else _read_writable(raw)
+    except ValueError as e:
+        raise ValueError(
+            f"{path} is a damaged Hadoop token file ({e}): fetch a new one with "
+            "`hopsfs-tools token fetch FILE`"
+        ) from None
+
+
+def _read_writable(raw: io.BytesIO) -> list[Token]:
+    """Credentials.readFields: a vint count, then (Text alias, Token) pairs."""
     tokens = []
     for _ in range(_read_vlong(raw)):
         alias = _read_text(raw)
-        fields = [raw.read(_read_vlong(raw)) for _ in range(2)]
+        fields = [_read_bytes(raw) for _ in range(2)]
         tokens.append(Token(fields[0], fields[1], _read_text(raw), _read_text(raw), alias))
     return tokens
 
@@ -148,7 +158,13 @@ def fetch_with_java(
     """Fetch a delegation token into `path` with Hadoop's own Java client (`hdfs fetchdt`): the
     JVM logs in from the ticket cache (KRB5CCNAME) and asks the NameNode of `conf_dir`."""
     target = Path(path).expanduser().resolve()
-    cmd = ["java", "-Djava.net.preferIPv4Stack=true"]
+    java = shutil.which("java")
+    if java is None:
+        raise FileNotFoundError(
+            "`java` is not on PATH: install a JDK (e.g. `apt-get install openjdk-17-jdk-headless`)"
+            " or fetch the token with via='webhdfs'"
+        )
+    cmd = [java, "-Djava.net.preferIPv4Stack=true"]
     krb5_conf = settings.java().krb5_config
     if krb5_conf:  # Java reads only /etc/krb5.conf unless told
         cmd.append(f"-Djava.security.krb5.conf={krb5_conf.split(os.pathsep)[0]}")
@@ -196,6 +212,15 @@ def _read_vlong(raw: io.BytesIO) -> int:
     return value ^ -1 if head < -120 else value
 
 
+def _read_bytes(raw: io.BytesIO) -> bytes:
+    """A vint length and that many bytes (a token's identifier or password)."""
+    size = _read_vlong(raw)
+    data = raw.read(size)
+    if size < 0 or len(data) != size:
+        raise ValueError("truncated")
+    return data
+
+
 def _write_text(out: io.BytesIO, text: str) -> None:
     data = text.encode()
     _write_vlong(out, len(data))
@@ -203,11 +228,7 @@ def _write_text(out: io.BytesIO, text: str) -> None:
 
 
 def _read_text(raw: io.BytesIO) -> str:
-    size = _read_vlong(raw)
-    data = raw.read(size)
-    if len(data) != size:
-        raise ValueError("truncated")
-    return data.decode()
+    return _read_bytes(raw).decode()
 
 
 # -- the protobuf format (CredentialsProto, length-delimited) ------------------------------------

@@ -105,6 +105,10 @@ def test_not_a_token_file(tmp_path: Path) -> None:
     path.write_bytes(b"PK\x03\x04 not tokens")
     with pytest.raises(ValueError, match="not a Hadoop token file"):
         tokens.read_token_file(path)
+    cut = tmp_path / "cut"
+    cut.write_bytes(HADOOP_WRITTEN[:60])
+    with pytest.raises(ValueError, match=f"{cut} is a damaged Hadoop token file"):
+        tokens.read_token_file(cut)
     empty = tokens.write_token_file(tmp_path / "empty", [])
     with pytest.raises(ValueError, match="holds no HDFS_DELEGATION_TOKEN"):
         tokens.hdfs_token(empty)
