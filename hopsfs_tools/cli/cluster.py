@@ -15,6 +15,7 @@ from hopsfs_tools.cluster import ClusterError, LocalCluster
 from hopsfs_tools.cluster.ha import MAX_NAMESERVICES, HaCluster
 from hopsfs_tools.cluster.netns import NetworkError
 from hopsfs_tools.cluster.owner import reap_orphans
+from hopsfs_tools.cluster.security import RPC_PROTECTIONS
 
 DIR_OPTION = click.option(
     "--dir",
@@ -72,6 +73,19 @@ def cluster() -> None:
 @click.option(
     "--timeout", default=240.0, show_default=True, help="Seconds to wait for the cluster."
 )
+@click.option(
+    "--encrypt-data-transfer",
+    is_flag=True,
+    help="dfs.encrypt.data.transfer=true: blocks are encrypted between clients and DataNodes "
+    "(set when the cluster directory is first made).",
+)
+@click.option(
+    "--rpc-protection",
+    type=click.Choice(RPC_PROTECTIONS),
+    default="authentication",
+    help="hadoop.rpc.protection (anything but authentication needs a Kerberos cluster: the API's "
+    "LocalCluster(kerberos=Kdc(...)).",
+)
 @click.option("--ha", is_flag=True, help="Two NameNodes (nameservice hopsfs) and 3 JournalNodes.")
 @click.option(
     "--federation",
@@ -89,6 +103,8 @@ def up(
     timeout: float,
     ha: bool,
     federation: int | None,
+    encrypt_data_transfer: bool,
+    rpc_protection: str,
 ) -> None:
     """Start the cluster (idempotent: reports the running cluster if already up).
 
@@ -96,6 +112,7 @@ def up(
     """
     for orphan in reap_orphans():
         click.echo(f"stopped the cluster in {orphan}: the process that owned it is gone", err=True)
+    wire = {"encrypt_data_transfer": encrypt_data_transfer, "rpc_protection": rpc_protection}
     local = _cluster(
         directory,
         datanodes,
@@ -105,6 +122,7 @@ def up(
         clients=clients,
         ha=ha,
         federation=federation or 0,
+        **wire,
     )
     was_running = local.is_running()
     if was_running and local.state.datanodes != datanodes:

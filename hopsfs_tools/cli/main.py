@@ -14,6 +14,7 @@ from hopsfs_tools.cli.jupyter import jupyter
 from hopsfs_tools.cli.libhdfs import libhdfs
 from hopsfs_tools.cli.project import project
 from hopsfs_tools.cli.tfplugin import tf_plugin
+from hopsfs_tools.cli.token import token
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -33,5 +34,6 @@ main.add_command(jupyter)
 main.add_command(libhdfs)
 main.add_command(project)
 main.add_command(tf_plugin)
+main.add_command(token)
 for _command in FILE_COMMANDS:
     main.add_command(_command)

@@ -28,6 +28,7 @@ from hopsfs_tools.cluster import siteconf
 from hopsfs_tools.cluster.kdc import Kdc
 from hopsfs_tools.cluster.netns import Network, check_request
 from hopsfs_tools.cluster.owner import MARKER, pid_alive, reap
+from hopsfs_tools.cluster.security import WireSecurity
 from hopsfs_tools.cluster.siteconf import HOST, NAMENODE
 from hopsfs_tools.cluster.state import STATE_FILE, ClusterError, ClusterState
 from hopsfs_tools.cluster.tls import TlsMaterial
@@ -114,7 +115,8 @@ class LocalCluster:
     `kerberos=Kdc(...)` (a started KDC) makes a secure cluster: Kerberos RPC authentication and
     service authorization, principals nn/, dn/ and HTTP/localhost@REALM in one keytab, block
     access tokens, SASL data transfer protection and SPNEGO for WebHDFS. Secure DataNodes on
-    unprivileged ports need HTTPS, so it implies `tls=True`.
+    unprivileged ports need HTTPS, so it implies `tls=True`. `rpc_protection="privacy"` and
+    `encrypt_data_transfer=True` encrypt its RPC and block traffic (cluster/security.py).
 
     `owned=True` ties a cluster this process starts to this process (tests, benchmarks): if it
     dies without `down()`, a watchdog stops the daemons (cluster/owner.py). Without it (the CLI's
@@ -143,6 +145,8 @@ class LocalCluster:
         clients: int = 0,
         ha: bool = False,
         federation: int = 0,
+        rpc_protection: str = "authentication",
+        encrypt_data_transfer: bool | str = False,
     ) -> None:
         datanodes = check_request(hosts, racks, link, clients, tls or kerberos) or datanodes
         if datanodes < 1:
@@ -159,6 +163,7 @@ class LocalCluster:
         self._owned = owned
         self._layout = (hosts, racks, link, clients)
         self.network = Network.load(self.directory)
+        self._wire = WireSecurity(rpc_protection, encrypt_data_transfer).check(bool(kerberos))
 
     @property
     def tls_material(self) -> TlsMaterial | None:
@@ -444,6 +449,8 @@ class LocalCluster:
         if self.state.kerberos:
             core_site.update(siteconf.kerberos_core_site(self))
             hdfs_site.update(siteconf.kerberos_hdfs_site(self))
+        for site, wire in zip((core_site, hdfs_site), self._wire.properties(), strict=True):
+            site.update(wire)
         if self.network:
             self.network.configure(self.conf_dir, core_site, hdfs_site)
         write_site_xml(self.conf_dir / "core-site.xml", core_site)

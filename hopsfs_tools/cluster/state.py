@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,8 @@ class ClusterState:
     @classmethod
     def read(cls, directory: Path) -> ClusterState:
         data = json.loads((directory / STATE_FILE).read_text())
-        return cls(**data)
+        known = {f.name for f in fields(cls)}  # a newer version's extra fields are not ours
+        return cls(**{k: v for k, v in data.items() if k in known})
 
     def write(self) -> None:
         path = Path(self.directory) / STATE_FILE

@@ -70,6 +70,7 @@ class ClusterConfig:
     retries: int = DEFAULT_RETRIES  # retries of safe calls after a lost connection (0: none)
     retry_backoff: float = DEFAULT_RETRY_BACKOFF  # seconds before the first retry (then doubled)
     ticket_cache: str | None = None  # Kerberos ticket cache (KRB5CCNAME) for Java clients
+    token_file: str | None = None  # delegation tokens (HADOOP_TOKEN_FILE_LOCATION): no ticket
 
     @property
     def kerberos(self) -> bool:
@@ -107,6 +108,7 @@ def build_config(
     retries: object,
     retry_backoff: object,
     ticket_cache: str | None = None,
+    token_file: str | None = None,
 ) -> ClusterConfig:
     """The ClusterConfig of resolved values (see `settings.resolve`, which fills them in from
     explicit arguments, then the environment, then the local default cluster's conf dir).
@@ -142,6 +144,7 @@ def build_config(
         retries=_retries(retries),
         retry_backoff=_retry_backoff(retry_backoff),
         ticket_cache=ticket_cache,
+        token_file=_existing(token_file, "token file", "HADOOP_TOKEN_FILE_LOCATION / token_file="),
     )
 
 
@@ -299,15 +302,17 @@ def _http_url(url: str | None) -> str | None:
 
 def _ca_cert(path: str | None) -> str | None:
     """The CA bundle file, which must exist (a typo must not fall back to the system's trust)."""
-    if path is None:
+    return _existing(path, "CA certificate file", f"ca_cert= / HOPSFS_CA_CERT / {CA_PROPERTY}")
+
+
+def _existing(path: str | None, what: str, setting: str) -> str | None:
+    """The file `path`, which must exist (FileNotFoundError naming the `setting` to fix)."""
+    if not path:
         return None
-    ca = Path(path).expanduser()
-    if not ca.is_file():
-        raise FileNotFoundError(
-            f"CA certificate file {ca} does not exist: fix ca_cert= / HOPSFS_CA_CERT / "
-            f"{CA_PROPERTY}"
-        )
-    return str(ca)
+    found = Path(path).expanduser()
+    if not found.is_file():
+        raise FileNotFoundError(f"{what} {found} does not exist: fix {setting}")
+    return str(found)
 
 
 def _webhdfs_as_namenode(webhdfs_url: str) -> str:

@@ -17,6 +17,8 @@ from __future__ import annotations
 import getpass
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +38,7 @@ ENVIRONMENT = {
     "retry_backoff": "HOPSFS_RETRY_BACKOFF",
     "user": "HADOOP_USER_NAME",
     "ticket_cache": "KRB5CCNAME",  # another ticket cache may hold another principal
+    "token_file": "HADOOP_TOKEN_FILE_LOCATION",  # delegation tokens: another identity
 }
 PROJECT_VARIABLES = ("HOPSFS_PROJECT", "HOPSWORKS_PROJECT_NAME")
 
@@ -181,6 +184,7 @@ def resolve(**explicit: Any) -> Settings:
         retries=given["retries"],
         retry_backoff=given["retry_backoff"],
         ticket_cache=given["ticket_cache"],
+        token_file=given["token_file"],
     )
     return Settings(cluster, who)
 
@@ -206,16 +210,66 @@ def user_hadoop_classpath() -> str | None:
     return value if value and "hadoop-common" in value and "*" not in value else None
 
 
+# -- the Java side (hadoop/): where Java, Hadoop and libhdfs are, what the libhdfs JVM is given ---
+
+
+@dataclass(frozen=True)
+class JavaSettings:
+    """What the environment says about Java, a Hadoop install and libhdfs (read here only; the
+    JVM environment hadoop/jvm.py builds from it is given to libhdfs's JVM, not left behind)."""
+
+    java_home: str | None  # JAVA_HOME (else the JDK of `java` on PATH)
+    hadoop_home: str | None  # HADOOP_HOME: its `hadoop classpath` and lib/native/libhdfs.so
+    libhdfs_dir: str | None  # ARROW_LIBHDFS_DIR: a directory holding libhdfs.so
+    ld_library_path: str | None  # LD_LIBRARY_PATH (libjvm.so's directory is added for libhdfs)
+    libhdfs_opts: str | None  # LIBHDFS_OPTS: the user's own JVM options for libhdfs
+    classpath: str | None  # CLASSPATH: the user's own Hadoop jars win over ours
+    krb5_config: str | None  # KRB5_CONFIG: MIT's config, passed to Java (which reads only /etc)
+    conf_dir: str | None  # HADOOP_CONF_DIR
+
+
+@contextmanager
+def exported_for_block(values: dict[str, str]) -> Iterator[None]:
+    """Within the block os.environ also holds `values` (for a library that reads only the C
+    environment, as libhdfs's JVM does); each variable gets its previous value back after."""
+    with _shadow_lock:
+        previous = {name: os.environ.get(name) for name in values}
+        os.environ.update(values)
+    try:
+        yield
+    finally:
+        with _shadow_lock:
+            for name, value in previous.items():
+                _put(name, value)
+
+
+def java() -> JavaSettings:
+    """The Java side's settings, as the environment gives them now."""
+    return JavaSettings(
+        java_home=env("JAVA_HOME"),
+        hadoop_home=env("HADOOP_HOME"),
+        libhdfs_dir=env("ARROW_LIBHDFS_DIR"),
+        ld_library_path=env("LD_LIBRARY_PATH"),
+        libhdfs_opts=env("LIBHDFS_OPTS"),
+        classpath=env("CLASSPATH"),
+        krb5_config=env("KRB5_CONFIG"),
+        conf_dir=env(ENVIRONMENT["conf_dir"]),
+    )
+
+
 __all__ = [
     "ENVIRONMENT",
     "Identity",
+    "JavaSettings",
     "Settings",
     "cache_dir",
     "default_cluster_dir",
     "env",
     "environment_project",
     "export",
+    "exported_for_block",
     "identity",
+    "java",
     "load_config",
     "options",
     "resolve",

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import errno
-import os
 from collections.abc import Mapping
+
+from hopsfs_tools.config import settings
+
+TOKEN_FILE = settings.ENVIRONMENT["token_file"]  # HADOOP_TOKEN_FILE_LOCATION
 
 
 class CertificateVerificationError(ConnectionError):
@@ -26,13 +29,26 @@ def kerberos(path: str, detail: str, properties: Mapping[str, str]) -> KerberosE
     """The KerberosError for an authentication failure (`detail`: the library's reason)."""
     principal = properties.get("dfs.namenode.kerberos.principal", "")
     realm = principal.rpartition("@")[2] if "@" in principal else "<REALM>"
-    cache = os.environ.get("KRB5CCNAME") or "the default ticket cache"
     served_by = f" (NameNode principal {principal})" if principal else ""
+    token_file = settings.env(TOKEN_FILE)
+    if token_file:
+        advice = (
+            f"did not accept the delegation token in {token_file} ({TOKEN_FILE}): it may have "
+            "expired or been cancelled, or be for another NameNode; fetch a new one with "
+            "`hopsfs-tools token fetch FILE` (with a Kerberos ticket), or unset "
+            f"{TOKEN_FILE} and use a ticket"
+        )
+    else:
+        cache = settings.env("KRB5CCNAME") or "the default ticket cache"
+        advice = (
+            f"requires a Kerberos ticket: run `kinit <user>@{realm}` (or `kinit -kt <keytab> "
+            f"<principal>`) so that it is in {cache} (KRB5CCNAME), or point {TOKEN_FILE} at "
+            "a delegation token file"
+        )
     return KerberosError(
         errno.EACCES,
         f"Kerberos authentication failed: {detail.strip().splitlines()[0]}. The cluster"
-        f"{served_by} requires a Kerberos ticket: run `kinit <user>@{realm}` (or `kinit -kt "
-        f"<keytab> <principal>`) so that it is in {cache} (KRB5CCNAME)",
+        f"{served_by} {advice}",
         path,
     )
 
@@ -59,6 +75,8 @@ JAVA_EXCEPTIONS: dict[str, type[OSError]] = {
     # A server's cached connection to a restarted NameNode (e.g. a DataNode serving WebHDFS)
     "EOFException": ConnectionError,
     "RetriableException": OSError,
+    # SecretManager$InvalidToken: a delegation token expired, cancelled or of another cluster
+    "InvalidToken": KerberosError,
 }
 
 # Messages that say more than their Java class (checked first: generic IOExceptions, and
@@ -115,6 +133,8 @@ def translate(
     java_class: str | None, message: str, path: str, default: type[OSError] = OSError
 ) -> OSError:
     """Build the Python exception for a Java exception `java_class` raised on `path`."""
+    if java_class == "InvalidToken" or "SecretManager$InvalidToken" in message:
+        return kerberos(path, message, {})
     key = next((m for m in JAVA_MESSAGES if m in message), java_class or "")
     exc_type = JAVA_MESSAGES.get(key) or JAVA_EXCEPTIONS.get(key) or default
     return make(exc_type, path, message, code=_ERRNO.get(key))

@@ -96,6 +96,7 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
         retries: int | None = None,
         retry_backoff: float | None = None,
         ticket_cache: str | None = None,
+        token_file: str | None = None,
         **kwargs: Any,
     ) -> None:
         """`backend`: "native" (default, or $HOPSFS_BACKEND), "arrow" or "webhdfs";
@@ -103,7 +104,8 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
 
         `retries` / `retry_backoff` ($HOPSFS_RETRIES / $HOPSFS_RETRY_BACKOFF): how often calls
         that are safe to repeat are retried after a lost connection, and the first wait;
-        `ticket_cache` ($KRB5CCNAME): the Kerberos ticket cache Java clients (arrow) read."""
+        `ticket_cache` ($KRB5CCNAME): the Kerberos ticket cache Java clients (arrow) read;
+        `token_file` ($HADOOP_TOKEN_FILE_LOCATION): delegation tokens, instead of a ticket."""
         super().__init__(**kwargs)
         resolved = settings.resolve(
             namenode=namenode,
@@ -117,6 +119,7 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
             retries=retries,
             retry_backoff=retry_backoff,
             ticket_cache=ticket_cache,
+            token_file=token_file,
         )
         self.config: ClusterConfig = resolved.cluster
         self.project: Project | None = (

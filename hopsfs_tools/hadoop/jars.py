@@ -14,7 +14,7 @@ import subprocess
 from importlib import resources
 from pathlib import Path
 
-from hopsfs_tools.config import cache_dir
+from hopsfs_tools.config import cache_dir, settings
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def hadoop_classpath(
     $HADOOP_HOME wins when set (`hadoop classpath --glob`), else the Maven cache is used.
     """
     parts: list[str] = [str(conf_dir)] if conf_dir else []
-    home = os.environ.get("HADOOP_HOME")
+    home = settings.java().hadoop_home
     hadoop_bin = Path(home, "bin", "hadoop") if home else None
     if hadoop_bin and hadoop_bin.exists():
         out = subprocess.run(

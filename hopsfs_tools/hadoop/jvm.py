@@ -9,11 +9,11 @@ the user had (a CLASSPATH of Hadoop jars would beat the conf dir a child asks fo
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from hopsfs_tools.config import settings
 from hopsfs_tools.hadoop.libhdfs import arrow_environment
 
 _lock = threading.Lock()
@@ -26,7 +26,7 @@ def libhdfs_environment(conf_dir: str | None) -> dict[str, str]:
     with _lock:
         if _environment is None:
             env = arrow_environment(conf_dir)
-            if _has_hadoop_jars(os.environ.get("CLASSPATH", "")):
+            if _has_hadoop_jars(settings.java().classpath or ""):
                 env.pop("CLASSPATH")  # the user's own Hadoop CLASSPATH wins
             _environment = env
         return dict(_environment)
@@ -34,19 +34,14 @@ def libhdfs_environment(conf_dir: str | None) -> dict[str, str]:
 
 @contextmanager
 def jvm_environment(conf_dir: str | None) -> Iterator[dict[str, str]]:
-    """Within the block, os.environ also holds libhdfs's variables; restored on exit."""
+    """Within the block, os.environ also holds libhdfs's variables; restored on exit.
+
+    The one write of the Java side into os.environ: libhdfs and the JVM it starts read only the
+    C environment (getenv), so the values must be there while pyarrow loads libhdfs.so and
+    connects the first time."""
     env = libhdfs_environment(conf_dir)
-    with _lock:
-        previous = {name: os.environ.get(name) for name in env}
-        os.environ.update(env)
-        try:
-            yield env
-        finally:
-            for name, value in previous.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
+    with _lock, settings.exported_for_block(env):
+        yield env
 
 
 def _has_hadoop_jars(classpath: str) -> bool:

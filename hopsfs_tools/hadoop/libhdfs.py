@@ -22,7 +22,7 @@ from pathlib import Path
 
 import requests
 
-from hopsfs_tools.config import cache_dir
+from hopsfs_tools.config import cache_dir, settings
 from hopsfs_tools.hadoop.jars import hadoop_classpath
 
 log = logging.getLogger(__name__)
@@ -93,9 +93,9 @@ def build_dir() -> Path:
 
 def java_home() -> Path:
     """$JAVA_HOME, else the JDK that `java` on PATH belongs to."""
-    env = os.environ.get("JAVA_HOME")
-    if env:
-        return Path(env)
+    given = settings.java().java_home
+    if given:
+        return Path(given)
     java = shutil.which("java")
     if java is None:
         raise RuntimeError(
@@ -122,8 +122,8 @@ def ensure_libhdfs(*, rebuild: bool = False) -> Path:
     `rebuild=True` ignores the environment and rebuilds the cached copy.
     """
     if not rebuild:
-        for var, sub in (("ARROW_LIBHDFS_DIR", ""), ("HADOOP_HOME", "lib/native")):
-            value = os.environ.get(var)
+        java = settings.java()
+        for value, sub in ((java.libhdfs_dir, ""), (java.hadoop_home, "lib/native")):
             if value and (Path(value, sub) / LIB_NAME).exists():
                 return Path(value, sub)
         if (build_dir() / LIB_NAME).exists():
@@ -253,7 +253,8 @@ def arrow_environment(conf_dir: str | None) -> dict[str, str]:
     and LIBHDFS_OPTS: the JVM's log4j config, and $KRB5_CONFIG (Java reads only /etc/krb5.conf)."""
     home = java_home()
     jvm_dir = str(libjvm_dir(home))
-    ld_path = os.environ.get("LD_LIBRARY_PATH", "")
+    given = settings.java()
+    ld_path = given.ld_library_path or ""
     if jvm_dir not in ld_path.split(os.pathsep):
         ld_path = os.pathsep.join(p for p in (jvm_dir, ld_path) if p)
     env = {
@@ -263,8 +264,8 @@ def arrow_environment(conf_dir: str | None) -> dict[str, str]:
         "CLASSPATH": hadoop_classpath(conf_dir=conf_dir),
         "LD_LIBRARY_PATH": ld_path,
     }
-    opts = [os.environ.get("LIBHDFS_OPTS", "")]
-    krb5_conf = os.environ.get("KRB5_CONFIG")
+    opts = [given.libhdfs_opts or ""]
+    krb5_conf = given.krb5_config
     if krb5_conf and "java.security.krb5.conf" not in opts[0]:
         first = krb5_conf.split(os.pathsep)[0]  # MIT allows a list of files; Java takes one
         opts.append(f"-Djava.security.krb5.conf={first}")
@@ -296,7 +297,7 @@ def main_libhdfs(rebuild: bool) -> str:
     """What `hopsfs-tools libhdfs [--rebuild]` prints."""
     if rebuild:
         ensure_libhdfs(rebuild=True)
-    return describe(os.environ.get("HADOOP_CONF_DIR"))
+    return describe(settings.java().conf_dir)
 
 
 def _tail(text: str, lines: int = 20) -> str:

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import getpass
 import importlib.util
-import json
 import os
-import subprocess
-import sys
 import textwrap
 import time
 from collections.abc import Iterator
@@ -16,6 +13,8 @@ from pathlib import Path
 
 import pytest
 import requests
+from child import run_child
+from clusters import own_cluster, own_kdc
 from hdfs_native import Client
 
 from hopsfs_tools import HopsFileSystem, KerberosError, load_config
@@ -39,24 +38,13 @@ PYTHON_BACKENDS = ["native", "webhdfs"]  # arrow: a fresh process (its JVM reads
 
 @pytest.fixture(scope="module")
 def kdc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kdc]:
-    server = Kdc(tmp_path_factory.mktemp("kdc")).start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from own_kdc(tmp_path_factory.mktemp("kdc"))
 
 
 @pytest.fixture(scope="module")
 def krb_cluster(kdc: Kdc, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
     """A secure 1-DataNode cluster (Kerberos, block tokens, SASL data transfer, HTTPS only)."""
-    local = LocalCluster(
-        tmp_path_factory.mktemp("krb-cluster"), datanodes=1, kerberos=kdc, owned=True
-    )
-    try:
-        local.up(timeout=300)
-        yield local
-    finally:
-        local.down()
+    yield from own_cluster(tmp_path_factory.mktemp("krb-cluster"), datanodes=1, kerberos=kdc)
 
 
 @pytest.fixture(scope="module")
@@ -145,6 +133,7 @@ def test_no_ticket_is_a_kerberos_error(backend: str, krb_env: Path, kdc: Kdc) ->
     assert isinstance(err.value, PermissionError)
     assert "kinit" in message and f"@{kdc.realm}" in message and "nn/localhost" in message
     assert str(krb_env) in message  # the ticket cache that was looked at
+    assert "HADOOP_TOKEN_FILE_LOCATION" in message  # the other way in: a delegation token
 
 
 def test_arrow_backend_with_and_without_a_ticket(
@@ -156,30 +145,8 @@ def test_arrow_backend_with_and_without_a_ticket(
     would: `kinit` first, then Python)."""
 
     def run(script: str) -> dict[str, object]:
-        code = (
-            textwrap.dedent("""
-            import json
-            from hopsfs_tools import HopsFileSystem
-            from hopsfs_tools.fs.errors import KerberosError
-            result = {}
-        """)
-            + textwrap.dedent(script)
-            + "print(json.dumps(result))\n"
-        )
-        # a fresh shell's environment: not the CLASSPATH (with the session cluster's simple-auth
-        # conf dir) that earlier arrow tests put into this process's environment
-        env = {k: v for k, v in os.environ.items() if k not in ("CLASSPATH", "LIBHDFS_OPTS")}
-        env.update(PYTHONPATH=os.pathsep.join(sys.path), HADOOP_USER_NAME="mallory")
-        proc = subprocess.run(
-            [sys.executable, "-c", code],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=300,
-            check=False,
-        )
-        assert proc.returncode == 0, proc.stderr[-3000:]
-        return json.loads(proc.stdout.strip().splitlines()[-1])
+        imports = "from hopsfs_tools import HopsFileSystem, KerberosError\n"
+        return run_child(imports + textwrap.dedent(script), {"HADOOP_USER_NAME": "mallory"})
 
     without = run("""
         try:

@@ -27,7 +27,7 @@ from hopsfs_tools.fs.backends.base import (
     FsStatus,
     norm_path,
 )
-from hopsfs_tools.hadoop import libhdfs_api
+from hopsfs_tools.hadoop import libhdfs_api, tokens
 from hopsfs_tools.hadoop.jvm import jvm_environment
 from hopsfs_tools.hadoop.libhdfs_api import EINTERNAL, FileInfoStruct, encode
 
@@ -64,7 +64,11 @@ class ArrowBackend(BackendBase):
         super().__init__(config)
         # On a Kerberos cluster the identity is the ticket cache's principal, not a user name.
         self.user = None if config.kerberos else config.user
-        self.ticket_cache = _ticket_cache(config.ticket_cache) if config.kerberos else None
+        # A delegation token (HADOOP_TOKEN_FILE_LOCATION, read by the JVM's login) needs no
+        # ticket: then libhdfs must not log in from a ticket cache, which would fail.
+        tokens.require_environment(config.token_file, self.name)
+        login_from_cache = config.kerberos and not config.token_file
+        self.ticket_cache = _ticket_cache(config.ticket_cache) if login_from_cache else None
         # Fail fast on an unreachable namenode (the Java default retries for minutes).
         connect_ms = str(max(int(config.timeout * 1000 / 3), 1000))
         self.conf = {

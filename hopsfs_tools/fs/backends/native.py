@@ -28,7 +28,7 @@ from hopsfs_tools.fs.backends.base import (
     ContentSummary,
     FileInfo,
 )
-from hopsfs_tools.hadoop import identity
+from hopsfs_tools.hadoop import identity, tokens
 
 if TYPE_CHECKING:
     from hdfs_native import FileStatus
@@ -153,6 +153,7 @@ class NativeBackend(BackendBase):
 
     def __init__(self, config: ClusterConfig) -> None:
         super().__init__(config)
+        tokens.require_environment(config.token_file, self.name)  # hdfs-native reads it there
         # Kerberos: the ticket's principal is the user (hdfs-native ignores HADOOP_USER_NAME then)
         self.user = None if config.kerberos else identity.bind_native(config.user)
         # released on close(), or when a filesystem nobody closed is garbage-collected

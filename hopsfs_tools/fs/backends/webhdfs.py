@@ -29,6 +29,7 @@ from hopsfs_tools.fs.backends.base import (
     FsStatus,
     norm_path,
 )
+from hopsfs_tools.fs.backends.httpauth import kerberos_auth
 from hopsfs_tools.fs.backends.namenodes import API, NameNodes
 
 if TYPE_CHECKING:
@@ -76,11 +77,12 @@ class WebHdfsBackend(BackendBase):
         adapter = HTTPAdapter(pool_connections=_POOL_SIZE, pool_maxsize=_POOL_SIZE)
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
-        # Kerberos: SPNEGO with the ticket's principal instead of `user.name` (simple auth)
+        # Kerberos: SPNEGO or a delegation token instead of `user.name` (simple auth)
         self._kerberos = config.kerberos
         self._auth_errors: tuple[type[Exception], ...] = ()
+        self._caller = {"user.name": self.user}  # the query parameters naming the caller
         if self._kerberos:
-            self._session.auth, self._auth_errors = _spnego()
+            self._session.auth, self._auth_errors, self._caller = kerberos_auth(config)
         self._failed: dict[str, float] = {}  # datanode "host:port" -> when it last failed us
 
     # -- HTTP plumbing -------------------------------------------------------------------------
@@ -163,7 +165,7 @@ class WebHdfsBackend(BackendBase):
 
     def _url(self, base: str, path: str, op: str, params: dict[str, Any]) -> str:
         """The URL of `op` on `path` at namenode `base` (None params dropped, booleans lower)."""
-        query = {"op": op} if self._kerberos else {"op": op, "user.name": self.user}
+        query = {"op": op, **self._caller}
         for key, value in params.items():
             if value is not None:
                 query[key] = str(value).lower() if isinstance(value, bool) else str(value)
@@ -284,6 +286,10 @@ class WebHdfsBackend(BackendBase):
         """GETSTATUS: the NameNode's FsStatus."""
         status = self._call("GET", "/", "GETSTATUS")["FsStatus"]
         return FsStatus(capacity=int(status["capacity"]), used=int(status["used"]))
+
+    def delegation_token(self, renewer: str | None = None) -> str:
+        """GETDELEGATIONTOKEN: a new HDFS delegation token, as its URL string."""
+        return self._call("GET", "/", "GETDELEGATIONTOKEN", renewer=renewer)["Token"]["urlString"]
 
     def checksum(self, path: str) -> str:
         """GETFILECHECKSUM's first `length` bytes in hex (bytesPerCRC, crcPerBlock, MD5), as
@@ -556,21 +562,6 @@ def check(resp: requests.Response, path: str) -> None:
     if resp.status_code == 404:
         raise errors.make(FileNotFoundError, path, f"{detail}: is webhdfs_url a WebHDFS endpoint?")
     raise errors.make(OSError, path, f"{detail}: {resp.text[:200]}")
-
-
-def _spnego() -> tuple[requests.auth.AuthBase, tuple[type[Exception], ...]]:
-    """SPNEGO (Kerberos over HTTP) from requests-gssapi, and the errors it raises."""
-    try:
-        from requests_gssapi import OPTIONAL, HTTPSPNEGOAuth
-        from requests_gssapi.exceptions import MutualAuthenticationError, SPNEGOExchangeError
-    except ImportError as e:
-        raise ImportError(
-            "WebHDFS on a Kerberos cluster needs requests-gssapi for SPNEGO: "
-            "pip install 'hopsfs-tools[kerberos]'"
-        ) from e
-    # The server is already authenticated by TLS; Hadoop does not always send its token back.
-    auth = HTTPSPNEGOAuth(mutual_authentication=OPTIONAL)
-    return auth, (SPNEGOExchangeError, MutualAuthenticationError)
 
 
 def _file_info(parent: str, st: dict[str, Any]) -> FileInfo:
