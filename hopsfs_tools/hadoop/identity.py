@@ -73,3 +73,12 @@ def bind_spark(user: str) -> None:
 
 
 __all__ = ["bind_native", "bind_spark", "release_native"]
+
+
+def ticket_cache_file(name: str | None) -> str | None:
+    """The Kerberos ticket cache file a KRB5CCNAME value names, for Java's login (None: Java's
+    default cache; only FILE: caches are files)."""
+    name = name or ""
+    if name.startswith("FILE:") or (name and ":" not in name):
+        return name.removeprefix("FILE:")
+    return None

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from hopsfs_tools.config import cache_dir, load_config, settings
 from hopsfs_tools.fs.errors import kerberos
+from hopsfs_tools.hadoop.identity import ticket_cache_file
 from hopsfs_tools.hadoop.libhdfs import LIB_NAME, arrow_environment, libjvm_dir
 from hopsfs_tools.hopsworks.project import current_project
 
@@ -174,7 +175,10 @@ def _settings_text() -> str:
         if rpc.startswith(("webhdfs://", "swebhdfs://"))
         else "",
         "user": user or "",
-        "ticket_cache": _ticket_cache(config.ticket_cache) if kerberos else "",
+        # a token file (HADOOP_TOKEN_FILE_LOCATION) logs Java in without a ticket: no cache login then
+        "ticket_cache": (ticket_cache_file(config.ticket_cache) or "")
+        if kerberos and not config.token_file
+        else "",
         "project_root": project.root if project else "",
         "no_project": "no project is set (set HOPSFS_PROJECT=<project> or "
         "HADOOP_USER_NAME=<project>__<user>), so hopsfs://relative paths have no root; "
@@ -204,14 +208,6 @@ def _escape(value: str) -> str:
 def _kerberos_hint(config: ClusterConfig) -> str:
     """What the plugin says when the cluster refuses to authenticate it (how to get a ticket)."""
     return kerberos("", "no valid Kerberos ticket", config.properties).strerror
-
-
-def _ticket_cache(name: str | None) -> str:
-    """The Kerberos ticket cache file named by `name` (KRB5CCNAME; "": Java's default cache)."""
-    name = name or ""
-    if name.startswith("FILE:") or (name and ":" not in name):
-        return name.removeprefix("FILE:")
-    return ""
 
 
 def register() -> Path:

@@ -28,6 +28,7 @@ from hopsfs_tools.fs.backends.base import (
     norm_path,
 )
 from hopsfs_tools.hadoop import libhdfs_api, tokens
+from hopsfs_tools.hadoop.identity import ticket_cache_file
 from hopsfs_tools.hadoop.jvm import jvm_environment
 from hopsfs_tools.hadoop.libhdfs_api import EINTERNAL, FileInfoStruct, encode
 
@@ -45,14 +46,6 @@ def connect(config: ClusterConfig) -> ArrowBackend:
     return ArrowBackend(config)
 
 
-def _ticket_cache(name: str | None) -> str | None:
-    """The ticket cache file a KRB5CCNAME value names (None: Java's default cache)."""
-    name = name or ""
-    if name.startswith("FILE:") or (name and ":" not in name):
-        return name.removeprefix("FILE:")
-    return None
-
-
 class ArrowBackend(BackendBase):
     """The Backend protocol over pyarrow.fs.HadoopFileSystem (+ ctypes into the same libhdfs)."""
 
@@ -68,7 +61,7 @@ class ArrowBackend(BackendBase):
         # ticket: then libhdfs must not log in from a ticket cache, which would fail.
         tokens.require_environment(config.token_file, self.name)
         login_from_cache = config.kerberos and not config.token_file
-        self.ticket_cache = _ticket_cache(config.ticket_cache) if login_from_cache else None
+        self.ticket_cache = ticket_cache_file(config.ticket_cache) if login_from_cache else None
         # Fail fast on an unreachable namenode (the Java default retries for minutes).
         connect_ms = str(max(int(config.timeout * 1000 / 3), 1000))
         self.conf = {
