@@ -99,13 +99,14 @@ class MultiNameNodeCluster(LocalCluster):
         owned: bool = False,
         ha: bool = False,
         federation: int = 0,
+        **options: Any,  # LocalCluster's others (hosts=0, wire settings), passed on
     ) -> None:
         if tls or kerberos:
             raise ValueError(
                 f"{KINDS[self.kind]} runs without TLS and Kerberos here: leave out tls= / "
                 "kerberos=, or start a plain cluster for those"
             )
-        super().__init__(directory, datanodes, owned=owned)
+        super().__init__(directory, datanodes, owned=owned, **options)
         stored = (self.state.namenodes or {}).get("kind")
         if (self.directory / STATE_FILE).exists() and stored != self.kind:
             raise ValueError(

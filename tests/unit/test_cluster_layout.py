@@ -40,6 +40,8 @@ def test_layout_asked_for_then_remembered_by_the_directory(tmp_path: Path) -> No
         ({"ha": True, "federation": 2}, "either HA .* or federated, not both"),
         ({"federation": 1}, "federation=1: a federated cluster has 2 to 4 nameservices"),
         ({"ha": True, "tls": True}, "without TLS and Kerberos"),
+        ({"ha": True, "hosts": 2}, "multi-host cluster .* has one NameNode"),
+        ({"federation": 2, "hosts": 2}, "multi-host cluster .* has one NameNode"),
     ],
 )
 def test_impossible_layouts_are_refused(tmp_path: Path, kw: dict, message: str) -> None:
