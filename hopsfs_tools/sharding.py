@@ -9,12 +9,13 @@ files whose blocks live on its own host, while shards stay balanced by bytes.
 from __future__ import annotations
 
 import json
-import os
 import socket
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import Any, Protocol
+
+from hopsfs_tools.config import settings
 
 INDEX_ENV = "HOPSFS_SHARD_INDEX"
 COUNT_ENV = "HOPSFS_SHARD_COUNT"
@@ -117,7 +118,7 @@ def shard_from_env() -> tuple[int, int] | None:
         position = index + (len(cluster.get("chief", [])) if kind == "worker" else 0)
         check_shard(position, len(workers), f"TF_CONFIG task {kind}:{index}")
         return position, len(workers)
-    raw_index, raw_count = os.environ.get(INDEX_ENV), os.environ.get(COUNT_ENV)
+    raw_index, raw_count = settings.env(INDEX_ENV), settings.env(COUNT_ENV)
     if raw_index is None and raw_count is None:
         return None
     if raw_index is None or raw_count is None:
@@ -140,7 +141,7 @@ def worker_hosts_from_env() -> list[str] | None:
 
 def _tf_config() -> tuple[dict[str, list[str]], dict[str, Any]] | None:
     """(cluster, task) of $TF_CONFIG, or None when unset or without a cluster."""
-    raw = os.environ.get("TF_CONFIG")
+    raw = settings.env("TF_CONFIG")
     if not raw:
         return None
     try:

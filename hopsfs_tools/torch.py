@@ -11,7 +11,6 @@ drops the parent's clients and connects anew (hopsfs_tools.fs.forksafe), also ri
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -20,6 +19,7 @@ import torch
 import torch.distributed as dist
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
+from hopsfs_tools.config import settings
 from hopsfs_tools.data.sources import epoch_shard, list_files
 from hopsfs_tools.formats.parquet import (
     DEFAULT_BATCH_SIZE,
@@ -175,7 +175,7 @@ def _rank_and_world() -> tuple[int, int]:
     """(rank, world size): torch.distributed when initialized, else RANK/WORLD_SIZE, else (0, 1)."""
     if dist.is_available() and dist.is_initialized():
         return dist.get_rank(), dist.get_world_size()
-    raw_rank, raw_world = os.environ.get("RANK"), os.environ.get("WORLD_SIZE")
+    raw_rank, raw_world = settings.env("RANK"), settings.env("WORLD_SIZE")
     if raw_rank is None and raw_world is None:
         return 0, 1
     values = []

@@ -16,6 +16,7 @@ from hopsfs_tools.cluster.ha import MAX_NAMESERVICES, HaCluster
 from hopsfs_tools.cluster.netns import NetworkError
 from hopsfs_tools.cluster.owner import reap_orphans
 from hopsfs_tools.cluster.security import RPC_PROTECTIONS
+from hopsfs_tools.config import settings
 
 DIR_OPTION = click.option(
     "--dir",
@@ -280,4 +281,4 @@ def exec_(host: str, command: tuple[str, ...], directory: Path | None) -> None:
             f"the cluster in {local.directory} has no hosts: start one with `cluster up --hosts N`"
         )
     cmd = _run(lambda: local.network.exec_command(host, list(command)))
-    os.execvpe(cmd[0], cmd, {**os.environ, **local.env()})
+    os.execvpe(cmd[0], cmd, settings.child_environment(**local.env()))

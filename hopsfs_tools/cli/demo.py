@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
@@ -10,6 +9,7 @@ import click
 from hopsfs_tools.cli.base import FsCommand, human_size, one_line
 from hopsfs_tools.cli.cluster import DIR_OPTION, dir_arg
 from hopsfs_tools.cluster import ClusterError
+from hopsfs_tools.config import settings
 from hopsfs_tools.demo import PARQUET_PATH, PROJECT, TFRECORD_SHARDS, DemoResult, Step, run_demo
 
 
@@ -72,7 +72,8 @@ def demo(
     local one, started if needed and stopped at the end unless it was running or --keep-running.
     Needs the extras tf and pandas. Rerunning it overwrites its files.
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter
+    if settings.env("TF_CPP_MIN_LOG_LEVEL") is None:  # TensorFlow's C++ start-up chatter
+        settings.export("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         result = run_demo(
             rows=rows,

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from hopsfs_tools.cluster.owner import dying_with_parent
+from hopsfs_tools.config import settings
 
 DEFAULT_REALM = "HOPSFS.TEST"
 _TOOLS = ("krb5kdc", "kdb5_util", "kadmin.local", "kinit")
@@ -183,7 +184,7 @@ class Kdc:
 
     def _env(self) -> dict[str, str]:
         """The environment of the KDC's own commands (krb5kdc, kdb5_util, kadmin.local)."""
-        return {**os.environ, **self.env(), "KRB5_KDC_PROFILE": str(self.kdc_conf)}
+        return settings.child_environment(**self.env(), KRB5_KDC_PROFILE=str(self.kdc_conf))
 
     def _kadmin(self, query: str) -> None:
         self._run([_tool("kadmin.local"), "-r", self.realm, "-q", query], f"kadmin.local {query!r}")

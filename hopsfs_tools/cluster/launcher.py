@@ -32,7 +32,7 @@ from hopsfs_tools.cluster.security import WireSecurity
 from hopsfs_tools.cluster.siteconf import HOST, NAMENODE
 from hopsfs_tools.cluster.state import STATE_FILE, ClusterError, ClusterState
 from hopsfs_tools.cluster.tls import TlsMaterial
-from hopsfs_tools.config import default_cluster_dir, write_site_xml
+from hopsfs_tools.config import default_cluster_dir, settings, write_site_xml
 from hopsfs_tools.hadoop.jars import hadoop_jars, jars_ready
 
 log = logging.getLogger(__name__)
@@ -509,10 +509,8 @@ class LocalCluster:
             raise ClusterError(f"{step} failed (exit {proc.returncode}).\n" + self._log_tail(step))
 
     def _daemon_env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env.pop("HADOOP_USER_NAME", None)  # daemons run as the superuser who starts the cluster
-        env["HADOOP_CONF_DIR"] = str(self.conf_dir)
-        return env
+        # daemons run as the superuser who starts the cluster
+        return settings.child_environment(HADOOP_USER_NAME=None, HADOOP_CONF_DIR=str(self.conf_dir))
 
     def _spawn(self, name: str, jars: Path) -> None:
         self._check_name(name)

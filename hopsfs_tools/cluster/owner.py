@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hopsfs_tools.config import settings
+
 if TYPE_CHECKING:
     from hopsfs_tools.cluster.launcher import LocalCluster
 
@@ -91,7 +93,7 @@ def tie(cluster: LocalCluster, *, remove: bool) -> None:
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # a Ctrl-C to the owner's process group does not reach it
-            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+            env=settings.child_environment(PYTHONPATH=os.pathsep.join(sys.path)),
         )
     cluster.state.owner = {
         "pid": pid,

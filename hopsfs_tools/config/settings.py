@@ -87,6 +87,18 @@ def export(name: str, value: str) -> None:
         _put(name, value)
 
 
+def child_environment(**changes: str | None) -> dict[str, str]:
+    """This process's environment with `changes` (None: removed), for a child process to get."""
+    with _shadow_lock:
+        child = dict(os.environ)
+    for name, value in changes.items():
+        if value is None:
+            child.pop(name, None)
+        else:
+            child[name] = value
+    return child
+
+
 def _put(name: str, value: str | None) -> None:
     if value is None:
         os.environ.pop(name, None)

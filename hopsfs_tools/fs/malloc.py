@@ -45,8 +45,8 @@ def tune_for_large_reads() -> bool:
 def _apply() -> bool:
     if (settings.env("HOPSFS_MALLOC_TUNING") or "1").lower() in ("0", "false", "no", "off"):
         return False
-    chosen = [name for name in USER_SETTINGS if name in os.environ]
-    if "glibc.malloc." in os.environ.get("GLIBC_TUNABLES", ""):
+    chosen = [name for name in USER_SETTINGS if settings.env(name) is not None]
+    if "glibc.malloc." in (settings.env("GLIBC_TUNABLES") or ""):
         chosen.append("GLIBC_TUNABLES")
     if chosen:
         log.debug("malloc left as configured by %s", ", ".join(chosen))

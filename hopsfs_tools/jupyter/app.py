@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import errno
 import getpass
-import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from hopsfs_tools.config import settings
 from hopsfs_tools.jupyter.hops import JUPYTER_DATASET, HopsFileSystem, Project, current_project
 
 MANAGER = "hopsfs_tools.jupyter.HopsContentsManager"
@@ -40,8 +40,9 @@ def lab_launch(
     user can read: checked here, so a wrong project fails now rather than in the browser.
     """
     chosen = _project(project, user)
-    env = {**os.environ, "HADOOP_USER_NAME": chosen.user, "HOPSFS_PROJECT": chosen.name}
-    env.pop("HOPSWORKS_PROJECT_NAME", None)
+    env = settings.child_environment(
+        HADOOP_USER_NAME=chosen.user, HOPSFS_PROJECT=chosen.name, HOPSWORKS_PROJECT_NAME=None
+    )
     fs = HopsFileSystem(project=chosen, user=chosen.user, skip_instance_cache=True)
     try:
         hdfs_root = chosen.resolve(root or JUPYTER_DATASET)
