@@ -1,9 +1,11 @@
 """HopsFileSystem: the fsspec filesystem (protocol "hopsfs") over a pluggable HDFS backend.
 
-Paths are resolved once, here, through `hopsfs_tools.hopsworks.project`: "hopsfs://rel" and plain
-relative paths are project-relative, "hopsfs:///abs", "/abs" and "hdfs://host:port/abs" absolute.
-Names in info dicts are absolute HDFS paths without scheme. Every backend call goes through the
-filesystem's `Client` (retries); files buffer (`file`), writes commit by rename (`upload`).
+`_strip_protocol` only strips the scheme: "hopsfs://rel" and plain relative paths stay relative
+and each instance resolves them against its own project (`resolve`, as fsspec's DirFileSystem
+joins its root); "hopsfs:///abs", "/abs" and "hdfs://host:port/abs" are absolute. Names in info
+dicts come back in the form asked: relative to the project for a relative path, absolute HDFS
+paths without scheme for an absolute one. Every backend call goes through the filesystem's
+`Client` (retries); files buffer (`file`), writes commit by rename (`upload`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import errno
 import os
 import posixpath
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
@@ -26,7 +28,13 @@ from hopsfs_tools.fs.backends.base import Backend, BlockLocation, ContentSummary
 from hopsfs_tools.fs.batch import DEFAULT_BATCH_SIZE, Batch
 from hopsfs_tools.fs.client import Client, read_exactly
 from hopsfs_tools.fs.file import DEFAULT_BLOCK_SIZE, HopsFile, TextFile, check_positive
-from hopsfs_tools.hopsworks.project import Project, current_project, resolve
+from hopsfs_tools.hopsworks.project import (
+    Project,
+    current_project,
+    relative_to,
+    resolve,
+    strip_scheme,
+)
 
 _MODES = [sorted(m + t) for m in "rwxa" for t in ("", "b", "t")]  # open() modes (any order)
 
@@ -46,41 +54,12 @@ NO_PROJECT_HINT = (
 )
 
 
-class _ClassOrInstanceMethod:
-    """Bind to the instance when called on one, else to the class (fsspec calls both ways)."""
-
-    def __init__(self, func: Callable[..., Any]) -> None:
-        self.func = func
-
-    def __get__(self, obj: object, cls: type) -> Callable[..., Any]:
-        return self.func.__get__(cls if obj is None else obj)
-
-
-def _strip_protocol(self_or_cls: HopsFileSystem | type[HopsFileSystem], path: Any) -> Any:
-    """The absolute HDFS path of `path`: against the instance's project, or on the class (as
-    fsspec.open / pandas URLs are parsed) against the environment's project.
-
-    The class-level result must be absolute: pandas hands it to pyarrow as the base directory of
-    a dataset, whose entries are absolute names. So a relative "hopsfs://rel" URL with
-    storage_options={"project": other} resolves against the environment's project: give such URLs
-    absolute ("hopsfs:///Projects/other/rel").
-    """
-    if isinstance(path, (list, tuple)):
-        return [_strip_protocol(self_or_cls, p) for p in path]
-    text = os.fspath(path)
-    if isinstance(self_or_cls, HopsFileSystem):
-        return self_or_cls.resolve(text)
-    project = current_project()
-    return project.resolve(text) if project else resolve(text)
-
-
 class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
     """fsspec filesystem for HDFS/HopsFS: `fsspec.filesystem("hopsfs")`, "hopsfs://..." URLs."""
 
     protocol = ("hopsfs",)
     root_marker = "/"
     blocksize = DEFAULT_BLOCK_SIZE
-    _strip_protocol = _ClassOrInstanceMethod(_strip_protocol)  # type: ignore[assignment]
 
     def __init__(
         self,
@@ -128,6 +107,15 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
         forksafe.register(self)
 
     @classmethod
+    def _strip_protocol(cls, path: Any) -> Any:
+        """The path of a URL with only its scheme stripped (as fsspec.open / pandas parse URLs):
+        "hopsfs://rel" and "rel" stay relative, resolved by each instance against its own project
+        (`resolve`); "hopsfs:///abs" and "hdfs://host:port/abs" are "/abs"."""
+        if isinstance(path, (list, tuple)):
+            return [cls._strip_protocol(p) for p in path]
+        return strip_scheme(path)
+
+    @classmethod
     def _get_kwargs_from_urls(cls, path: str) -> dict[str, Any]:
         return {}  # "hopsfs://" URLs carry no authority: the cluster comes from the configuration
 
@@ -164,30 +152,42 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
         """The absolute HDFS path of a project-relative path, absolute path or URI."""
         return self.project.resolve(path) if self.project else resolve(path)
 
+    def _named_like(self, asked: str, name: str) -> str:
+        """`name` (absolute) in the form of the path `asked` for, as fsspec's DirFileSystem does:
+        relative to the project for a relative path (so pyarrow, given "hopsfs://dir", finds the
+        entries of "dir" below it), absolute for an absolute one."""
+        if strip_scheme(asked).startswith("/"):
+            return name
+        return relative_to(name, self.resolve(""))
+
     # -- metadata ------------------------------------------------------------------------------
 
     def info(self, path: str, **kwargs: Any) -> dict[str, Any]:
-        return dict(self.client.call("info", self._strip_protocol(path)))
+        """The info dict of `path`, named in the form asked (relative or absolute)."""
+        info = dict(self.client.call("info", self.resolve(path)))
+        info["name"] = self._named_like(path, info["name"])
+        return info
 
     def ls(self, path: str, detail: bool = True, **kwargs: Any) -> list[Any]:
-        """Entries of a directory, without in-progress writes' hidden temporary names."""
-        path = self._strip_protocol(path)
+        """Entries of a directory, without in-progress writes' hidden temporary names; named in
+        the form asked (relative or absolute)."""
+        target = self.resolve(path)
         entries = [
-            e
-            for e in self.client.call("ls", path)
-            if e["name"] == path or not commit.is_leftover(e["name"])
+            {**e, "name": self._named_like(path, e["name"])}
+            for e in self.client.call("ls", target)
+            if e["name"] == target or not commit.is_leftover(e["name"])
         ]
-        return [dict(e) for e in entries] if detail else [e["name"] for e in entries]
+        return entries if detail else [e["name"] for e in entries]
 
     def exists(self, path: str, **kwargs: Any) -> bool:
-        return self.client.exists(self._strip_protocol(path))
+        return self.client.exists(self.resolve(path))
 
     def modified(self, path: str) -> datetime:
         return datetime.fromtimestamp(self.info(path)["mtime"], tz=UTC)
 
     def checksum(self, path: str) -> str:  # type: ignore[override]
         """HDFS's MD5-of-MD5-of-CRC32C file checksum (hex): equal files give equal checksums."""
-        return self.client.call("checksum", self._strip_protocol(path))
+        return self.client.call("checksum", self.resolve(path))
 
     def fs_status(self) -> FsStatus:
         """The filesystem's raw capacity and the bytes HDFS uses (the NameNode's FsStatus)."""
@@ -195,7 +195,7 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
 
     def content_summary(self, path: str) -> ContentSummary:
         """Length, file/directory counts, space consumed and quotas of a directory tree."""
-        return self.client.call("content_summary", self._strip_protocol(path))
+        return self.client.call("content_summary", self.resolve(path))
 
     def du(
         self,
@@ -213,44 +213,44 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
         self, path: str, start: int = 0, length: int | None = None
     ) -> list[BlockLocation]:
         """The blocks of a file: [{offset, length, hosts}] (for placing work near the data)."""
-        return self.client.call("block_locations", self._strip_protocol(path), start, length)
+        return self.client.call("block_locations", self.resolve(path), start, length)
 
     def chmod(self, path: str, mode: int) -> None:
         """Set the permission bits of `path` (e.g. 0o750)."""
-        self.client.call("set_permission", self._strip_protocol(path), mode)
+        self.client.call("set_permission", self.resolve(path), mode)
 
     def chown(self, path: str, owner: str | None = None, group: str | None = None) -> None:
         """Set the owner and/or group of `path` (changing the owner needs the HDFS superuser)."""
-        self.client.call("set_owner", self._strip_protocol(path), owner, group)
+        self.client.call("set_owner", self.resolve(path), owner, group)
 
     def set_replication(self, path: str, replication: int) -> None:
         """Set the replication factor of a file."""
-        path = self._strip_protocol(path)
+        path = self.resolve(path)
         check_positive(path, "replication", replication)
         self.client.call("set_replication", path, replication)
 
     def modify_acl_entries(self, path: str, spec: list[str]) -> None:
         """Add or update HDFS ACL entries of `path` ("user:u:rwx", "default:user:u:rwx")."""
-        self.client.call("modify_acl_entries", self._strip_protocol(path), spec)
+        self.client.call("modify_acl_entries", self.resolve(path), spec)
 
     def remove_acl_entries(self, path: str, spec: list[str]) -> None:
         """Remove the HDFS ACL entries named in `spec` ("user:u", "default:user:u")."""
-        self.client.call("remove_acl_entries", self._strip_protocol(path), spec)
+        self.client.call("remove_acl_entries", self.resolve(path), spec)
 
     def acl_entries(self, path: str) -> list[str]:
         """The extended access ACL entries of `path` ("user:u:rwx", "group::r-x")."""
-        return self.client.call("acl_entries", self._strip_protocol(path))
+        return self.client.call("acl_entries", self.resolve(path))
 
     # -- namespace -----------------------------------------------------------------------------
 
     def mkdir(self, path: str, create_parents: bool = True, **kwargs: Any) -> None:
-        path = self._strip_protocol(path)
+        path = self.resolve(path)
         if self.exists(path):
             raise _exists_error(path)
         self.client.call("mkdir", path, parents=create_parents, permission=kwargs.get("permission"))
 
     def makedirs(self, path: str, exist_ok: bool = False) -> None:
-        path = self._strip_protocol(path)
+        path = self.resolve(path)
         if not exist_ok and self.exists(path):
             raise _exists_error(path)
         self.client.call("mkdir", path, parents=True)
@@ -258,7 +258,7 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
     mkdirs = makedirs  # type: ignore[assignment]
 
     def rm_file(self, path: str) -> None:
-        path = self._strip_protocol(path)
+        path = self.resolve(path)
         if self.info(path)["type"] == "directory":
             raise errors.make(
                 IsADirectoryError, path, f"rm_file: {path} is a directory (use rmdir or rm)"
@@ -268,7 +268,7 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
     _rm = rm_file  # type: ignore[assignment]
 
     def rmdir(self, path: str) -> None:
-        path = self._strip_protocol(path)
+        path = self.resolve(path)
         if self.info(path)["type"] != "directory":
             raise errors.make(NotADirectoryError, path, f"rmdir: {path} is not a directory")
         self._delete(path, recursive=False)
@@ -276,11 +276,11 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
     def rm(self, path: Any, recursive: bool = False, maxdepth: int | None = None) -> None:
         if maxdepth is None:  # whole trees: one namenode call per top-level path
             for p in self.expand_path(path, recursive=False):
-                self._delete(p, recursive)
+                self._delete(self.resolve(p), recursive)
             return
         for p in reversed(self.expand_path(path, recursive=recursive, maxdepth=maxdepth)):
             try:
-                self.client.rm(p)
+                self.client.rm(self.resolve(p))
             except OSError as e:  # a directory below maxdepth keeps its deeper content
                 if e.errno != errno.ENOTEMPTY:
                     raise
@@ -313,7 +313,7 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
             and not isinstance(path2, (list, tuple))
             and not _has_magic(path1)
         ):
-            src, dst = self._strip_protocol(path1), self._strip_protocol(path2)
+            src, dst = self.resolve(path1), self.resolve(path2)
             if src == dst:
                 return
             if self.isdir(dst) and not dst.startswith(src.rstrip("/") + "/"):
@@ -322,11 +322,11 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
             return
         sources = self.expand_path(path1, recursive=False)
         if isinstance(path2, (list, tuple)):
-            targets = [self._strip_protocol(p) for p in path2]
+            targets = [self.resolve(p) for p in path2]
         else:
             self.makedirs(path2, exist_ok=True)
             targets = [
-                posixpath.join(self._strip_protocol(path2), posixpath.basename(s)) for s in sources
+                posixpath.join(self.resolve(path2), posixpath.basename(s)) for s in sources
             ]
         for src, dst in zip(sources, targets, strict=True):
             self.mv(src, dst, overwrite=overwrite)
@@ -335,7 +335,7 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
     def staged_dir(self, path: str) -> Iterator[str]:
         """A hidden temporary path next to `path` to write a tree into inside the block; then
         it replaces `path` (see commit.replace_tree), or is deleted if the block raised."""
-        target = self._strip_protocol(path)
+        target = self.resolve(path)
         staging = commit.temp_path(target)
         try:
             yield staging
@@ -357,14 +357,14 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
         with `recursive`), older than `older_than` seconds; the paths deleted (see commit)."""
         return commit.clean_tmp(
             self.client,
-            self._strip_protocol(path),
+            self.resolve(path),
             older_than=older_than,
             recursive=recursive,
             dry_run=dry_run,
         )
 
     def touch(self, path: str, truncate: bool = True, **kwargs: Any) -> None:
-        path = self._strip_protocol(path)
+        path = self.resolve(path)
         if truncate or not self.exists(path):
             self.pipe_file(path, b"", **kwargs)
         else:
@@ -384,7 +384,7 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
     ) -> HopsFile:
         return HopsFile(
             self,
-            self._strip_protocol(path),
+            self.resolve(path),
             mode,
             block_size=block_size or self.blocksize,
             autocommit=autocommit,
@@ -395,7 +395,7 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
     def open(self, path: str, mode: str = "rb", **kwargs: Any) -> Any:  # type: ignore[override]
         if sorted(mode) not in _MODES:
             raise ValueError(
-                f"Unsupported mode {mode!r} for {self._strip_protocol(path)}: use 'r', 'w', 'x' "
+                f"Unsupported mode {mode!r} for {self.resolve(path)}: use 'r', 'w', 'x' "
                 "or 'a', optionally with 'b' (binary) or 't' (text)"
             )
         if "b" in mode:
@@ -412,7 +412,7 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
     def cat_file(
         self, path: str, start: int | None = None, end: int | None = None, **kwargs: Any
     ) -> bytes:
-        path = self._strip_protocol(path)
+        path = self.resolve(path)
         reader = self.client.open_reader(path)
         try:
             start, end = _span(start, end, reader.size)
@@ -485,7 +485,7 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
         self._batch.run_or_defer(self._cp_file, path1, path2, **kwargs)
 
     def _cp_file(self, path1: str, path2: str, **kwargs: Any) -> None:
-        src = self._strip_protocol(path1)
+        src = self.resolve(path1)
         if self.isdir(src):
             self.makedirs(path2, exist_ok=True)
             return
@@ -541,7 +541,7 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
         self._batch.run_or_defer(self._get_file, rpath, lpath, callback, outfile, **kwargs)
 
     def _get_file(self, rpath: str, lpath: Any, callback: Any, outfile: Any, **kwargs: Any) -> None:
-        rpath = self._strip_protocol(rpath)
+        rpath = self.resolve(rpath)
         if outfile is None and hasattr(lpath, "write"):
             outfile = lpath
         if outfile is None and self.isdir(rpath):

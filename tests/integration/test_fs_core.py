@@ -49,15 +49,18 @@ def test_paths_resolve_against_project_or_root(cluster, monkeypatch):
     assert plain._strip_protocol("hopsfs:///abs/x/") == "/abs/x"
     assert plain._strip_protocol(f"{cluster.namenode_uri}/a/../b") == "/b"
     demo = HopsFileSystem(namenode=cluster.namenode_uri, project=Project("demo", "demo__alice"))
-    assert demo._strip_protocol("hopsfs://Resources/x.csv") == "/Projects/demo/Resources/x.csv"
-    assert demo._strip_protocol("Resources/x.csv") == "/Projects/demo/Resources/x.csv"
-    assert demo._strip_protocol("/abs") == "/abs"
-    # class level (fsspec.open / pandas URL parsing): against the environment's project
-    monkeypatch.delenv("HADOOP_USER_NAME", raising=False)
-    monkeypatch.delenv("HOPSFS_PROJECT", raising=False)
-    assert HopsFileSystem._strip_protocol("hopsfs://Resources/x.csv") == "/Resources/x.csv"
+    assert demo.resolve("hopsfs://Resources/x.csv") == "/Projects/demo/Resources/x.csv"
+    assert demo.resolve("Resources/./x.csv") == "/Projects/demo/Resources/x.csv"
+    assert demo.resolve("/abs") == "/abs"
+    # _strip_protocol (also on the class: fsspec.open / pandas URL parsing) only strips the
+    # scheme, whatever the environment's project: each instance resolves against its own
     monkeypatch.setenv("HOPSFS_PROJECT", "envproj")
-    assert HopsFileSystem._strip_protocol("hopsfs://x.csv") == "/Projects/envproj/x.csv"
+    for strip in (HopsFileSystem._strip_protocol, demo._strip_protocol):
+        assert strip("hopsfs://Resources/./x.csv/") == "Resources/x.csv"
+        assert strip("Resources/x.csv") == "Resources/x.csv"
+        assert strip("hopsfs://") == ""
+        assert strip("hopsfs:///abs/x/") == "/abs/x"
+        assert strip(f"{cluster.namenode_uri}/a/../b") == "/b"
     assert demo.unstrip_protocol("/Projects/demo/x") == "hopsfs:///Projects/demo/x"
 
 
