@@ -325,9 +325,7 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
             targets = [self.resolve(p) for p in path2]
         else:
             self.makedirs(path2, exist_ok=True)
-            targets = [
-                posixpath.join(self.resolve(path2), posixpath.basename(s)) for s in sources
-            ]
+            targets = [posixpath.join(self.resolve(path2), posixpath.basename(s)) for s in sources]
         for src, dst in zip(sources, targets, strict=True):
             self.mv(src, dst, overwrite=overwrite)
 
