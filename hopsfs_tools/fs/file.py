@@ -88,6 +88,7 @@ class HopsFile(AbstractBufferedFile):
         if self._upload is not None:
             with self._closing_on_error():
                 self._upload.commit()
+            self.fs.invalidate_cache(self.path)
 
     def discard(self) -> None:
         """Drop what was written: the target stays as it was."""

@@ -11,23 +11,23 @@ paths without scheme for an absolute one. Every backend call goes through the fi
 from __future__ import annotations
 
 import errno
-import os
 import posixpath
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from fsspec.callbacks import DEFAULT_CALLBACK
 from fsspec.spec import AbstractFileSystem, _Cached
 
 from hopsfs_tools.config import ClusterConfig, settings
 from hopsfs_tools.fs import commit, errors, forksafe
 from hopsfs_tools.fs.backends.base import Backend, BlockLocation, ContentSummary, FsStatus
 from hopsfs_tools.fs.batch import DEFAULT_BATCH_SIZE, Batch
-from hopsfs_tools.fs.client import Client, read_exactly
+from hopsfs_tools.fs.client import Client
+from hopsfs_tools.fs.data import DataOps
 from hopsfs_tools.fs.file import DEFAULT_BLOCK_SIZE, HopsFile, TextFile, check_positive
+from hopsfs_tools.fs.walk import DEFAULT_CONCURRENCY, glob_descend, parallel_walk
 from hopsfs_tools.hopsworks.project import (
     Project,
     current_project,
@@ -54,7 +54,7 @@ NO_PROJECT_HINT = (
 )
 
 
-class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
+class HopsFileSystem(DataOps, AbstractFileSystem, metaclass=_SettingsCached):
     """fsspec filesystem for HDFS/HopsFS: `fsspec.filesystem("hopsfs")`, "hopsfs://..." URLs."""
 
     protocol = ("hopsfs",)
@@ -75,6 +75,7 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
         retries: int | None = None,
         retry_backoff: float | None = None,
         ticket_cache: str | None = None,
+        walk_concurrency: int = DEFAULT_CONCURRENCY,
         **kwargs: Any,
     ) -> None:
         """`backend`: "native" (default, or $HOPSFS_BACKEND), "arrow" or "webhdfs";
@@ -82,7 +83,12 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
 
         `retries` / `retry_backoff` ($HOPSFS_RETRIES / $HOPSFS_RETRY_BACKOFF): how often calls
         that are safe to repeat are retried after a lost connection, and the first wait;
-        `ticket_cache` ($KRB5CCNAME): the Kerberos ticket cache Java clients (arrow) read."""
+        `ticket_cache` ($KRB5CCNAME): the Kerberos ticket cache Java clients (arrow) read;
+        `walk_concurrency`: directory listings in flight in find/glob/walk/du.
+
+        Listings are cached (fsspec's listings cache) only when `use_listings_cache=True` is given:
+        other clients change HDFS behind this one's back."""
+        kwargs.setdefault("use_listings_cache", False)
         super().__init__(**kwargs)
         resolved = settings.resolve(
             namenode=namenode,
@@ -102,6 +108,8 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
             project if isinstance(project, Project) else current_project(project, user)
         )
         self.batch_size = batch_size
+        check_positive("HopsFileSystem", "walk_concurrency", walk_concurrency)
+        self.walk_concurrency = walk_concurrency
         self.client = Client(self.config, missing_hint="" if self.project else NO_PROJECT_HINT)
         self._batch = Batch(batch_size)
         forksafe.register(self)
@@ -172,12 +180,61 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
         """Entries of a directory, without in-progress writes' hidden temporary names; named in
         the form asked (relative or absolute)."""
         target = self.resolve(path)
-        entries = [
-            {**e, "name": self._named_like(path, e["name"])}
-            for e in self.client.call("ls", target)
-            if e["name"] == target or not commit.is_leftover(e["name"])
-        ]
+        try:
+            if kwargs.get("refresh"):
+                raise KeyError(target)
+            listing = self.dircache[target]  # only filled with use_listings_cache=True
+        except KeyError:
+            listing = [
+                e
+                for e in self.client.call("ls", target)
+                if e["name"] == target or not commit.is_leftover(e["name"])
+            ]
+            self.dircache[target] = listing
+        entries = [{**e, "name": self._named_like(path, e["name"])} for e in listing]
         return entries if detail else [e["name"] for e in entries]
+
+    def invalidate_cache(self, path: str | None = None) -> None:
+        """Forget cached listings of `path`, below it and of its parent (all without a path)."""
+        if path is None:
+            self.dircache.clear()
+            return
+        target = self.resolve(path)
+        parent = posixpath.dirname(target)
+        for key in list(self.dircache):
+            if key in (target, parent) or key.startswith(target.rstrip("/") + "/"):
+                self.dircache.pop(key, None)
+
+    def walk(
+        self,
+        path: str,
+        maxdepth: int | None = None,
+        topdown: bool = True,
+        on_error: Any = "omit",
+        **kwargs: Any,
+    ) -> Any:
+        """fsspec's walk (so also find, glob, du and expand_path) with `walk_concurrency`
+        listings in flight; `on_error` ("omit", "raise" or a callable) applies to every
+        directory, whose error names it."""
+        detail = kwargs.pop("detail", False)
+        descend = kwargs.pop("descend", None)
+        return parallel_walk(
+            lambda p: self.ls(p, detail=True, **kwargs),
+            self._strip_protocol(path),
+            maxdepth=maxdepth,
+            topdown=topdown,
+            on_error=on_error,
+            detail=detail,
+            descend=descend,
+            concurrency=self.walk_concurrency,
+        )
+
+    def glob(self, path: str, maxdepth: int | None = None, **kwargs: Any) -> Any:
+        """fsspec's glob, listing only the directories the pattern can match below."""
+        descend = glob_descend(self._strip_protocol(path))
+        if descend is not None:
+            kwargs["descend"] = descend
+        return super().glob(path, maxdepth=maxdepth, **kwargs)
 
     def exists(self, path: str, **kwargs: Any) -> bool:
         return self.client.exists(self.resolve(path))
@@ -207,7 +264,10 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
     ) -> Any:
         if total and maxdepth is None:  # one namenode call instead of a walk
             return self.content_summary(path)["length"]
-        return super().du(path, total=total, maxdepth=maxdepth, withdirs=withdirs, **kwargs)
+        found = self.find(path, maxdepth=maxdepth, withdirs=withdirs, detail=True, **kwargs)
+        # (fsspec's du asks info() of each name again; find's infos have the sizes)
+        sizes = {name: (info or self.info(name))["size"] for name, info in found.items()}
+        return sum(sizes.values()) if total else sizes
 
     def block_locations(
         self, path: str, start: int = 0, length: int | None = None
@@ -247,12 +307,14 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
         path = self.resolve(path)
         if self.exists(path):
             raise _exists_error(path)
+        self.invalidate_cache(path)
         self.client.call("mkdir", path, parents=create_parents, permission=kwargs.get("permission"))
 
     def makedirs(self, path: str, exist_ok: bool = False) -> None:
         path = self.resolve(path)
         if not exist_ok and self.exists(path):
             raise _exists_error(path)
+        self.invalidate_cache(path)
         self.client.call("mkdir", path, parents=True)
 
     mkdirs = makedirs  # type: ignore[assignment]
@@ -263,6 +325,7 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
             raise errors.make(
                 IsADirectoryError, path, f"rm_file: {path} is a directory (use rmdir or rm)"
             )
+        self.invalidate_cache(path)
         self.client.rm(path)
 
     _rm = rm_file  # type: ignore[assignment]
@@ -280,6 +343,7 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
             return
         for p in reversed(self.expand_path(path, recursive=recursive, maxdepth=maxdepth)):
             try:
+                self.invalidate_cache(p)
                 self.client.rm(self.resolve(p))
             except OSError as e:  # a directory below maxdepth keeps its deeper content
                 if e.errno != errno.ENOTEMPTY:
@@ -287,6 +351,7 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
 
     def _delete(self, path: str, recursive: bool) -> None:
         """Delete one path; a non-empty directory without `recursive` says to pass it."""
+        self.invalidate_cache(path)
         try:
             self.client.rm(path, recursive=recursive)
         except OSError as e:
@@ -318,6 +383,8 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
                 return
             if self.isdir(dst) and not dst.startswith(src.rstrip("/") + "/"):
                 dst = posixpath.join(dst, posixpath.basename(src))
+            self.invalidate_cache(src)
+            self.invalidate_cache(dst)
             self.client.rename(src, dst, overwrite=overwrite and not self.isdir(dst))
             return
         sources = self.expand_path(path1, recursive=False)
@@ -407,161 +474,6 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
         "r"/"w"/"a" are binary unless "t" is given (pandas reads either)."""
         return self.open(path, mode if "b" in mode or "t" in mode else mode + "b", **kwargs)
 
-    def cat_file(
-        self, path: str, start: int | None = None, end: int | None = None, **kwargs: Any
-    ) -> bytes:
-        path = self.resolve(path)
-        reader = self.client.open_reader(path)
-        try:
-            start, end = _span(start, end, reader.size)
-            return read_exactly(reader, start, end - start)
-        finally:
-            reader.close()
-
-    def cat(
-        self, path: Any, recursive: bool = False, on_error: str = "raise", **kwargs: Any
-    ) -> Any:
-        batch_size = kwargs.pop("batch_size", None)
-        paths = self.expand_path(path, recursive=recursive)
-        if (
-            len(paths) == 1
-            and not isinstance(path, list)
-            and paths[0] == self._strip_protocol(path)
-        ):
-            return self.cat_file(paths[0], **kwargs)
-        results = self._batch.map(lambda p: self.cat_file(p, **kwargs), paths, batch_size)
-        out: dict[str, Any] = {}
-        for p, data, error in results:
-            if recursive and isinstance(error, IsADirectoryError):
-                continue  # directories of a recursive expansion have no content
-            if error is None:
-                out[p] = data
-            elif on_error == "raise":
-                raise error
-            elif on_error == "return":
-                out[p] = error
-        return out
-
-    def cat_ranges(
-        self,
-        paths: list[str],
-        starts: Any,
-        ends: Any,
-        max_gap: Any = None,
-        on_error: str = "return",
-        **kwargs: Any,
-    ) -> list[Any]:
-        starts = [starts] * len(paths) if isinstance(starts, int) or starts is None else starts
-        ends = [ends] * len(paths) if isinstance(ends, int) or ends is None else ends
-        if not len(paths) == len(starts) == len(ends):
-            raise ValueError("cat_ranges: paths, starts and ends must have the same length")
-        jobs = list(zip(paths, starts, ends, strict=True))
-        results = self._batch.map(
-            lambda j: self.cat_file(j[0], j[1], j[2]), jobs, kwargs.get("batch_size")
-        )
-        out = []
-        for _, data, error in results:
-            if error is not None and on_error == "raise":
-                raise error
-            out.append(error if error is not None else data)
-        return out
-
-    def pipe_file(self, path: str, value: bytes, mode: str = "overwrite", **kwargs: Any) -> None:
-        """Write `value` to `path` atomically (mode "create": fail if it exists)."""
-        self._batch.run_or_defer(self._pipe_file, path, value, mode, **kwargs)
-
-    def _pipe_file(self, path: str, value: bytes, mode: str, **kwargs: Any) -> None:
-        with self.open(path, "xb" if mode == "create" else "wb", **kwargs) as f:
-            f.write(value)
-
-    def pipe(self, path: Any, value: bytes | None = None, **kwargs: Any) -> None:
-        with self._batch.deferred(kwargs.pop("batch_size", None)):
-            super().pipe(path, value, **kwargs)
-
-    def cp_file(self, path1: str, path2: str, **kwargs: Any) -> None:
-        """Copy one file by streaming it through this client (HDFS has no server-side copy)."""
-        self._batch.run_or_defer(self._cp_file, path1, path2, **kwargs)
-
-    def _cp_file(self, path1: str, path2: str, **kwargs: Any) -> None:
-        src = self.resolve(path1)
-        if self.isdir(src):
-            self.makedirs(path2, exist_ok=True)
-            return
-        reader = self.client.open_reader(src)
-        try:
-            with self.open(path2, "wb", **kwargs) as out:
-                for offset in range(0, reader.size, self.blocksize):
-                    out.write(
-                        read_exactly(reader, offset, min(self.blocksize, reader.size - offset))
-                    )
-        finally:
-            reader.close()
-
-    def copy(self, path1: Any, path2: Any, recursive: bool = False, **kwargs: Any) -> None:
-        with self._batch.deferred(kwargs.pop("batch_size", None)):
-            super().copy(path1, path2, recursive=recursive, **kwargs)
-
-    def put_file(
-        self,
-        lpath: str,
-        rpath: str,
-        callback: Any = DEFAULT_CALLBACK,
-        mode: str = "overwrite",
-        **kwargs: Any,
-    ) -> None:
-        self._batch.run_or_defer(self._put_file, lpath, rpath, callback, mode, **kwargs)
-
-    def _put_file(self, lpath: str, rpath: str, callback: Any, mode: str, **kwargs: Any) -> None:
-        if os.path.isdir(lpath):
-            self.makedirs(rpath, exist_ok=True)
-            return
-        with (
-            open(lpath, "rb") as src,
-            self.open(rpath, "xb" if mode == "create" else "wb", **kwargs) as out,
-        ):
-            callback.set_size(os.fstat(src.fileno()).st_size)
-            while chunk := src.read(self.blocksize):
-                out.write(chunk)
-                callback.relative_update(len(chunk))
-
-    def put(self, lpath: Any, rpath: Any, recursive: bool = False, **kwargs: Any) -> None:
-        with self._batch.deferred(kwargs.pop("batch_size", None)):
-            super().put(lpath, rpath, recursive=recursive, **kwargs)
-
-    def get_file(
-        self,
-        rpath: str,
-        lpath: Any,
-        callback: Any = DEFAULT_CALLBACK,
-        outfile: Any = None,
-        **kwargs: Any,
-    ) -> None:
-        self._batch.run_or_defer(self._get_file, rpath, lpath, callback, outfile, **kwargs)
-
-    def _get_file(self, rpath: str, lpath: Any, callback: Any, outfile: Any, **kwargs: Any) -> None:
-        rpath = self.resolve(rpath)
-        if outfile is None and hasattr(lpath, "write"):
-            outfile = lpath
-        if outfile is None and self.isdir(rpath):
-            os.makedirs(lpath, exist_ok=True)
-            return
-        reader = self.client.open_reader(rpath)
-        try:
-            callback.set_size(reader.size)
-            if outfile is None:
-                os.makedirs(os.path.dirname(os.path.abspath(lpath)), exist_ok=True)
-            with open(lpath, "wb") if outfile is None else nullcontext(outfile) as out:
-                for offset in range(0, reader.size, self.blocksize):
-                    chunk = read_exactly(reader, offset, min(self.blocksize, reader.size - offset))
-                    out.write(chunk)
-                    callback.relative_update(len(chunk))
-        finally:
-            reader.close()
-
-    def get(self, rpath: Any, lpath: Any, recursive: bool = False, **kwargs: Any) -> None:
-        with self._batch.deferred(kwargs.pop("batch_size", None)):
-            super().get(rpath, lpath, recursive=recursive, **kwargs)
-
 
 def _exists_error(path: str) -> OSError:
     return errors.make(
@@ -570,13 +482,6 @@ def _exists_error(path: str) -> OSError:
         f"cannot create directory {path}: it exists",
         hint="pick another name, remove it first, or for a directory pass exist_ok=True",
     )
-
-
-def _span(start: int | None, end: int | None, size: int) -> tuple[int, int]:
-    """Python-slice-like [start, end) clamped to a file of `size` bytes."""
-    start = 0 if start is None else (max(0, size + start) if start < 0 else min(start, size))
-    end = size if end is None else (max(0, size + end) if end < 0 else min(end, size))
-    return start, max(start, end)
 
 
 def _has_magic(path: str) -> bool:
