@@ -133,7 +133,10 @@ class DataOps:
             return
         with (
             open(lpath, "rb") as src,
-            self.open(rpath, "xb" if mode == "create" else "wb", **kwargs) as out,
+            # a restart reads the local file again (no spooled copy)
+            self.open(
+                rpath, "xb" if mode == "create" else "wb", source=os.path.abspath(lpath), **kwargs
+            ) as out,
         ):
             callback.set_size(os.fstat(src.fileno()).st_size)
             while chunk := src.read(self.blocksize):

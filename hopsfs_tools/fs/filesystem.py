@@ -180,17 +180,20 @@ class HopsFileSystem(DataOps, AbstractFileSystem, metaclass=_SettingsCached):
         """Entries of a directory, without in-progress writes' hidden temporary names; named in
         the form asked (relative or absolute)."""
         target = self.resolve(path)
-        try:
-            if kwargs.get("refresh"):
-                raise KeyError(target)
-            listing = self.dircache[target]  # only filled with use_listings_cache=True
-        except KeyError:
-            listing = [
-                e
-                for e in self.client.call("ls", target)
-                if e["name"] == target or not commit.is_leftover(e["name"])
-            ]
-            self.dircache[target] = listing
+        listing = None if kwargs.get("refresh") else self.dircache.get(target)
+        if listing is None:
+            listing = self._listed(target, self.client.call("ls", target))
+        return self._entries(path, listing, detail)
+
+    def _listed(self, target: str, entries: list[Any]) -> list[Any]:
+        """The entries of directory `target` without in-progress writes' temporary names; kept
+        in fsspec's listings cache (only with use_listings_cache=True)."""
+        listing = [e for e in entries if e["name"] == target or not commit.is_leftover(e["name"])]
+        self.dircache[target] = listing
+        return listing
+
+    def _entries(self, path: str, listing: list[Any], detail: bool) -> list[Any]:
+        """`ls`'s answer for the `path` asked: entries named in its form."""
         entries = [{**e, "name": self._named_like(path, e["name"])} for e in listing]
         return entries if detail else [e["name"] for e in entries]
 

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-from hdfs_native import AclEntry, Client, WriteOptions
+from hdfs_native import AclEntry, AsyncClient, Client, WriteOptions
 
 from hopsfs_tools.fs import errors
 from hopsfs_tools.fs.backends.base import (
@@ -170,6 +170,8 @@ class NativeBackend(BackendBase):
         # Java client does for a create; the NameNode re-replicates the block afterwards.
         props.setdefault("dfs.client.block.write.replace-datanode-on-failure.best-effort", "true")
         self._closed = False
+        self._props = props
+        self._async_client: AsyncClient | None = None
         try:
             self._check_reachable()
             self.client = Client(config.namenode_uri, config=props)
@@ -178,6 +180,14 @@ class NativeBackend(BackendBase):
             raise
 
     # -- connection and errors -----------------------------------------------------------------
+
+    def async_client(self) -> AsyncClient:
+        """hdfs-native's asyncio client, with this client's settings and user (made on first use;
+        dropped with this backend, e.g. in a forked child)."""
+        if self._async_client is None:
+            _wait_for_inherited_pool()
+            self._async_client = AsyncClient(self.config.namenode_uri, config=self._props)
+        return self._async_client
 
     def _release_user(self) -> None:
         """Unbind this client's user, once (a Kerberos client is bound to none)."""
