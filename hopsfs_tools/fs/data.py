@@ -29,7 +29,7 @@ class DataOps:
         path = self.resolve(path)
         reader = self.client.open_reader(path)
         try:
-            start, end = _span(start, end, reader.size)
+            start, end = span(start, end, reader.size)
             return read_exactly(reader, start, end - start)
         finally:
             reader.close()
@@ -182,11 +182,11 @@ class DataOps:
             super().get(rpath, lpath, recursive=recursive, **kwargs)
 
 
-def _span(start: int | None, end: int | None, size: int) -> tuple[int, int]:
+def span(start: int | None, end: int | None, size: int) -> tuple[int, int]:
     """Python-slice-like [start, end) clamped to a file of `size` bytes."""
     start = 0 if start is None else (max(0, size + start) if start < 0 else min(start, size))
     end = size if end is None else (max(0, size + end) if end < 0 else min(end, size))
     return start, max(start, end)
 
 
-__all__ = ["DataOps"]
+__all__ = ["DataOps", "span"]

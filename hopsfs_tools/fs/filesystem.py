@@ -39,11 +39,15 @@ from hopsfs_tools.hopsworks.project import (
 _MODES = [sorted(m + t) for m in "rwxa" for t in ("", "b", "t")]  # open() modes (any order)
 
 
-class _SettingsCached(_Cached):
+class SettingsCached(_Cached):
     """fsspec's instance cache, keyed by explicit settings: what the environment gives is made
     an explicit keyword argument before the key is computed (fsspec's `apply_config` pattern)."""
 
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        if cls is HopsFileSystem and kwargs.get("asynchronous"):  # fsspec's async interface
+            from hopsfs_tools.fs.asyncfs import AsyncHopsFileSystem
+
+            return AsyncHopsFileSystem(*args, **kwargs)
         return super().__call__(*args, **settings.options(**kwargs))
 
 
@@ -54,7 +58,7 @@ NO_PROJECT_HINT = (
 )
 
 
-class HopsFileSystem(DataOps, AbstractFileSystem, metaclass=_SettingsCached):
+class HopsFileSystem(DataOps, AbstractFileSystem, metaclass=SettingsCached):
     """fsspec filesystem for HDFS/HopsFS: `fsspec.filesystem("hopsfs")`, "hopsfs://..." URLs."""
 
     protocol = ("hopsfs",)

@@ -279,11 +279,11 @@ class NativeBackend(BackendBase):
     # -- metadata ------------------------------------------------------------------------------
 
     def info(self, path: str) -> FileInfo:
-        return _file_info(self._call(path, self.client.get_file_info), path)
+        return file_info(self._call(path, self.client.get_file_info), path)
 
     def ls(self, path: str) -> list[FileInfo]:
         with self._errors(path):
-            return [_file_info(st) for st in self.client.list_status(path)]
+            return [file_info(st) for st in self.client.list_status(path)]
 
     def mkdir(self, path: str, *, parents: bool = True, permission: int | None = None) -> None:
         mode = self._create_mode(path, permission, DIR_MODE)
@@ -502,7 +502,7 @@ class NativeWriter(io.RawIOBase):
                 super().close()
 
 
-def _file_info(st: FileStatus, path: str | None = None) -> FileInfo:
+def file_info(st: FileStatus, path: str | None = None) -> FileInfo:
     """An fsspec info dict from an hdfs-native FileStatus."""
     return FileInfo(
         name=path or st.path or "/",
