@@ -198,7 +198,11 @@ class HopsFileSystem(DataOps, AbstractFileSystem, metaclass=SettingsCached):
 
     def _entries(self, path: str, listing: list[Any], detail: bool) -> list[Any]:
         """`ls`'s answer for the `path` asked: entries named in its form."""
-        entries = [{**e, "name": self._named_like(path, e["name"])} for e in listing]
+        if strip_scheme(path).startswith("/"):
+            entries = [dict(e) for e in listing]
+        else:
+            root = self.resolve("")
+            entries = [{**e, "name": relative_to(e["name"], root)} for e in listing]
         return entries if detail else [e["name"] for e in entries]
 
     def invalidate_cache(self, path: str | None = None) -> None:
