@@ -18,6 +18,7 @@ again in the child.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import os
 import time
@@ -29,6 +30,7 @@ from fsspec.callbacks import DEFAULT_CALLBACK
 
 from hopsfs_tools.fs import commit, errors
 from hopsfs_tools.fs.backends.base import FILE_MODE
+from hopsfs_tools.fs.backends.native import WRITE_STALL_TIMEOUTS, file_info
 from hopsfs_tools.fs.batch import DEFAULT_BATCH_SIZE
 from hopsfs_tools.fs.data import span
 from hopsfs_tools.fs.filesystem import HopsFileSystem, SettingsCached
@@ -109,16 +111,26 @@ class AsyncHopsFileSystem(AsyncFileSystem, metaclass=SettingsCached):
     async def _in_thread(self, name: str, *args: Any, **kwargs: Any) -> Any:
         return await asyncio.to_thread(getattr(self.sync, name), *args, **kwargs)
 
-    async def _call(self, path: str, call: Callable[[], Awaitable[T]]) -> T:
+    async def _call(
+        self, path: str, call: Callable[[], Awaitable[T]], *, stall: float | None = None
+    ) -> T:
         """await call() (an hdfs-native request about `path`), errors translated as the
-        backend's, transient ones retried as the sync client's."""
+        backend's, transient ones retried as the sync client's; a call that takes more than
+        `stall` seconds is given up (TimeoutError: hdfs-native may wait for a frozen DataNode's
+        ack forever)."""
         backend, policy = self._native, self.sync.client.policy
         failures = 0
         while True:
             try:
                 with self.sync.client._hinted(path):
                     try:
-                        return await call()
+                        return await asyncio.wait_for(call(), stall)
+                    except TimeoutError:
+                        raise TimeoutError(
+                            errno.ETIMEDOUT,
+                            f"writing {path}: no progress for {stall:g}s (a DataNode pipeline "
+                            "stalled); the upload restarts if it can",
+                        ) from None
                     except (OSError, RuntimeError, ValueError) as e:
                         raise backend._error(e, path) from e
             except OSError as e:
@@ -143,8 +155,6 @@ class AsyncHopsFileSystem(AsyncFileSystem, metaclass=SettingsCached):
     async def _info(self, path: str, **kwargs: Any) -> dict[str, Any]:
         if self._native is None:
             return await self._in_thread("info", path)
-        from hopsfs_tools.fs.backends.native import file_info
-
         target = self.sync.resolve(path)
         client = self._native.async_client()
         info = dict(file_info(await self._call(target, lambda: client.get_file_info(target))))
@@ -154,8 +164,6 @@ class AsyncHopsFileSystem(AsyncFileSystem, metaclass=SettingsCached):
     async def _ls(self, path: str, detail: bool = True, **kwargs: Any) -> list[Any]:
         if self._native is None:
             return await self._in_thread("ls", path, detail=detail, **kwargs)
-        from hopsfs_tools.fs.backends.native import file_info
-
         target = self.sync.resolve(path)
         listing = None if kwargs.get("refresh") else self.sync.dircache.get(target)
         if listing is None:
@@ -275,16 +283,17 @@ class AsyncHopsFileSystem(AsyncFileSystem, metaclass=SettingsCached):
         if existing and mode == "create":
             raise errors.make(FileExistsError, target, f"cannot create {target}: it exists")
         options = WriteOptions(permission=await self._create_mode(target), create_parent=True)
+        stall = WRITE_STALL_TIMEOUTS * self.sync.config.timeout
         failures = 0
         while True:
             temp = commit.temp_path(target)
             try:
                 writer = await self._call(target, lambda t=temp: client.create(t, options))
                 for chunk in chunks():
-                    await self._call(target, lambda c=chunk, w=writer: w.write(c))
+                    await self._call(target, lambda c=chunk, w=writer: w.write(c), stall=stall)
                     if callback is not None:
                         callback.relative_update(len(chunk))
-                await self._call(target, writer.close)
+                await self._call(target, writer.close, stall=stall)
                 await self._call(target, lambda t=temp: client.rename(t, target, mode != "create"))
                 break
             except BaseException as e:
