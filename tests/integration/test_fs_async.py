@@ -88,7 +88,8 @@ def test_the_sync_face_of_the_async_filesystem(cluster, hdfs_dir):
     files = {f"{hdfs_dir}/f{i}": bytes([i]) * 4096 for i in range(40)}
     fs.pipe(files)
     assert fs.cat(sorted(files)) == files
-    assert fs.cat_ranges(sorted(files)[:3], 0, 2) == [bytes([i]) * 2 for i in range(3)]
+    firsts = [f"{hdfs_dir}/f{i}" for i in range(3)]
+    assert fs.cat_ranges(firsts, 0, 2) == [bytes([i]) * 2 for i in range(3)]
     assert fs.ls(hdfs_dir, detail=False) == sorted(files)
     assert fs.du(hdfs_dir) == 40 * 4096
     with fs.open(f"{hdfs_dir}/f1", "rb") as f:
@@ -136,7 +137,7 @@ def test_cancelling_async_writes_leaves_no_partial_files(cluster, hdfs_dir):
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        assert await fs._cat_file(f"{hdfs_dir}/f0", 0, 1) in (b"", big[:1])  # the loop works
+        assert isinstance(await fs._ls(hdfs_dir), list)  # the loop and client still work
 
     sync.makedirs(hdfs_dir, exist_ok=True)
     asyncio.run(main())
