@@ -32,7 +32,7 @@ from hopsfs_tools.fs import commit, errors
 from hopsfs_tools.fs.backends.base import FILE_MODE
 from hopsfs_tools.fs.backends.native import WRITE_STALL_TIMEOUTS, file_info
 from hopsfs_tools.fs.batch import DEFAULT_BATCH_SIZE
-from hopsfs_tools.fs.data import span
+from hopsfs_tools.fs.data import range_jobs, span
 from hopsfs_tools.fs.filesystem import HopsFileSystem, SettingsCached
 
 T = TypeVar("T")
@@ -225,10 +225,7 @@ class AsyncHopsFileSystem(AsyncFileSystem, metaclass=SettingsCached):
             return await self._in_thread(
                 "cat_ranges", paths, starts, ends, on_error=on_error, batch_size=batch_size
             )
-        starts = [starts] * len(paths) if isinstance(starts, int) or starts is None else starts
-        ends = [ends] * len(paths) if isinstance(ends, int) or ends is None else ends
-        if not len(paths) == len(starts) == len(ends):
-            raise ValueError("cat_ranges: paths, starts and ends must have the same length")
+        jobs = range_jobs(paths, starts, ends)
         readers: dict[str, asyncio.Task[Any]] = {}
         for path in paths:
             target = self.sync.resolve(path)
@@ -241,7 +238,7 @@ class AsyncHopsFileSystem(AsyncFileSystem, metaclass=SettingsCached):
             return await self._read(target, reader, *span(start, end, len(reader)))
 
         out = await _run_coros_in_chunks(
-            [one(*job) for job in zip(paths, starts, ends, strict=True)],
+            [one(*job) for job in jobs],
             batch_size=batch_size or self.batch_size,
             nofiles=True,
             return_exceptions=True,

@@ -67,11 +67,7 @@ class DataOps:
         on_error: str = "return",
         **kwargs: Any,
     ) -> list[Any]:
-        starts = [starts] * len(paths) if isinstance(starts, int) or starts is None else starts
-        ends = [ends] * len(paths) if isinstance(ends, int) or ends is None else ends
-        if not len(paths) == len(starts) == len(ends):
-            raise ValueError("cat_ranges: paths, starts and ends must have the same length")
-        jobs = list(zip(paths, starts, ends, strict=True))
+        jobs = range_jobs(paths, starts, ends)
         results = self._batch.map(
             lambda j: self.cat_file(j[0], j[1], j[2]), jobs, kwargs.get("batch_size")
         )
@@ -182,6 +178,15 @@ class DataOps:
             super().get(rpath, lpath, recursive=recursive, **kwargs)
 
 
+def range_jobs(paths: list[str], starts: Any, ends: Any) -> list[tuple[str, Any, Any]]:
+    """cat_ranges' (path, start, end) triples; an int or None start/end applies to all."""
+    starts = [starts] * len(paths) if isinstance(starts, int) or starts is None else starts
+    ends = [ends] * len(paths) if isinstance(ends, int) or ends is None else ends
+    if not len(paths) == len(starts) == len(ends):
+        raise ValueError("cat_ranges: paths, starts and ends must have the same length")
+    return list(zip(paths, starts, ends, strict=True))
+
+
 def span(start: int | None, end: int | None, size: int) -> tuple[int, int]:
     """Python-slice-like [start, end) clamped to a file of `size` bytes."""
     start = 0 if start is None else (max(0, size + start) if start < 0 else min(start, size))
@@ -189,4 +194,4 @@ def span(start: int | None, end: int | None, size: int) -> tuple[int, int]:
     return start, max(start, end)
 
 
-__all__ = ["DataOps", "span"]
+__all__ = ["DataOps", "range_jobs", "span"]
