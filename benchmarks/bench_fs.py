@@ -275,6 +275,18 @@ def bench_tree(cluster: LocalCluster, args: argparse.Namespace, base: str) -> di
         out[f"glob {name}"] = timed(lambda fs=fs: fs.glob(f"{root}/**/*.csv"), args.repeat)
         out[f"du {name}"] = timed(lambda fs=fs: fs.du(root, total=False), args.repeat)
     assert ours.glob(f"{root}/**/*.csv") == csv
+    dirs = [
+        p
+        for p, i in ours.find(root, withdirs=True, detail=True).items()
+        if i["type"] == "directory"
+    ]
+
+    def listings(threads: int) -> None:  # the bare client: does listing in threads gain here?
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(lambda d: list(raw.list_status(d)), dirs))
+
+    out["every listing, hdfs-native, 1 thread"] = timed(lambda: listings(1), args.repeat)
+    out["every listing, hdfs-native, 16 threads"] = timed(lambda: listings(16), args.repeat)
     out["find hdfs-native list_status(recursive)"] = timed(
         lambda: list(raw.list_status(root, recursive=True)), args.repeat
     )
