@@ -299,7 +299,11 @@ class AsyncHopsFileSystem(AsyncFileSystem, metaclass=SettingsCached):
                     raise
                 if failures >= policy.retries:
                     raise
-                await asyncio.sleep(policy.delay(failures))
+                delay = policy.delay(failures)
+                log.warning(
+                    "writing %s failed (%s); restarting the upload in %.1fs", target, e, delay
+                )
+                await asyncio.sleep(delay)
                 failures += 1
         self.sync.invalidate_cache(target)
 

@@ -455,7 +455,11 @@ def test_stalled_native_writes_do_not_pile_up_threads(
 
 @pytest.mark.parametrize("way", ["native put", "async put"])
 def test_put_restarts_from_the_local_file_after_a_datanode_froze(
-    fault_cluster: LocalCluster, tmp_path: Any, monkeypatch: pytest.MonkeyPatch, way: str
+    fault_cluster: LocalCluster,
+    tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    way: str,
 ) -> None:
     """A DataNode frozen for 10 s mid-put: the upload restarts by reading the local file again
     (no spool is made: making one fails here); every byte arrives, no temporary file is left."""
@@ -499,5 +503,6 @@ def test_put_restarts_from_the_local_file_after_a_datanode_froze(
         if freeze:
             freeze[0].__exit__(None, None, None)
     assert freeze and fs.cat_file(target) == data
+    assert "restarting the upload" in caplog.text  # it did restart, from the local file
     assert fs.ls("/put-restarts", detail=False) == [target] or way == "async put"
     assert not [p for p in fs.ls("/put-restarts", detail=False) if "hopsfs-tmp" in p]
