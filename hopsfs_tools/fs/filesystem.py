@@ -192,14 +192,20 @@ class HopsFileSystem(DataOps, AbstractFileSystem, metaclass=SettingsCached):
     def _listed(self, target: str, entries: list[Any]) -> list[Any]:
         """The entries of directory `target` without in-progress writes' temporary names; kept
         in fsspec's listings cache (only with use_listings_cache=True)."""
-        listing = [e for e in entries if e["name"] == target or not commit.is_leftover(e["name"])]
+        listing = [
+            e
+            for e in entries
+            if ".hopsfs-" not in e["name"]
+            or e["name"] == target
+            or not commit.is_leftover(e["name"])
+        ]
         self.dircache[target] = listing
         return listing
 
     def _entries(self, path: str, listing: list[Any], detail: bool) -> list[Any]:
         """`ls`'s answer for the `path` asked: entries named in its form."""
-        if strip_scheme(path).startswith("/"):
-            entries = [dict(e) for e in listing]
+        if strip_scheme(path).startswith("/"):  # copies only of what the cache keeps
+            entries = [dict(e) for e in listing] if self.dircache.use_listings_cache else listing
         else:
             root = self.resolve("")
             entries = [{**e, "name": relative_to(e["name"], root)} for e in listing]
