@@ -21,6 +21,7 @@ class DataOps:
 
     client: Client
     blocksize: int
+    storage_options: dict[str, Any]
     _batch: Batch
 
     def cat_file(
@@ -68,6 +69,11 @@ class DataOps:
         **kwargs: Any,
     ) -> list[Any]:
         jobs = range_jobs(paths, starts, ends)
+        if len(jobs) > 1 and self.client.config.backend == "native":
+            # hdfs-native's asyncio client, each file opened once: measured 2x the threads below
+            return self.as_async().cat_ranges(
+                paths, starts, ends, on_error=on_error, batch_size=kwargs.get("batch_size")
+            )
         results = self._batch.map(
             lambda j: self.cat_file(j[0], j[1], j[2]), jobs, kwargs.get("batch_size")
         )
@@ -77,6 +83,13 @@ class DataOps:
                 raise error
             out.append(error if error is not None else data)
         return out
+
+    def as_async(self) -> Any:
+        """This filesystem's AsyncHopsFileSystem twin (same settings and client), its sync
+        methods run on fsspec's IO loop."""
+        from hopsfs_tools.fs.asyncfs import AsyncHopsFileSystem
+
+        return AsyncHopsFileSystem(**{**self.storage_options, "asynchronous": False})
 
     def pipe_file(self, path: str, value: bytes, mode: str = "overwrite", **kwargs: Any) -> None:
         """Write `value` to `path` atomically (mode "create": fail if it exists)."""

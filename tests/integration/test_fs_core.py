@@ -246,6 +246,15 @@ def test_cat_file_ranges(fs, hdfs_dir):
     assert fs.cat_file(path, start=5, end=-5) == data[5:-5]
     assert fs.cat_file(path, start=len(data) + 5) == b""
     assert fs.cat_ranges([path, path], [0, 100], [3, 103]) == [data[:3], data[100:103]]
+    assert fs.cat_ranges([path], [5], [-5]) == [data[5:-5]]
+    missing = f"{hdfs_dir}/missing"
+    got = fs.cat_ranges([path, missing, path], [0, 0, -3], [2, 1, None])
+    assert got[0] == data[:2] and got[2] == data[-3:]
+    assert isinstance(got[1], FileNotFoundError) and missing in str(got[1])
+    with pytest.raises(FileNotFoundError, match="missing"):
+        fs.cat_ranges([path, missing], [0, 0], [1, 1], on_error="raise")
+    with pytest.raises(ValueError, match="same length"):
+        fs.cat_ranges([path, path], [0], [1, 2])
     assert fs.read_block(path, 10, 20) == data[10:30]
 
 
