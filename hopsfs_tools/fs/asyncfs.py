@@ -104,9 +104,9 @@ class AsyncHopsFileSystem(AsyncFileSystem, metaclass=SettingsCached):
 
     @property
     def _native(self) -> Any:
-        """The native backend (its asyncio client serves the hot calls), else None."""
-        backend = self.sync.backend
-        return backend if backend.name == "native" else None
+        """The native backend (its asyncio client serves the hot calls), else None (without
+        connecting another backend here, in the event loop)."""
+        return self.sync.backend if self.sync.config.backend == "native" else None
 
     async def _in_thread(self, name: str, *args: Any, **kwargs: Any) -> Any:
         return await asyncio.to_thread(getattr(self.sync, name), *args, **kwargs)
