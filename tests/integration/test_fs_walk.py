@@ -26,18 +26,18 @@ def make_fs(cluster, cls=HopsFileSystem, **kwargs):
 
 @pytest.fixture
 def tree(cluster, hdfs_dir):
-    """hdfs_dir/{a0..a2}/{b0..b2}/{c0,c1}/ with f.csv, g.txt, .hidden.csv at each level."""
+    """hdfs_dir/{a0..a2}/{b0..b2}/{c0,c1}/ with f.csv, g.txt, .hidden.csv at each level (empty:
+    NameNode work only), a{0,1,2}/top.csv of 1, 2, 3 bytes."""
     fs = make_fs(cluster)
     files = {}
     for a in range(3):
-        files[f"{hdfs_dir}/a{a}/top.csv"] = b"x" * a
+        files[f"{hdfs_dir}/a{a}/top.csv"] = b"x" * (a + 1)
         for b in range(3):
-            files[f"{hdfs_dir}/a{a}/b{b}/mid.txt"] = b"mm"
+            files[f"{hdfs_dir}/a{a}/b{b}/mid.txt"] = b""
             for c in range(2):
                 base = f"{hdfs_dir}/a{a}/b{b}/c{c}"
-                files[f"{base}/f.csv"] = b"f" * (a + b + c)
-                files[f"{base}/g.txt"] = b"g"
-                files[f"{base}/.hidden.csv"] = b"h"
+                for name in ("f.csv", "g.txt", ".hidden.csv"):
+                    files[f"{base}/{name}"] = b""
     fs.pipe(files)
     fs.makedirs(f"{hdfs_dir}/empty/deeper")
     return hdfs_dir
