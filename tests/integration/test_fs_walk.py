@@ -26,12 +26,12 @@ def make_fs(cluster, cls=HopsFileSystem, **kwargs):
 
 @pytest.fixture
 def tree(cluster, hdfs_dir):
-    """hdfs_dir/{a0..a2}/{b0..b2}/{c0,c1}/ with f.csv, g.txt, .hidden.csv at each level (empty:
-    NameNode work only), a{0,1,2}/top.csv of 1, 2, 3 bytes."""
+    """hdfs_dir/{a0..a2}/{b0..b2}/{c0,c1}/ with f.csv, g.txt, .hidden.csv at each level, all empty
+    (NameNode work only: no block to place on the shared cluster's DataNodes)."""
     fs = make_fs(cluster)
     files = {}
     for a in range(3):
-        files[f"{hdfs_dir}/a{a}/top.csv"] = b"x" * (a + 1)
+        files[f"{hdfs_dir}/a{a}/top.csv"] = b""
         for b in range(3):
             files[f"{hdfs_dir}/a{a}/b{b}/mid.txt"] = b""
             for c in range(2):
@@ -198,11 +198,11 @@ def test_listings_are_cached_only_when_asked(cluster, tree):
     cached = make_fs(cluster, use_listings_cache=True)
     for fs in (plain, cached):
         fs.ls(f"{tree}/a0")
-    other.pipe_file(f"{tree}/a0/new.csv", b"n")  # another client changes the directory
+    other.pipe_file(f"{tree}/a0/new.csv", b"")  # another client changes the directory
     assert f"{tree}/a0/new.csv" in plain.ls(f"{tree}/a0", detail=False)
     assert f"{tree}/a0/new.csv" not in cached.ls(f"{tree}/a0", detail=False)
     assert f"{tree}/a0/new.csv" in cached.ls(f"{tree}/a0", detail=False, refresh=True)
-    cached.pipe_file(f"{tree}/a0/own.csv", b"o")  # its own writes invalidate
+    cached.pipe_file(f"{tree}/a0/own.csv", b"")  # its own writes invalidate
     assert f"{tree}/a0/own.csv" in cached.ls(f"{tree}/a0", detail=False)
     cached.rm(f"{tree}/a0/own.csv")
     assert f"{tree}/a0/own.csv" not in cached.ls(f"{tree}/a0", detail=False)
