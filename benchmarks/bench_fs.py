@@ -1,9 +1,15 @@
 """Throughput of hopsfs (each backend) vs the raw hdfs-native client vs Hadoop's Java client.
 
 Prints ratios measured in one run on one cluster (absolute numbers on a shared machine mean
-little). Usage:
+little): a tree walk (find/glob/du: parallel vs fsspec's sequential default vs hdfs-native's own
+calls), a large file (write/read per client; restartable vs not; put), cat_ranges, and many small
+files (loop vs thread batch vs async). Usage:
 
-    python benchmarks/bench_fs.py [--size-mib 1024] [--small-files 10000] [--cluster-dir DIR]
+    python benchmarks/bench_fs.py [--size-mib 1024] [--small-files 10000] [--tree-files 10000]
+        [--tree-dirs 1000] [--ranges 1000] [--only tree large ranges small] [--cluster-dir DIR]
+
+Sizes also come from $BENCH_SIZE_MIB, $BENCH_SMALL_FILES, $BENCH_TREE_FILES, $BENCH_TREE_DIRS,
+$BENCH_RANGES (a reduced run on a small machine).
 
 Without --cluster-dir (or $HOPSFS_TEST_CLUSTER) a 3-DataNode cluster is started and stopped.
 """
@@ -11,8 +17,10 @@ Without --cluster-dir (or $HOPSFS_TEST_CLUSTER) a 3-DataNode cluster is started 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import hashlib
 import os
+import random
 import subprocess
 import sys
 import tempfile
@@ -22,14 +30,17 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from benchmark_cluster import benchmark_cluster
-from hdfs_native import Client
+from fsspec.spec import AbstractFileSystem
+from hdfs_native import Client, WriteOptions
 
 from hopsfs_tools.cluster import LocalCluster
 from hopsfs_tools.fs import HopsFileSystem
+from hopsfs_tools.fs.asyncfs import AsyncHopsFileSystem
 from hopsfs_tools.hadoop.jars import hadoop_jars
 
 CHUNK = 8 * 1024 * 1024
 BACKENDS = ("native", "arrow", "webhdfs")
+SECTIONS = ["tree", "large", "ranges", "small"]
 
 
 def timed(fn: Callable[[], object], repeat: int) -> float:
@@ -122,6 +133,24 @@ def bench_large(
                 timed(overwrite(fs_write, target), repeat),
                 timed(fs_read, repeat),
             )
+            if backend == "arrow":  # the Java client recovers writes itself: nothing to spool
+                continue
+
+            def fs_write_unrestartable(fs=fs, target=target) -> None:
+                with local.open("rb") as src, fs.open(target, "wb", restartable=False) as out:
+                    while chunk := src.read(CHUNK):
+                        out.write(chunk)
+
+            results[f"{backend} restartable=False"] = (
+                timed(overwrite(fs_write_unrestartable, target), repeat),
+                float("nan"),
+            )
+            results[f"{backend} put (restarts from file)"] = (
+                timed(
+                    overwrite(lambda fs=fs, t=target: fs.put_file(str(local), t), target), repeat
+                ),
+                float("nan"),
+            )
         java_target = f"{cluster.namenode_uri}{base}/java.bin"
         results["java FsShell"] = (
             timed(lambda: java_fsshell(cluster, "-put", "-f", str(local), java_target), repeat),
@@ -175,54 +204,282 @@ def bench_small(cluster: LocalCluster, count: int, base: str) -> dict[str, float
         with ThreadPoolExecutor(fs.batch_size) as pool:
             list(pool.map(raw_write, raw_paths.items()))
 
+    async_paths = {p.replace("/batch/", "/async/"): v for p, v in payload.items()}
+
+    async def async_pipe() -> None:
+        await async_fs(cluster)._pipe(async_paths)
+
+    async def async_cat() -> None:
+        assert await async_fs(cluster)._cat(list(async_paths)) == async_paths
+
     return {
         "raw pipe threads": timed(raw_threads, 1),
         "pipe loop": timed(loop_pipe, 1),
         "pipe batch": timed(lambda: fs.pipe(payload), 1),
+        "pipe async": timed(lambda: asyncio.run(async_pipe()), 1),
         "cat loop": timed(loop_cat, 1),
         "cat batch": timed(batch_cat, 1),
+        "cat async": timed(lambda: asyncio.run(async_cat()), 1),
     }
 
 
+def async_fs(cluster: LocalCluster) -> AsyncHopsFileSystem:
+    """The async filesystem (native backend) for the running event loop."""
+    return AsyncHopsFileSystem(
+        asynchronous=True, namenode=cluster.namenode_uri, skip_instance_cache=True
+    )
+
+
+class SequentialHopsFS(HopsFileSystem):
+    """HopsFileSystem with fsspec's own sequential walk/glob/du (the default we replace)."""
+
+    walk = AbstractFileSystem.walk
+    glob = AbstractFileSystem.glob
+    du = AbstractFileSystem.du
+
+
+def make_tree(raw: Client, base: str, dirs: int, files: int, levels: int) -> None:
+    """`dirs` directories over `levels` levels below `base` (breadth first) and `files` empty
+    files spread over them, half *.csv (empty files: NameNode work only, no DataNode blocks)."""
+    fanout = 2
+    while sum(fanout**level for level in range(1, levels + 1)) < dirs:
+        fanout += 1
+    paths, frontier = [], [base]
+    while len(paths) < dirs:
+        frontier = [f"{p}/d{i}" for p in frontier for i in range(fanout)]
+        paths += frontier[: dirs - len(paths)]
+    names = [f"{paths[i % dirs]}/f{i}.{'csv' if i % 2 else 'txt'}" for i in range(files)]
+
+    def touch(path: str) -> None:
+        raw.create(path, WriteOptions(create_parent=True)).close()
+
+    with ThreadPoolExecutor(32) as pool:
+        list(pool.map(lambda p: raw.mkdirs(p, 0o755, True), paths))
+        list(pool.map(touch, names))
+
+
+def bench_tree(cluster: LocalCluster, args: argparse.Namespace, base: str) -> dict[str, float]:
+    """Seconds for find, glob("**/*.csv") and du(total=False) of a tree: ours (parallel) vs
+    fsspec's sequential default on the same filesystem vs hdfs-native's own calls."""
+    raw = Client(cluster.namenode_uri)
+    root = f"{base}/tree"
+    make_tree(raw, root, args.tree_dirs, args.tree_files, args.tree_levels)
+    ours = HopsFileSystem(namenode=cluster.namenode_uri, skip_instance_cache=True)
+    seq = SequentialHopsFS(namenode=cluster.namenode_uri, skip_instance_cache=True)
+    want = ours.find(root)
+    assert len(want) == args.tree_files and seq.find(root) == want
+    csv = sorted(p for p in want if p.endswith(".csv"))
+    out: dict[str, float] = {}
+    for name, fs in (("ours", ours), ("fsspec sequential", seq)):
+        out[f"find {name}"] = timed(lambda fs=fs: fs.find(root), args.repeat)
+        out[f"glob {name}"] = timed(lambda fs=fs: fs.glob(f"{root}/**/*.csv"), args.repeat)
+        out[f"du {name}"] = timed(lambda fs=fs: fs.du(root, total=False), args.repeat)
+    assert ours.glob(f"{root}/**/*.csv") == csv
+    dirs = [
+        p
+        for p, i in ours.find(root, withdirs=True, detail=True).items()
+        if i["type"] == "directory"
+    ]
+
+    def listings(threads: int) -> None:  # the bare client: does listing in threads gain here?
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(lambda d: list(raw.list_status(d)), dirs))
+
+    out["every listing, hdfs-native, 1 thread"] = timed(lambda: listings(1), args.repeat)
+    out["every listing, hdfs-native, 16 threads"] = timed(lambda: listings(16), args.repeat)
+    out["find hdfs-native list_status(recursive)"] = timed(
+        lambda: list(raw.list_status(root, recursive=True)), args.repeat
+    )
+    # hdfs-native's glob_status has no "**": the same comparison at a fixed depth
+    pattern = f"{root}/*/*/*/*.csv"
+    level3 = sorted(p for p in csv if p.count("/") == pattern.count("/"))
+    for name, fs in (("ours", ours), ("fsspec sequential", seq)):
+        out[f"glob */*/*/*.csv {name}"] = timed(lambda fs=fs: fs.glob(pattern), args.repeat)
+    assert ours.glob(pattern) == level3
+    try:
+        assert sorted(s.path for s in raw.glob_status(pattern)) == level3
+        out["glob */*/*/*.csv hdfs-native glob_status"] = timed(
+            lambda: raw.glob_status(pattern), args.repeat
+        )
+    except (AssertionError, RuntimeError, OSError) as e:
+        print(f"# hdfs-native glob_status({pattern!r}) failed: {e!r:.200}")
+    return out
+
+
+def bench_ranges(cluster: LocalCluster, args: argparse.Namespace, path: str) -> dict[str, float]:
+    """Seconds for `args.ranges` random 64 KiB ranges of one big file: a loop of cat_file vs
+    cat_ranges of the sync filesystem (native: on the async client; webhdfs: threads) vs the
+    async filesystem's _cat_ranges (one loop)."""
+    fs = HopsFileSystem(namenode=cluster.namenode_uri, skip_instance_cache=True)
+    size = fs.size(path)
+    rng = random.Random(0)
+    starts = [rng.randrange(0, size - 65536) for _ in range(args.ranges)]
+    ends = [s + 65536 for s in starts]
+    paths = [path] * len(starts)
+    want = [fs.cat_file(path, s, e) for s, e in zip(starts[:20], ends[:20], strict=True)]
+
+    def loop() -> None:
+        for s, e in zip(starts, ends, strict=True):
+            fs.cat_file(path, s, e)
+
+    web = HopsFileSystem(
+        backend="webhdfs", webhdfs_url=cluster.webhdfs_url, namenode=cluster.namenode_uri
+    )
+
+    def web_loop() -> None:
+        for s, e in zip(starts, ends, strict=True):
+            web.cat_file(path, s, e)
+
+    async def on_loop() -> None:
+        got = await async_fs(cluster)._cat_ranges(paths, starts, ends)
+        assert got[:20] == want
+
+    return {
+        "cat_file loop": timed(loop, args.repeat),
+        "cat_ranges sync": timed(lambda: fs.cat_ranges(paths, starts, ends), args.repeat),
+        "cat_ranges sync, webhdfs (threads)": timed(
+            lambda: web.cat_ranges(paths, starts, ends), args.repeat
+        ),
+        "cat_file loop, webhdfs": timed(lambda: web_loop(), args.repeat),
+        "cat_ranges async": timed(lambda: asyncio.run(on_loop()), args.repeat),
+    }
+
+
+def ratio_line(label: str, slow: float, fast: float) -> str:
+    return f"{label:<44}{slow / fast:>6.1f}x"
+
+
 def run(cluster: LocalCluster, args: argparse.Namespace) -> None:
-    """Print both tables."""
+    """Print every table of the sections asked for."""
     base = f"/bench/fs-{os.getpid()}"
     Client(cluster.namenode_uri).mkdirs(base, 0o755, True)
     try:
-        size = args.size_mib * 1024 * 1024
-        print(
-            f"# large file: {args.size_mib} MiB, replication 3, 3 DataNodes, best of {args.repeat}"
-        )
-        large = bench_large(cluster, size, args.repeat, base)
-        raw_w, raw_r = large["raw hdfs-native"]
-        print(
-            f"{'client':<18}{'write MiB/s':>12}{'read MiB/s':>12}{'write/raw':>11}{'read/raw':>10}"
-        )
-        for name, (w, r) in large.items():
-            mib = args.size_mib
-            print(f"{name:<18}{mib / w:>12.0f}{mib / r:>12.0f}{raw_w / w:>11.2f}{raw_r / r:>10.2f}")
-        print("# java FsShell times include JVM start-up (~1 s)")
-        print(f"\n# {args.small_files} files of 4 KiB (native backend)")
-        small = bench_small(cluster, args.small_files, base)
-        for key, secs in small.items():
-            print(f"{key:<12}{secs:>8.2f} s  {args.small_files / secs:>8.0f} files/s")
-        print(
-            f"pipe speed-up batch/loop: {small['pipe loop'] / small['pipe batch']:.1f}x "
-            f"(bare hdfs-native threads/loop: {small['pipe loop'] / small['raw pipe threads']:.1f}x)"
-        )
-        print(f"cat  speed-up batch/loop: {small['cat loop'] / small['cat batch']:.1f}x")
+        if "tree" in args.only:
+            print(
+                f"# tree: {args.tree_files} empty files in {args.tree_dirs} directories, "
+                f"{args.tree_levels} levels (native backend), best of {args.repeat}"
+            )
+            tree = bench_tree(cluster, args, base)
+            for key, secs in tree.items():
+                print(f"{key:<44}{secs:>8.3f} s")
+            for op in ("find", "glob", "du"):
+                print(
+                    ratio_line(
+                        f"{op}: ours vs fsspec sequential",
+                        *(tree[f"{op} fsspec sequential"], tree[f"{op} ours"]),
+                    )
+                )
+        if "large" in args.only:
+            size = args.size_mib * 1024 * 1024
+            print(f"\n# large file: {args.size_mib} MiB, replication 3, best of {args.repeat}")
+            large = bench_large(cluster, size, args.repeat, base)
+            raw_w, raw_r = large["raw hdfs-native"]
+            print(
+                f"{'client':<34}{'write MiB/s':>12}{'read MiB/s':>12}{'write/raw':>11}"
+                f"{'read/raw':>10}"
+            )
+            for name, (w, r) in large.items():
+                mib = args.size_mib
+                print(
+                    f"{name:<34}{mib / w:>12.0f}{mib / r:>12.0f}{raw_w / w:>11.2f}"
+                    f"{raw_r / r:>10.2f}"
+                )
+            print("# java FsShell times include JVM start-up (~1 s)")
+        if "ranges" in args.only:
+            if "large" not in args.only:
+                make_big(cluster, f"{base}/native.bin", args.size_mib * 1024 * 1024)
+            print(f"\n# {args.ranges} random 64 KiB ranges of a {args.size_mib} MiB file")
+            ranges = bench_ranges(cluster, args, f"{base}/native.bin")
+            for key, secs in ranges.items():
+                print(f"{key:<44}{secs:>8.3f} s")
+            for label, slow, fast in (
+                ("native: cat_ranges sync vs loop", "cat_file loop", "cat_ranges sync"),
+                (
+                    "webhdfs: cat_ranges threads vs loop",
+                    "cat_file loop, webhdfs",
+                    "cat_ranges sync, webhdfs (threads)",
+                ),
+            ):
+                print(ratio_line(label, ranges[slow], ranges[fast]))
+            print(
+                ratio_line(
+                    "cat_ranges async vs loop", ranges["cat_file loop"], ranges["cat_ranges async"]
+                )
+            )
+        if "small" in args.only:
+            print(f"\n# {args.small_files} files of 4 KiB (native backend)")
+            small = bench_small(cluster, args.small_files, base)
+            for key, secs in small.items():
+                print(f"{key:<44}{secs:>8.2f} s  {args.small_files / secs:>8.0f} files/s")
+            for op in ("pipe", "cat"):
+                for way in ("batch", "async"):
+                    print(
+                        ratio_line(f"{op} {way} vs loop", small[f"{op} loop"], small[f"{op} {way}"])
+                    )
+            print(
+                ratio_line(
+                    "bare hdfs-native threads (pipe ceiling) vs loop",
+                    small["pipe loop"],
+                    small["raw pipe threads"],
+                )
+            )
     finally:
         Client(cluster.namenode_uri).delete(base, True)
 
 
+def make_big(cluster: LocalCluster, path: str, size: int) -> None:
+    """A `size`-byte file of random blocks at `path`."""
+    block = os.urandom(CHUNK)
+    with Client(cluster.namenode_uri).create(path) as out:
+        for offset in range(0, size, CHUNK):
+            out.write(block[: min(CHUNK, size - offset)])
+
+
 def main() -> int:
+    env = os.environ.get
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--size-mib", type=int, default=1024, help="large-file size (default 1024)")
-    parser.add_argument("--small-files", type=int, default=10_000, help="number of 4 KiB files")
+    parser.add_argument(
+        "--size-mib",
+        type=int,
+        default=int(env("BENCH_SIZE_MIB", 1024)),
+        help="large-file size ($BENCH_SIZE_MIB, default 1024)",
+    )
+    parser.add_argument(
+        "--small-files",
+        type=int,
+        default=int(env("BENCH_SMALL_FILES", 10_000)),
+        help="number of 4 KiB files ($BENCH_SMALL_FILES, default 10000)",
+    )
+    parser.add_argument(
+        "--tree-files",
+        type=int,
+        default=int(env("BENCH_TREE_FILES", 10_000)),
+        help="files in the tree ($BENCH_TREE_FILES, default 10000)",
+    )
+    parser.add_argument(
+        "--tree-dirs",
+        type=int,
+        default=int(env("BENCH_TREE_DIRS", 1000)),
+        help="directories in the tree ($BENCH_TREE_DIRS, default 1000)",
+    )
+    parser.add_argument("--tree-levels", type=int, default=4, help="tree depth (default 4)")
+    parser.add_argument(
+        "--ranges",
+        type=int,
+        default=int(env("BENCH_RANGES", 1000)),
+        help="ranges read by cat_ranges ($BENCH_RANGES, default 1000)",
+    )
     parser.add_argument("--repeat", type=int, default=2, help="runs per measurement; best is kept")
-    parser.add_argument("--cluster-dir", default=os.environ.get("HOPSFS_TEST_CLUSTER"))
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        default=SECTIONS,
+        choices=SECTIONS,
+        help="sections to run (default all)",
+    )
+    parser.add_argument("--cluster-dir", default=env("HOPSFS_TEST_CLUSTER"))
     args = parser.parse_args()
 
     with benchmark_cluster(args.cluster_dir) as cluster:

@@ -168,14 +168,14 @@ def ls(
 ) -> None:
     """List directories (default: the project root, or / without a project)."""
     for path in _expand(fs, paths or ("",)):
-        info = fs.info(path)
+        info = fs.info(fs.resolve(path))  # absolute names, as `hdfs dfs -ls` of a project
         if info["type"] != "directory":
             entries = [info]
         elif recursive:
             found = fs.find(info["name"], withdirs=True, detail=True)
             entries = [i for n, i in sorted(found.items()) if n != info["name"]]
         else:
-            entries = sorted(fs.ls(path), key=lambda i: i["name"])
+            entries = sorted(fs.ls(info["name"]), key=lambda i: i["name"])
         lines = _long_rows(entries, human) if long else [e["name"] for e in entries]
         for line in lines:
             click.echo(line)

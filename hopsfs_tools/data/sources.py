@@ -47,7 +47,7 @@ def list_files(
             for i in infos
             if hidden or not posixpath.basename(i["name"]).startswith(HIDDEN_PREFIXES)
         ]
-        matches = sorted((i["name"], i["size"]) for i in infos if i["type"] == "file")
+        matches = sorted((fs.resolve(i["name"]), i["size"]) for i in infos if i["type"] == "file")
         if not matches:
             raise FileNotFoundError(f"no files match {text!r} (resolved {fs.resolve(text)})")
         found.update(matches)

@@ -33,7 +33,11 @@ class HopsFile(AbstractBufferedFile):
     def __init__(self, fs: HopsFileSystem, path: str, mode: str = "rb", **kwargs: Any) -> None:
         self._reader: RangeReader | None = None
         self._upload: Upload | None = None
-        write_options = {k: kwargs.pop(k) for k in ("replication", "permission") if k in kwargs}
+        write_options = {
+            k: kwargs.pop(k)
+            for k in ("replication", "permission", "restartable", "source")
+            if k in kwargs
+        }
         if kwargs.get("block_size", "default") != "default":
             check_positive(path, "block_size", kwargs["block_size"])
         if write_options.get("replication") is not None:
@@ -88,6 +92,7 @@ class HopsFile(AbstractBufferedFile):
         if self._upload is not None:
             with self._closing_on_error():
                 self._upload.commit()
+            self.fs.invalidate_cache(self.path)
 
     def discard(self) -> None:
         """Drop what was written: the target stays as it was."""

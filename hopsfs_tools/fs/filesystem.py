@@ -1,41 +1,53 @@
 """HopsFileSystem: the fsspec filesystem (protocol "hopsfs") over a pluggable HDFS backend.
 
-Paths are resolved once, here, through `hopsfs_tools.hopsworks.project`: "hopsfs://rel" and plain
-relative paths are project-relative, "hopsfs:///abs", "/abs" and "hdfs://host:port/abs" absolute.
-Names in info dicts are absolute HDFS paths without scheme. Every backend call goes through the
-filesystem's `Client` (retries); files buffer (`file`), writes commit by rename (`upload`).
+`_strip_protocol` only strips the scheme: "hopsfs://rel" and plain relative paths stay relative
+and each instance resolves them against its own project (`resolve`, as fsspec's DirFileSystem
+joins its root); "hopsfs:///abs", "/abs" and "hdfs://host:port/abs" are absolute. Names in info
+dicts come back in the form asked: relative to the project for a relative path, absolute HDFS
+paths without scheme for an absolute one. Every backend call goes through the filesystem's
+`Client` (retries); files buffer (`file`), writes commit by rename (`upload`).
 """
 
 from __future__ import annotations
 
 import errno
-import os
 import posixpath
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from fsspec.callbacks import DEFAULT_CALLBACK
 from fsspec.spec import AbstractFileSystem, _Cached
 
 from hopsfs_tools.config import ClusterConfig, settings
 from hopsfs_tools.fs import commit, errors, forksafe
 from hopsfs_tools.fs.backends.base import Backend, BlockLocation, ContentSummary, FsStatus
 from hopsfs_tools.fs.batch import DEFAULT_BATCH_SIZE, Batch
-from hopsfs_tools.fs.client import Client, read_exactly
+from hopsfs_tools.fs.client import Client
+from hopsfs_tools.fs.data import DataOps
 from hopsfs_tools.fs.file import DEFAULT_BLOCK_SIZE, HopsFile, TextFile, check_positive
-from hopsfs_tools.hopsworks.project import Project, current_project, resolve
+from hopsfs_tools.fs.walk import DEFAULT_CONCURRENCY, glob_descend, parallel_walk
+from hopsfs_tools.hopsworks.project import (
+    Project,
+    current_project,
+    relative_to,
+    resolve,
+    strip_scheme,
+)
 
 _MODES = [sorted(m + t) for m in "rwxa" for t in ("", "b", "t")]  # open() modes (any order)
 
 
-class _SettingsCached(_Cached):
+class SettingsCached(_Cached):
     """fsspec's instance cache, keyed by explicit settings: what the environment gives is made
     an explicit keyword argument before the key is computed (fsspec's `apply_config` pattern)."""
 
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        if cls is HopsFileSystem and kwargs.get("asynchronous"):  # fsspec's async interface
+            from hopsfs_tools.fs.asyncfs import AsyncHopsFileSystem
+
+            return AsyncHopsFileSystem(*args, **kwargs)
         return super().__call__(*args, **settings.options(**kwargs))
 
 
@@ -46,41 +58,12 @@ NO_PROJECT_HINT = (
 )
 
 
-class _ClassOrInstanceMethod:
-    """Bind to the instance when called on one, else to the class (fsspec calls both ways)."""
-
-    def __init__(self, func: Callable[..., Any]) -> None:
-        self.func = func
-
-    def __get__(self, obj: object, cls: type) -> Callable[..., Any]:
-        return self.func.__get__(cls if obj is None else obj)
-
-
-def _strip_protocol(self_or_cls: HopsFileSystem | type[HopsFileSystem], path: Any) -> Any:
-    """The absolute HDFS path of `path`: against the instance's project, or on the class (as
-    fsspec.open / pandas URLs are parsed) against the environment's project.
-
-    The class-level result must be absolute: pandas hands it to pyarrow as the base directory of
-    a dataset, whose entries are absolute names. So a relative "hopsfs://rel" URL with
-    storage_options={"project": other} resolves against the environment's project: give such URLs
-    absolute ("hopsfs:///Projects/other/rel").
-    """
-    if isinstance(path, (list, tuple)):
-        return [_strip_protocol(self_or_cls, p) for p in path]
-    text = os.fspath(path)
-    if isinstance(self_or_cls, HopsFileSystem):
-        return self_or_cls.resolve(text)
-    project = current_project()
-    return project.resolve(text) if project else resolve(text)
-
-
-class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
+class HopsFileSystem(DataOps, AbstractFileSystem, metaclass=SettingsCached):
     """fsspec filesystem for HDFS/HopsFS: `fsspec.filesystem("hopsfs")`, "hopsfs://..." URLs."""
 
     protocol = ("hopsfs",)
     root_marker = "/"
     blocksize = DEFAULT_BLOCK_SIZE
-    _strip_protocol = _ClassOrInstanceMethod(_strip_protocol)  # type: ignore[assignment]
 
     def __init__(
         self,
@@ -97,6 +80,7 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
         retry_backoff: float | None = None,
         ticket_cache: str | None = None,
         token_file: str | None = None,
+        walk_concurrency: int = DEFAULT_CONCURRENCY,
         **kwargs: Any,
     ) -> None:
         """`backend`: "native" (default, or $HOPSFS_BACKEND), "arrow" or "webhdfs";
@@ -105,7 +89,12 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
         `retries` / `retry_backoff` ($HOPSFS_RETRIES / $HOPSFS_RETRY_BACKOFF): how often calls
         that are safe to repeat are retried after a lost connection, and the first wait;
         `ticket_cache` ($KRB5CCNAME): the Kerberos ticket cache Java clients (arrow) read;
-        `token_file` ($HADOOP_TOKEN_FILE_LOCATION): delegation tokens, instead of a ticket."""
+        `token_file` ($HADOOP_TOKEN_FILE_LOCATION): delegation tokens, instead of a ticket;
+        `walk_concurrency`: directory listings in flight in find/glob/walk/du.
+
+        Listings are cached (fsspec's listings cache) only when `use_listings_cache=True` is given:
+        other clients change HDFS behind this one's back."""
+        kwargs.setdefault("use_listings_cache", False)
         super().__init__(**kwargs)
         resolved = settings.resolve(
             namenode=namenode,
@@ -126,9 +115,20 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
             project if isinstance(project, Project) else current_project(project, user)
         )
         self.batch_size = batch_size
+        check_positive("HopsFileSystem", "walk_concurrency", walk_concurrency)
+        self.walk_concurrency = walk_concurrency
         self.client = Client(self.config, missing_hint="" if self.project else NO_PROJECT_HINT)
         self._batch = Batch(batch_size)
         forksafe.register(self)
+
+    @classmethod
+    def _strip_protocol(cls, path: Any) -> Any:
+        """The path of a URL with only its scheme stripped (as fsspec.open / pandas parse URLs):
+        "hopsfs://rel" and "rel" stay relative, resolved by each instance against its own project
+        (`resolve`); "hopsfs:///abs" and "hdfs://host:port/abs" are "/abs"."""
+        if isinstance(path, (list, tuple)):
+            return [cls._strip_protocol(p) for p in path]
+        return strip_scheme(path)
 
     @classmethod
     def _get_kwargs_from_urls(cls, path: str) -> dict[str, Any]:
@@ -167,30 +167,104 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
         """The absolute HDFS path of a project-relative path, absolute path or URI."""
         return self.project.resolve(path) if self.project else resolve(path)
 
+    def _named_like(self, asked: str, name: str) -> str:
+        """`name` (absolute) in the form of the path `asked` for, as fsspec's DirFileSystem does:
+        relative to the project for a relative path (so pyarrow, given "hopsfs://dir", finds the
+        entries of "dir" below it), absolute for an absolute one."""
+        if strip_scheme(asked).startswith("/"):
+            return name
+        return relative_to(name, self.resolve(""))
+
     # -- metadata ------------------------------------------------------------------------------
 
     def info(self, path: str, **kwargs: Any) -> dict[str, Any]:
-        return dict(self.client.call("info", self._strip_protocol(path)))
+        """The info dict of `path`, named in the form asked (relative or absolute)."""
+        info = dict(self.client.call("info", self.resolve(path)))
+        info["name"] = self._named_like(path, info["name"])
+        return info
 
     def ls(self, path: str, detail: bool = True, **kwargs: Any) -> list[Any]:
-        """Entries of a directory, without in-progress writes' hidden temporary names."""
-        path = self._strip_protocol(path)
-        entries = [
+        """Entries of a directory, without in-progress writes' hidden temporary names; named in
+        the form asked (relative or absolute)."""
+        target = self.resolve(path)
+        listing = None if kwargs.get("refresh") else self.dircache.get(target)
+        if listing is None:
+            listing = self._listed(target, self.client.call("ls", target))
+        return self._entries(path, listing, detail)
+
+    def _listed(self, target: str, entries: list[Any]) -> list[Any]:
+        """The entries of directory `target` without in-progress writes' temporary names; kept
+        in fsspec's listings cache (only with use_listings_cache=True)."""
+        listing = [
             e
-            for e in self.client.call("ls", path)
-            if e["name"] == path or not commit.is_leftover(e["name"])
+            for e in entries
+            if ".hopsfs-" not in e["name"]
+            or e["name"] == target
+            or not commit.is_leftover(e["name"])
         ]
-        return [dict(e) for e in entries] if detail else [e["name"] for e in entries]
+        self.dircache[target] = listing
+        return listing
+
+    def _entries(self, path: str, listing: list[Any], detail: bool) -> list[Any]:
+        """`ls`'s answer for the `path` asked: entries named in its form."""
+        if strip_scheme(path).startswith("/"):  # copies only of what the cache keeps
+            entries = [dict(e) for e in listing] if self.dircache.use_listings_cache else listing
+        else:
+            root = self.resolve("")
+            entries = [{**e, "name": relative_to(e["name"], root)} for e in listing]
+        return entries if detail else [e["name"] for e in entries]
+
+    def invalidate_cache(self, path: str | None = None) -> None:
+        """Forget cached listings of `path`, below it and of its parent (all without a path)."""
+        if path is None:
+            self.dircache.clear()
+            return
+        target = self.resolve(path)
+        parent = posixpath.dirname(target)
+        for key in list(self.dircache):
+            if key in (target, parent) or key.startswith(target.rstrip("/") + "/"):
+                self.dircache.pop(key, None)
+
+    def walk(
+        self,
+        path: str,
+        maxdepth: int | None = None,
+        topdown: bool = True,
+        on_error: Any = "omit",
+        **kwargs: Any,
+    ) -> Any:
+        """fsspec's walk (so also find, glob, du and expand_path) with `walk_concurrency`
+        listings in flight; `on_error` ("omit", "raise" or a callable) applies to every
+        directory, whose error names it."""
+        detail = kwargs.pop("detail", False)
+        descend = kwargs.pop("descend", None)
+        return parallel_walk(
+            lambda p: self.ls(p, detail=True, **kwargs),
+            self._strip_protocol(path),
+            maxdepth=maxdepth,
+            topdown=topdown,
+            on_error=on_error,
+            detail=detail,
+            descend=descend,
+            concurrency=self.walk_concurrency,
+        )
+
+    def glob(self, path: str, maxdepth: int | None = None, **kwargs: Any) -> Any:
+        """fsspec's glob, listing only the directories the pattern can match below."""
+        descend = glob_descend(self._strip_protocol(path))
+        if descend is not None:
+            kwargs["descend"] = descend
+        return super().glob(path, maxdepth=maxdepth, **kwargs)
 
     def exists(self, path: str, **kwargs: Any) -> bool:
-        return self.client.exists(self._strip_protocol(path))
+        return self.client.exists(self.resolve(path))
 
     def modified(self, path: str) -> datetime:
         return datetime.fromtimestamp(self.info(path)["mtime"], tz=UTC)
 
     def checksum(self, path: str) -> str:  # type: ignore[override]
         """HDFS's MD5-of-MD5-of-CRC32C file checksum (hex): equal files give equal checksums."""
-        return self.client.call("checksum", self._strip_protocol(path))
+        return self.client.call("checksum", self.resolve(path))
 
     def fs_status(self) -> FsStatus:
         """The filesystem's raw capacity and the bytes HDFS uses (the NameNode's FsStatus)."""
@@ -198,7 +272,7 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
 
     def content_summary(self, path: str) -> ContentSummary:
         """Length, file/directory counts, space consumed and quotas of a directory tree."""
-        return self.client.call("content_summary", self._strip_protocol(path))
+        return self.client.call("content_summary", self.resolve(path))
 
     def du(
         self,
@@ -210,68 +284,74 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
     ) -> Any:
         if total and maxdepth is None:  # one namenode call instead of a walk
             return self.content_summary(path)["length"]
-        return super().du(path, total=total, maxdepth=maxdepth, withdirs=withdirs, **kwargs)
+        found = self.find(path, maxdepth=maxdepth, withdirs=withdirs, detail=True, **kwargs)
+        # (fsspec's du asks info() of each name again; find's infos have the sizes)
+        sizes = {name: (info or self.info(name))["size"] for name, info in found.items()}
+        return sum(sizes.values()) if total else sizes
 
     def block_locations(
         self, path: str, start: int = 0, length: int | None = None
     ) -> list[BlockLocation]:
         """The blocks of a file: [{offset, length, hosts}] (for placing work near the data)."""
-        return self.client.call("block_locations", self._strip_protocol(path), start, length)
+        return self.client.call("block_locations", self.resolve(path), start, length)
 
     def chmod(self, path: str, mode: int) -> None:
         """Set the permission bits of `path` (e.g. 0o750)."""
-        self.client.call("set_permission", self._strip_protocol(path), mode)
+        self.client.call("set_permission", self.resolve(path), mode)
 
     def chown(self, path: str, owner: str | None = None, group: str | None = None) -> None:
         """Set the owner and/or group of `path` (changing the owner needs the HDFS superuser)."""
-        self.client.call("set_owner", self._strip_protocol(path), owner, group)
+        self.client.call("set_owner", self.resolve(path), owner, group)
 
     def set_replication(self, path: str, replication: int) -> None:
         """Set the replication factor of a file."""
-        path = self._strip_protocol(path)
+        path = self.resolve(path)
         check_positive(path, "replication", replication)
         self.client.call("set_replication", path, replication)
 
     def modify_acl_entries(self, path: str, spec: list[str]) -> None:
         """Add or update HDFS ACL entries of `path` ("user:u:rwx", "default:user:u:rwx")."""
-        self.client.call("modify_acl_entries", self._strip_protocol(path), spec)
+        self.client.call("modify_acl_entries", self.resolve(path), spec)
 
     def remove_acl_entries(self, path: str, spec: list[str]) -> None:
         """Remove the HDFS ACL entries named in `spec` ("user:u", "default:user:u")."""
-        self.client.call("remove_acl_entries", self._strip_protocol(path), spec)
+        self.client.call("remove_acl_entries", self.resolve(path), spec)
 
     def acl_entries(self, path: str) -> list[str]:
         """The extended access ACL entries of `path` ("user:u:rwx", "group::r-x")."""
-        return self.client.call("acl_entries", self._strip_protocol(path))
+        return self.client.call("acl_entries", self.resolve(path))
 
     # -- namespace -----------------------------------------------------------------------------
 
     def mkdir(self, path: str, create_parents: bool = True, **kwargs: Any) -> None:
-        path = self._strip_protocol(path)
+        path = self.resolve(path)
         if self.exists(path):
             raise _exists_error(path)
+        self.invalidate_cache(path)
         self.client.call("mkdir", path, parents=create_parents, permission=kwargs.get("permission"))
 
     def makedirs(self, path: str, exist_ok: bool = False) -> None:
-        path = self._strip_protocol(path)
+        path = self.resolve(path)
         if not exist_ok and self.exists(path):
             raise _exists_error(path)
+        self.invalidate_cache(path)
         self.client.call("mkdir", path, parents=True)
 
     mkdirs = makedirs  # type: ignore[assignment]
 
     def rm_file(self, path: str) -> None:
-        path = self._strip_protocol(path)
+        path = self.resolve(path)
         if self.info(path)["type"] == "directory":
             raise errors.make(
                 IsADirectoryError, path, f"rm_file: {path} is a directory (use rmdir or rm)"
             )
+        self.invalidate_cache(path)
         self.client.rm(path)
 
     _rm = rm_file  # type: ignore[assignment]
 
     def rmdir(self, path: str) -> None:
-        path = self._strip_protocol(path)
+        path = self.resolve(path)
         if self.info(path)["type"] != "directory":
             raise errors.make(NotADirectoryError, path, f"rmdir: {path} is not a directory")
         self._delete(path, recursive=False)
@@ -279,17 +359,19 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
     def rm(self, path: Any, recursive: bool = False, maxdepth: int | None = None) -> None:
         if maxdepth is None:  # whole trees: one namenode call per top-level path
             for p in self.expand_path(path, recursive=False):
-                self._delete(p, recursive)
+                self._delete(self.resolve(p), recursive)
             return
         for p in reversed(self.expand_path(path, recursive=recursive, maxdepth=maxdepth)):
             try:
-                self.client.rm(p)
+                self.invalidate_cache(p)
+                self.client.rm(self.resolve(p))
             except OSError as e:  # a directory below maxdepth keeps its deeper content
                 if e.errno != errno.ENOTEMPTY:
                     raise
 
     def _delete(self, path: str, recursive: bool) -> None:
         """Delete one path; a non-empty directory without `recursive` says to pass it."""
+        self.invalidate_cache(path)
         try:
             self.client.rm(path, recursive=recursive)
         except OSError as e:
@@ -316,21 +398,21 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
             and not isinstance(path2, (list, tuple))
             and not _has_magic(path1)
         ):
-            src, dst = self._strip_protocol(path1), self._strip_protocol(path2)
+            src, dst = self.resolve(path1), self.resolve(path2)
             if src == dst:
                 return
             if self.isdir(dst) and not dst.startswith(src.rstrip("/") + "/"):
                 dst = posixpath.join(dst, posixpath.basename(src))
+            self.invalidate_cache(src)
+            self.invalidate_cache(dst)
             self.client.rename(src, dst, overwrite=overwrite and not self.isdir(dst))
             return
         sources = self.expand_path(path1, recursive=False)
         if isinstance(path2, (list, tuple)):
-            targets = [self._strip_protocol(p) for p in path2]
+            targets = [self.resolve(p) for p in path2]
         else:
             self.makedirs(path2, exist_ok=True)
-            targets = [
-                posixpath.join(self._strip_protocol(path2), posixpath.basename(s)) for s in sources
-            ]
+            targets = [posixpath.join(self.resolve(path2), posixpath.basename(s)) for s in sources]
         for src, dst in zip(sources, targets, strict=True):
             self.mv(src, dst, overwrite=overwrite)
 
@@ -338,7 +420,7 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
     def staged_dir(self, path: str) -> Iterator[str]:
         """A hidden temporary path next to `path` to write a tree into inside the block; then
         it replaces `path` (see commit.replace_tree), or is deleted if the block raised."""
-        target = self._strip_protocol(path)
+        target = self.resolve(path)
         staging = commit.temp_path(target)
         try:
             yield staging
@@ -360,14 +442,14 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
         with `recursive`), older than `older_than` seconds; the paths deleted (see commit)."""
         return commit.clean_tmp(
             self.client,
-            self._strip_protocol(path),
+            self.resolve(path),
             older_than=older_than,
             recursive=recursive,
             dry_run=dry_run,
         )
 
     def touch(self, path: str, truncate: bool = True, **kwargs: Any) -> None:
-        path = self._strip_protocol(path)
+        path = self.resolve(path)
         if truncate or not self.exists(path):
             self.pipe_file(path, b"", **kwargs)
         else:
@@ -387,7 +469,7 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
     ) -> HopsFile:
         return HopsFile(
             self,
-            self._strip_protocol(path),
+            self.resolve(path),
             mode,
             block_size=block_size or self.blocksize,
             autocommit=autocommit,
@@ -398,7 +480,7 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
     def open(self, path: str, mode: str = "rb", **kwargs: Any) -> Any:  # type: ignore[override]
         if sorted(mode) not in _MODES:
             raise ValueError(
-                f"Unsupported mode {mode!r} for {self._strip_protocol(path)}: use 'r', 'w', 'x' "
+                f"Unsupported mode {mode!r} for {self.resolve(path)}: use 'r', 'w', 'x' "
                 "or 'a', optionally with 'b' (binary) or 't' (text)"
             )
         if "b" in mode:
@@ -412,161 +494,6 @@ class HopsFileSystem(AbstractFileSystem, metaclass=_SettingsCached):
         "r"/"w"/"a" are binary unless "t" is given (pandas reads either)."""
         return self.open(path, mode if "b" in mode or "t" in mode else mode + "b", **kwargs)
 
-    def cat_file(
-        self, path: str, start: int | None = None, end: int | None = None, **kwargs: Any
-    ) -> bytes:
-        path = self._strip_protocol(path)
-        reader = self.client.open_reader(path)
-        try:
-            start, end = _span(start, end, reader.size)
-            return read_exactly(reader, start, end - start)
-        finally:
-            reader.close()
-
-    def cat(
-        self, path: Any, recursive: bool = False, on_error: str = "raise", **kwargs: Any
-    ) -> Any:
-        batch_size = kwargs.pop("batch_size", None)
-        paths = self.expand_path(path, recursive=recursive)
-        if (
-            len(paths) == 1
-            and not isinstance(path, list)
-            and paths[0] == self._strip_protocol(path)
-        ):
-            return self.cat_file(paths[0], **kwargs)
-        results = self._batch.map(lambda p: self.cat_file(p, **kwargs), paths, batch_size)
-        out: dict[str, Any] = {}
-        for p, data, error in results:
-            if recursive and isinstance(error, IsADirectoryError):
-                continue  # directories of a recursive expansion have no content
-            if error is None:
-                out[p] = data
-            elif on_error == "raise":
-                raise error
-            elif on_error == "return":
-                out[p] = error
-        return out
-
-    def cat_ranges(
-        self,
-        paths: list[str],
-        starts: Any,
-        ends: Any,
-        max_gap: Any = None,
-        on_error: str = "return",
-        **kwargs: Any,
-    ) -> list[Any]:
-        starts = [starts] * len(paths) if isinstance(starts, int) or starts is None else starts
-        ends = [ends] * len(paths) if isinstance(ends, int) or ends is None else ends
-        if not len(paths) == len(starts) == len(ends):
-            raise ValueError("cat_ranges: paths, starts and ends must have the same length")
-        jobs = list(zip(paths, starts, ends, strict=True))
-        results = self._batch.map(
-            lambda j: self.cat_file(j[0], j[1], j[2]), jobs, kwargs.get("batch_size")
-        )
-        out = []
-        for _, data, error in results:
-            if error is not None and on_error == "raise":
-                raise error
-            out.append(error if error is not None else data)
-        return out
-
-    def pipe_file(self, path: str, value: bytes, mode: str = "overwrite", **kwargs: Any) -> None:
-        """Write `value` to `path` atomically (mode "create": fail if it exists)."""
-        self._batch.run_or_defer(self._pipe_file, path, value, mode, **kwargs)
-
-    def _pipe_file(self, path: str, value: bytes, mode: str, **kwargs: Any) -> None:
-        with self.open(path, "xb" if mode == "create" else "wb", **kwargs) as f:
-            f.write(value)
-
-    def pipe(self, path: Any, value: bytes | None = None, **kwargs: Any) -> None:
-        with self._batch.deferred(kwargs.pop("batch_size", None)):
-            super().pipe(path, value, **kwargs)
-
-    def cp_file(self, path1: str, path2: str, **kwargs: Any) -> None:
-        """Copy one file by streaming it through this client (HDFS has no server-side copy)."""
-        self._batch.run_or_defer(self._cp_file, path1, path2, **kwargs)
-
-    def _cp_file(self, path1: str, path2: str, **kwargs: Any) -> None:
-        src = self._strip_protocol(path1)
-        if self.isdir(src):
-            self.makedirs(path2, exist_ok=True)
-            return
-        reader = self.client.open_reader(src)
-        try:
-            with self.open(path2, "wb", **kwargs) as out:
-                for offset in range(0, reader.size, self.blocksize):
-                    out.write(
-                        read_exactly(reader, offset, min(self.blocksize, reader.size - offset))
-                    )
-        finally:
-            reader.close()
-
-    def copy(self, path1: Any, path2: Any, recursive: bool = False, **kwargs: Any) -> None:
-        with self._batch.deferred(kwargs.pop("batch_size", None)):
-            super().copy(path1, path2, recursive=recursive, **kwargs)
-
-    def put_file(
-        self,
-        lpath: str,
-        rpath: str,
-        callback: Any = DEFAULT_CALLBACK,
-        mode: str = "overwrite",
-        **kwargs: Any,
-    ) -> None:
-        self._batch.run_or_defer(self._put_file, lpath, rpath, callback, mode, **kwargs)
-
-    def _put_file(self, lpath: str, rpath: str, callback: Any, mode: str, **kwargs: Any) -> None:
-        if os.path.isdir(lpath):
-            self.makedirs(rpath, exist_ok=True)
-            return
-        with (
-            open(lpath, "rb") as src,
-            self.open(rpath, "xb" if mode == "create" else "wb", **kwargs) as out,
-        ):
-            callback.set_size(os.fstat(src.fileno()).st_size)
-            while chunk := src.read(self.blocksize):
-                out.write(chunk)
-                callback.relative_update(len(chunk))
-
-    def put(self, lpath: Any, rpath: Any, recursive: bool = False, **kwargs: Any) -> None:
-        with self._batch.deferred(kwargs.pop("batch_size", None)):
-            super().put(lpath, rpath, recursive=recursive, **kwargs)
-
-    def get_file(
-        self,
-        rpath: str,
-        lpath: Any,
-        callback: Any = DEFAULT_CALLBACK,
-        outfile: Any = None,
-        **kwargs: Any,
-    ) -> None:
-        self._batch.run_or_defer(self._get_file, rpath, lpath, callback, outfile, **kwargs)
-
-    def _get_file(self, rpath: str, lpath: Any, callback: Any, outfile: Any, **kwargs: Any) -> None:
-        rpath = self._strip_protocol(rpath)
-        if outfile is None and hasattr(lpath, "write"):
-            outfile = lpath
-        if outfile is None and self.isdir(rpath):
-            os.makedirs(lpath, exist_ok=True)
-            return
-        reader = self.client.open_reader(rpath)
-        try:
-            callback.set_size(reader.size)
-            if outfile is None:
-                os.makedirs(os.path.dirname(os.path.abspath(lpath)), exist_ok=True)
-            with open(lpath, "wb") if outfile is None else nullcontext(outfile) as out:
-                for offset in range(0, reader.size, self.blocksize):
-                    chunk = read_exactly(reader, offset, min(self.blocksize, reader.size - offset))
-                    out.write(chunk)
-                    callback.relative_update(len(chunk))
-        finally:
-            reader.close()
-
-    def get(self, rpath: Any, lpath: Any, recursive: bool = False, **kwargs: Any) -> None:
-        with self._batch.deferred(kwargs.pop("batch_size", None)):
-            super().get(rpath, lpath, recursive=recursive, **kwargs)
-
 
 def _exists_error(path: str) -> OSError:
     return errors.make(
@@ -575,13 +502,6 @@ def _exists_error(path: str) -> OSError:
         f"cannot create directory {path}: it exists",
         hint="pick another name, remove it first, or for a directory pass exist_ok=True",
     )
-
-
-def _span(start: int | None, end: int | None, size: int) -> tuple[int, int]:
-    """Python-slice-like [start, end) clamped to a file of `size` bytes."""
-    start = 0 if start is None else (max(0, size + start) if start < 0 else min(start, size))
-    end = size if end is None else (max(0, size + end) if end < 0 else min(end, size))
-    return start, max(start, end)
 
 
 def _has_magic(path: str) -> bool:

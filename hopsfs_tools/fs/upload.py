@@ -4,9 +4,12 @@ Writing goes to "<dir>/.<name>.hopsfs-tmp-<uuid>" (see `commit`), renamed over t
 `commit()`; `discard()` deletes it and leaves the target untouched.
 
 With a backend whose client cannot recover a write from a lost DataNode (native, webhdfs),
-what was written is also kept in a local spool, and after a transient failure the upload
-restarts into a fresh temporary file (the old one is deleted): bounded by the retries, up to
-SPOOL_LIMIT bytes. Appends are never restarted.
+after a transient failure the upload restarts into a fresh temporary file (the old one is
+deleted), bounded by the retries, replaying what was written: read again from `source` (the
+local file `put` sends: no copy), else kept in a local spool (SPOOL_MEMORY in memory, the rest in
+$TMPDIR, up to SPOOL_LIMIT bytes). `restartable=False` keeps no copy and never restarts: faster,
+but a DataNode lost mid-write fails the write (the target stays as it was). Appends are never
+restarted.
 """
 
 from __future__ import annotations
@@ -36,12 +39,26 @@ class Upload:
     file's) and, on failure, discards what was written.
     """
 
-    def __init__(self, client: Client, path: str, mode: str, **write_options: Any) -> None:
+    def __init__(
+        self,
+        client: Client,
+        path: str,
+        mode: str,
+        *,
+        restartable: bool = True,
+        source: str | None = None,
+        **write_options: Any,
+    ) -> None:
+        """`source`: a local file holding exactly what will be written, in order (a restart
+        reads it again instead of spooling); `restartable=False`: keep no copy, never restart."""
         self.client = client
         self.path = path
         self.mode = mode
         self.write_options = write_options  # replication / permission of the new file
         self.temp_path: str | None = None
+        self.restartable = restartable
+        self._source = source
+        self._written = 0  # bytes written so far (replayed from `source` on a restart)
         self._raw: Any = None
         self._spool: tempfile.SpooledTemporaryFile[bytes] | None = None
         self._touched = time.monotonic()
@@ -64,7 +81,9 @@ class Upload:
             if self.mode == "ab" and current:
                 self._raw = self.client.append(self.path)
                 return
-            if self.client.config.retries and not self.client.backend.recovers_writes:
+            if not self.restartable or self.client.backend.recovers_writes:
+                self._source = None  # nothing to replay
+            elif self.client.config.retries and self._source is None:
                 self._spool = tempfile.SpooledTemporaryFile(  # noqa: SIM115 - see _drop_spool
                     SPOOL_MEMORY, prefix="hopsfs-spool-"
                 )
@@ -129,6 +148,7 @@ class Upload:
 
     def _keep(self, data: memoryview) -> None:
         """Add `data` to the spool; past SPOOL_LIMIT (or a full local disk) stop keeping it."""
+        self._written += data.nbytes
         if self._spool is None:
             return
         try:
@@ -162,7 +182,8 @@ class Upload:
                 # creating a fresh temporary file is safe to repeat, so it gets one more try.
                 unnamed = first_open and failures == 0 and type(e) is OSError
                 retryable = errors.transient(e) or unnamed
-                if not retryable or (self._spool is None and not first_open):
+                replayable = self._spool is not None or self._source is not None
+                if not retryable or (not replayable and not first_open):
                     raise
                 if failures >= policy.retries:
                     raise
@@ -185,10 +206,29 @@ class Upload:
                 self._spool.seek(0)
                 while chunk := self._spool.read(REPLAY_CHUNK):
                     self._raw.write(chunk)
+            elif self._source is not None:
+                self._replay_source()
             if step is not None:
                 step()
 
         return restart
+
+    def _replay_source(self) -> None:
+        """Write the first `_written` bytes of the local source file again."""
+        assert self._source is not None
+        with open(self._source, "rb") as src:
+            left = self._written
+            while left > 0:
+                chunk = src.read(min(REPLAY_CHUNK, left))
+                if not chunk:
+                    raise errors.make(
+                        OSError,
+                        self.path,
+                        f"cannot restart the upload of {self.path}: the local file "
+                        f"{self._source} shrank while being sent",
+                    )
+                self._raw.write(chunk)
+                left -= len(chunk)
 
     def _abandon(self) -> None:
         """Forget the current raw stream and delete its temporary file (one attempt)."""

@@ -46,6 +46,16 @@ def resolve(path: str | os.PathLike[str] | bytes, root: str = "/") -> str:
     "/abs" and "hdfs://host:port/abs" keep their path, "hopsfs:///abs" is "/abs"; ".", ".." and
     "//" are normalised and the result never goes above "/".
     """
+    text = strip_scheme(path)
+    joined = posixpath.join(root, text) if not text.startswith("/") else text
+    # normpath keeps a leading "//" and clamps "/.." at "/"; collapse every leading slash to one
+    return "/" + posixpath.normpath(joined).lstrip("/")
+
+
+def strip_scheme(path: str | os.PathLike[str] | bytes) -> str:
+    """The path of a URL or path, normalised but not resolved: "hopsfs://rel" and "rel" stay
+    relative ("" for the project root itself), "hopsfs:///abs" and "hdfs://host:port/abs" are
+    "/abs". ValueError for a foreign scheme or a hopsfs:// URL naming a host."""
     text = os.fsdecode(path) if not isinstance(path, str) else path
     if "://" in text:
         scheme, rest = text.split("://", 1)
@@ -65,9 +75,20 @@ def resolve(path: str | os.PathLike[str] | bytes, root: str = "/") -> str:
                 f"Path {text!r} has scheme {scheme!r}: use a project-relative path, "
                 "/absolute/path, hdfs://host:port/path or hopsfs://path"
             )
-    joined = posixpath.join(root, text) if not text.startswith("/") else text
-    # normpath keeps a leading "//" and clamps "/.." at "/"; collapse every leading slash to one
-    return "/" + posixpath.normpath(joined).lstrip("/")
+    if text.startswith("/"):
+        return "/" + posixpath.normpath(text).lstrip("/")
+    text = posixpath.normpath(text) if text else ""
+    return "" if text == "." else text
+
+
+def relative_to(name: str, root: str) -> str:
+    """`name` (absolute) relative to the directory `root`, as `strip_scheme` gives a relative
+    path ("" for `root` itself); unchanged when outside `root`."""
+    if root == "/":
+        return name.lstrip("/")
+    if name == root:
+        return ""
+    return name[len(root) + 1 :] if name.startswith(root + "/") else name
 
 
 def resolve_hops(path: str | os.PathLike[str] | bytes, root: str) -> str:

@@ -451,3 +451,58 @@ def test_stalled_native_writes_do_not_pile_up_threads(
         assert time.monotonic() - begun < 10  # refused at once, not after another stall
         assert native.stuck_calls() == before + 2 and blocked_threads() <= threads + 2
     assert fs.ls("/stuck", detail=False) == []  # no target, no temporary file
+
+
+@pytest.mark.parametrize("way", ["native put", "async put"])
+def test_put_restarts_from_the_local_file_after_a_datanode_froze(
+    fault_cluster: LocalCluster,
+    tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    way: str,
+) -> None:
+    """A DataNode frozen for 10 s mid-put: the upload restarts by reading the local file again
+    (no spool is made: making one fails here); every byte arrives, no temporary file is left."""
+    from hopsfs_tools.fs import upload
+    from hopsfs_tools.fs.asyncfs import AsyncHopsFileSystem
+
+    def no_spool(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("put spooled a copy of the local file")
+
+    monkeypatch.setattr(upload.tempfile, "SpooledTemporaryFile", no_spool)
+    fs = make_fs(fault_cluster, "native", timeout=2, retries=5, retry_backoff=0.5)
+    if way == "async put":
+        fs = AsyncHopsFileSystem(
+            backend="native",
+            namenode=fault_cluster.namenode_uri,
+            webhdfs_url=fault_cluster.webhdfs_url,
+            conf_dir=str(fault_cluster.conf_dir),
+            timeout=2,
+            retries=5,
+            retry_backoff=0.5,
+            skip_instance_cache=True,
+        )
+    local = tmp_path / "local.bin"
+    data = os.urandom(48 * MiB)
+    local.write_bytes(data)
+    target = f"/put-restarts/{way.replace(' ', '-')}.bin"
+    fs.makedirs("/put-restarts", exist_ok=True)
+    freeze: list[Any] = []
+
+    class FreezeMidway:
+        def set_size(self, size: int) -> None: ...
+
+        def relative_update(self, inc: int) -> None:
+            if not freeze:  # after the first chunk went out: the pipeline is streaming
+                freeze.append(frozen(fault_cluster, "datanode-1", thaw_after=10))
+                freeze[0].__enter__()
+
+    try:
+        fs.put_file(str(local), target, callback=FreezeMidway())
+    finally:
+        if freeze:
+            freeze[0].__exit__(None, None, None)
+    assert freeze and fs.cat_file(target) == data
+    assert "restarting the upload" in caplog.text  # it did restart, from the local file
+    assert fs.ls("/put-restarts", detail=False) == [target] or way == "async put"
+    assert not [p for p in fs.ls("/put-restarts", detail=False) if "hopsfs-tmp" in p]

@@ -49,15 +49,18 @@ def test_paths_resolve_against_project_or_root(cluster, monkeypatch):
     assert plain._strip_protocol("hopsfs:///abs/x/") == "/abs/x"
     assert plain._strip_protocol(f"{cluster.namenode_uri}/a/../b") == "/b"
     demo = HopsFileSystem(namenode=cluster.namenode_uri, project=Project("demo", "demo__alice"))
-    assert demo._strip_protocol("hopsfs://Resources/x.csv") == "/Projects/demo/Resources/x.csv"
-    assert demo._strip_protocol("Resources/x.csv") == "/Projects/demo/Resources/x.csv"
-    assert demo._strip_protocol("/abs") == "/abs"
-    # class level (fsspec.open / pandas URL parsing): against the environment's project
-    monkeypatch.delenv("HADOOP_USER_NAME", raising=False)
-    monkeypatch.delenv("HOPSFS_PROJECT", raising=False)
-    assert HopsFileSystem._strip_protocol("hopsfs://Resources/x.csv") == "/Resources/x.csv"
+    assert demo.resolve("hopsfs://Resources/x.csv") == "/Projects/demo/Resources/x.csv"
+    assert demo.resolve("Resources/./x.csv") == "/Projects/demo/Resources/x.csv"
+    assert demo.resolve("/abs") == "/abs"
+    # _strip_protocol (also on the class: fsspec.open / pandas URL parsing) only strips the
+    # scheme, whatever the environment's project: each instance resolves against its own
     monkeypatch.setenv("HOPSFS_PROJECT", "envproj")
-    assert HopsFileSystem._strip_protocol("hopsfs://x.csv") == "/Projects/envproj/x.csv"
+    for strip in (HopsFileSystem._strip_protocol, demo._strip_protocol):
+        assert strip("hopsfs://Resources/./x.csv/") == "Resources/x.csv"
+        assert strip("Resources/x.csv") == "Resources/x.csv"
+        assert strip("hopsfs://") == ""
+        assert strip("hopsfs:///abs/x/") == "/abs/x"
+        assert strip(f"{cluster.namenode_uri}/a/../b") == "/b"
     assert demo.unstrip_protocol("/Projects/demo/x") == "hopsfs:///Projects/demo/x"
 
 
@@ -243,6 +246,15 @@ def test_cat_file_ranges(fs, hdfs_dir):
     assert fs.cat_file(path, start=5, end=-5) == data[5:-5]
     assert fs.cat_file(path, start=len(data) + 5) == b""
     assert fs.cat_ranges([path, path], [0, 100], [3, 103]) == [data[:3], data[100:103]]
+    assert fs.cat_ranges([path], [5], [-5]) == [data[5:-5]]
+    missing = f"{hdfs_dir}/missing"
+    got = fs.cat_ranges([path, missing, path], [0, 0, -3], [2, 1, None])
+    assert got[0] == data[:2] and got[2] == data[-3:]
+    assert isinstance(got[1], FileNotFoundError) and missing in str(got[1])
+    with pytest.raises(FileNotFoundError, match="missing"):
+        fs.cat_ranges([path, missing], [0, 0], [1, 1], on_error="raise")
+    with pytest.raises(ValueError, match="same length"):
+        fs.cat_ranges([path, path], [0], [1, 2])
     assert fs.read_block(path, 10, 20) == data[10:30]
 
 

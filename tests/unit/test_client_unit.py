@@ -143,3 +143,45 @@ def test_upload_discard_leaves_the_target_untouched() -> None:
     upload.write(memoryview(b"new"))
     upload.discard()
     assert backend.files == {"/d/target": b"old"}
+
+
+def test_upload_of_a_local_file_restarts_from_the_file_not_a_spool(tmp_path) -> None:
+    source = tmp_path / "local.bin"
+    source.write_bytes(b"first second")
+    backend = MemoryBackend()
+    upload = Upload(Client(CONFIG, backend), "/d/target", "wb", source=str(source))
+    upload.start()
+    assert upload._spool is None  # no second copy of the local file
+    upload.write(memoryview(b"first "))
+    backend.lose["write"] = 1
+    upload.write(memoryview(b"second"))  # fails once: a new temporary file, the file replayed
+    upload.finish()
+    upload.commit()
+    assert backend.files == {"/d/target": b"first second"}
+
+
+def test_upload_restart_names_a_local_file_that_shrank(tmp_path) -> None:
+    source = tmp_path / "local.bin"
+    source.write_bytes(b"first ")
+    backend = MemoryBackend()
+    upload = Upload(Client(CONFIG, backend), "/d/target", "wb", source=str(source))
+    upload.start()
+    upload.write(memoryview(b"first "))
+    source.write_bytes(b"fir")
+    backend.lose["write"] = 1
+    with pytest.raises(OSError, match="shrank"):
+        upload.write(memoryview(b"second"))
+    assert backend.files == {}  # the temporary file is gone, no target
+
+
+def test_an_unrestartable_upload_keeps_no_copy_and_fails_on_a_lost_write() -> None:
+    backend = MemoryBackend()
+    backend.files["/d/target"] = b"old"
+    upload = Upload(Client(CONFIG, backend), "/d/target", "wb", restartable=False)
+    upload.start()
+    assert upload._spool is None
+    upload.write(memoryview(b"first "))
+    backend.lose["write"] = 1
+    with pytest.raises(ConnectionError):
+        upload.write(memoryview(b"second"))
+    assert backend.files == {"/d/target": b"old"}

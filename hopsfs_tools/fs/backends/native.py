@@ -17,7 +17,7 @@ from concurrent.futures import Future, wait
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from hdfs_native import AclEntry, Client, WriteOptions
+from hdfs_native import AclEntry, AsyncClient, Client, WriteOptions
 
 from hopsfs_tools.config import namenode_addresses
 from hopsfs_tools.fs import errors
@@ -171,6 +171,8 @@ class NativeBackend(BackendBase):
         # Java client does for a create; the NameNode re-replicates the block afterwards.
         props.setdefault("dfs.client.block.write.replace-datanode-on-failure.best-effort", "true")
         self._closed = False
+        self._props = props
+        self._async_client: AsyncClient | None = None
         try:
             self._check_reachable()
             self.client = Client(config.namenode_uri, config=props)
@@ -179,6 +181,14 @@ class NativeBackend(BackendBase):
             raise
 
     # -- connection and errors -----------------------------------------------------------------
+
+    def async_client(self) -> AsyncClient:
+        """hdfs-native's asyncio client, with this client's settings and user (made on first use;
+        dropped with this backend, e.g. in a forked child)."""
+        if self._async_client is None:
+            _wait_for_inherited_pool()
+            self._async_client = AsyncClient(self.config.namenode_uri, config=self._props)
+        return self._async_client
 
     def _release_user(self) -> None:
         """Unbind this client's user, once (a Kerberos client is bound to none)."""
@@ -260,11 +270,11 @@ class NativeBackend(BackendBase):
     # -- metadata ------------------------------------------------------------------------------
 
     def info(self, path: str) -> FileInfo:
-        return _file_info(self._call(path, self.client.get_file_info), path)
+        return file_info(self._call(path, self.client.get_file_info), path)
 
     def ls(self, path: str) -> list[FileInfo]:
         with self._errors(path):
-            return [_file_info(st) for st in self.client.list_status(path)]
+            return [file_info(st) for st in self.client.list_status(path)]
 
     def mkdir(self, path: str, *, parents: bool = True, permission: int | None = None) -> None:
         mode = self._create_mode(path, permission, DIR_MODE)
@@ -483,7 +493,7 @@ class NativeWriter(io.RawIOBase):
                 super().close()
 
 
-def _file_info(st: FileStatus, path: str | None = None) -> FileInfo:
+def file_info(st: FileStatus, path: str | None = None) -> FileInfo:
     """An fsspec info dict from an hdfs-native FileStatus."""
     return FileInfo(
         name=path or st.path or "/",
