@@ -111,8 +111,8 @@ def assert_same_rows(actual: pd.DataFrame, expected: pd.DataFrame) -> None:
 
 def part_files(fs: HopsFileSystem, directory: str, suffix: str) -> list[str]:
     """The data files of a directory Spark wrote, after checking its commit marker."""
-    names = sorted(fs.ls(directory, detail=False))
-    assert f"{fs.resolve(directory)}/_SUCCESS" in names
+    names = sorted(fs.ls(directory, detail=False))  # in the form asked: project-relative here
+    assert f"{directory}/_SUCCESS" in names
     assert not [n for n in names if "_temporary" in n], names
     parts = [n for n in names if os.path.basename(n).startswith("part-") and n.endswith(suffix)]
     assert parts, names
