@@ -114,7 +114,22 @@ class HopsFile(AbstractBufferedFile):
                 f"{self.path} is open for reading: open it with 'wb' (replace) or 'ab' (append) "
                 "to write"
             )
+        if self.buffer.tell() == 0 and type(data) is bytes and len(data) >= self.blocksize:
+            return self._send_whole(data)
         return super().write(data)
+
+    def _send_whole(self, data: bytes) -> int:
+        """Send a block-sized or larger `data` straight to the upload: no copy into the buffer
+        (nor out of it), the cost that made a buffered write slower than the bare client."""
+        if self.forced:
+            raise ValueError(f"{self.path} has been force-flushed: it can only be closed")
+        assert self._upload is not None
+        with self._closing_on_error():
+            self._upload.write(data)
+        self._upload.touch()
+        self.loc += len(data)
+        self.offset += len(data)
+        return len(data)
 
     def seek(self, loc: int, whence: int = 0) -> int:
         try:

@@ -7,7 +7,9 @@ With a backend whose client cannot recover a write from a lost DataNode (native,
 after a transient failure the upload restarts into a fresh temporary file (the old one is
 deleted), bounded by the retries, replaying what was written: read again from `source` (the
 local file `put` sends: no copy), else kept in a local spool (SPOOL_MEMORY in memory, the rest in
-$TMPDIR, up to SPOOL_LIMIT bytes). `restartable=False` keeps no copy and never restarts: faster,
+$TMPDIR, up to SPOOL_LIMIT bytes). A chunk of KEEP_IN_THREAD bytes or more is copied into the
+spool by a thread of its own while the same chunk goes to the cluster (at most one chunk at a
+time: the copy costs time, not memory). `restartable=False` keeps no copy and never restarts: faster,
 but a DataNode lost mid-write fails the write (the target stays as it was). Appends are never
 restarted.
 """
@@ -18,6 +20,7 @@ import logging
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -30,6 +33,7 @@ TOUCH_INTERVAL = 60.0  # seconds between mtime updates of a temporary file being
 SPOOL_MEMORY = 8 * 2**20  # a restartable write keeps this much in memory, the rest in $TMPDIR
 SPOOL_LIMIT = 2 * 2**30  # ... and stops keeping a copy (no more restarts) beyond this size
 REPLAY_CHUNK = 8 * 2**20  # bytes per write when a restart replays the spool
+KEEP_IN_THREAD = 2**20  # chunks this large are spooled beside the send, not before it
 
 
 class Upload:
@@ -61,6 +65,8 @@ class Upload:
         self._written = 0  # bytes written so far (replayed from `source` on a restart)
         self._raw: Any = None
         self._spool: tempfile.SpooledTemporaryFile[bytes] | None = None
+        self._keeper: ThreadPoolExecutor | None = None  # spools big chunks beside the send
+        self._keeping: Future[None] | None = None  # the chunk being spooled
         self._touched = time.monotonic()
 
     def start(self) -> None:
@@ -89,10 +95,11 @@ class Upload:
                 )
             self._restarting(self._open_temp, redo=False)  # a restart opens a new temp file
 
-    def write(self, data: memoryview) -> None:
-        """Send `data` (kept in the spool first: a restart replays it)."""
+    def write(self, data: bytes | memoryview) -> None:
+        """Send `data` (kept in the spool first: a restart replays it); bytes go to the client
+        uncopied."""
         with self._failing():
-            self._keep(data)
+            self._keep_beside(data)
             self._restarting(lambda: self._raw.write(data), redo=False)
 
     def finish(self) -> None:
@@ -146,24 +153,52 @@ class Upload:
         self.temp_path = commit.temp_path(self.path)
         self._raw = self.client.open_writer(self.temp_path, **self.write_options)
 
-    def _keep(self, data: memoryview) -> None:
-        """Add `data` to the spool; past SPOOL_LIMIT (or a full local disk) stop keeping it."""
-        self._written += data.nbytes
+    def _keep_beside(self, data: bytes | memoryview) -> None:
+        """Count `data` and add it to the spool: a big chunk in the keeper thread (started
+        now, waited for by `_kept`), after the chunk before it is in."""
+        size = data.nbytes if isinstance(data, memoryview) else len(data)
+        self._written += size
+        self._kept()
         if self._spool is None:
             return
+        if size < KEEP_IN_THREAD:
+            self._keep(data, size)
+            return
+        if self._keeper is None:
+            self._keeper = ThreadPoolExecutor(1, thread_name_prefix="hopsfs-spool")
+        self._keeping = self._keeper.submit(self._keep, data, size)
+
+    def _kept(self) -> None:
+        """Wait until every chunk handed to the keeper thread is in the spool."""
+        keeping, self._keeping = self._keeping, None
+        if keeping is not None:
+            keeping.result()
+
+    def _keep(self, data: bytes | memoryview, size: int) -> None:
+        """Add `data` to the spool; past SPOOL_LIMIT (or a full local disk) stop keeping it.
+        (Runs in the keeper thread for a big chunk: it only ever closes the spool.)"""
+        spool = self._spool
+        if spool is None:
+            return
         try:
-            if self._spool.tell() + data.nbytes <= SPOOL_LIMIT:
-                self._spool.write(data)
+            if spool.tell() + size <= SPOOL_LIMIT:
+                spool.write(data)
                 return
             log.info("%s: over %d bytes, the write can no longer restart", self.path, SPOOL_LIMIT)
-        except OSError as e:
+        except (OSError, ValueError) as e:
             log.warning("%s: cannot spool locally (%s): the write cannot restart", self.path, e)
-        self._drop_spool()
+        self._spool = None
+        spool.close()
 
     def _drop_spool(self) -> None:
+        """Stop keeping a copy: wait for the keeper thread, close the spool."""
+        self._kept()
         spool, self._spool = self._spool, None
         if spool is not None:
             spool.close()
+        keeper, self._keeper = self._keeper, None
+        if keeper is not None:
+            keeper.shutdown(wait=False)
 
     def _restarting(self, step: Callable[[], Any], *, redo: bool) -> None:
         """step(); after a transient failure (and while the spool holds everything written so
@@ -176,6 +211,7 @@ class Upload:
                 pending()
                 return
             except Exception as e:
+                self._kept()  # the spool holds everything written so far (or was dropped)
                 first_open = self._raw is None
                 # An untyped OSError creating the temporary file is a Java exception libhdfs
                 # could not name (e.g. EOFException on a connection to a restarted NameNode):

@@ -191,6 +191,39 @@ def test_datanode_killed_mid_write(
     assert fs.ls(hdfs_dir, detail=False) == [target]  # restarted uploads left no temp files
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["native", "webhdfs"])
+def test_unrestartable_write_to_a_killed_datanode_keeps_the_old_target(
+    cluster: LocalCluster,
+    hdfs_dir: str,
+    payload: tuple[bytes, str],
+    killer: DataNodeKiller,
+    backend: str,
+) -> None:
+    """`restartable=False` keeps no copy, so a DataNode killed mid-write fails the write (the
+    client cannot carry it to another DataNode): the error names the target, which keeps its
+    old content, and no temporary file is left. (If the client ever rides it out, the file
+    must then be complete.)"""
+    fs = make_fs(cluster, backend)
+    data, want = payload
+    target = f"{hdfs_dir}/unrestartable.bin"
+    fs.pipe_file(target, b"old")
+    try:
+        with fs.open(target, "wb", replication=3, restartable=False) as f:
+            for offset in range(0, SIZE, CHUNK):
+                f.write(data[offset : offset + CHUNK])
+                killer.progress = offset + CHUNK
+                if killer.progress >= ARM_AT:
+                    killer.armed.set()
+    except ConnectionError as e:
+        assert target in str(e)
+        assert fs.cat_file(target) == b"old"
+    else:
+        assert hashlib.sha256(fs.cat_file(target)).hexdigest() == want
+    assert killer.victim and killer.killed_at is not None and killer.killed_at < SIZE
+    assert fs.ls(hdfs_dir, detail=False) == [target]
+
+
 # -- the NameNode ---------------------------------------------------------------------------
 
 

@@ -334,6 +334,27 @@ def test_big_write_spans_blocks_and_flushes(fs, hdfs_dir):
     assert fs.cat(f"{hdfs_dir}/big") == data
 
 
+@pytest.mark.parametrize("backend", ["native", "arrow", "webhdfs"])
+def test_whole_block_writes_skip_the_buffer_and_keep_order(cluster, hdfs_dir, backend):
+    """A write of at least block_size bytes into an empty buffer goes straight to the upload
+    (no copy into the buffer); mixed with small writes the bytes keep their order."""
+    fs = HopsFileSystem(
+        backend=backend,
+        namenode=cluster.namenode_uri,
+        webhdfs_url=cluster.webhdfs_url,
+        skip_instance_cache=True,
+    )
+    block = 2**20
+    pieces = [os.urandom(n) for n in (3 * block, 100, block, 5, 2 * block + 7, block)]
+    with fs.open(f"{hdfs_dir}/mixed", "wb", block_size=block) as f:
+        f.write(pieces[0])
+        assert f.buffer.tell() == 0 and f.tell() == len(pieces[0])  # sent, not buffered
+        for piece in pieces[1:]:
+            f.write(piece)
+        assert f.tell() == sum(map(len, pieces))
+    assert fs.cat_file(f"{hdfs_dir}/mixed") == b"".join(pieces)
+    assert fs.ls(hdfs_dir, detail=False) == [f"{hdfs_dir}/mixed"]  # committed, no temp file
+
 def test_exclusive_create_and_append(fs, hdfs_dir):
     path = f"{hdfs_dir}/x"
     with fs.open(path, "xb") as f:

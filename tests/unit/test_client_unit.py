@@ -12,6 +12,7 @@ import pytest
 
 from hopsfs_tools.config import build_config
 from hopsfs_tools.fs import commit
+from hopsfs_tools.fs import upload as upload_module
 from hopsfs_tools.fs.backends.base import BackendBase, FileInfo
 from hopsfs_tools.fs.client import Client
 from hopsfs_tools.fs.upload import Upload
@@ -185,3 +186,40 @@ def test_an_unrestartable_upload_keeps_no_copy_and_fails_on_a_lost_write() -> No
     with pytest.raises(ConnectionError):
         upload.write(memoryview(b"second"))
     assert backend.files == {"/d/target": b"old"}
+
+
+def test_big_chunks_are_spooled_beside_the_send_and_replayed_in_order(monkeypatch) -> None:
+    """Chunks of KEEP_IN_THREAD bytes or more are copied into the spool by the keeper thread
+    while they are sent; a restart waits for that copy and replays every chunk in order."""
+    monkeypatch.setattr(upload_module, "KEEP_IN_THREAD", 4)
+    backend = MemoryBackend()
+    upload = Upload(Client(CONFIG, backend), "/d/target", "wb")
+    upload.start()
+    chunks = [b"big-one ", b"ab", b"big-two ", b"big-three"]
+    for chunk in chunks[:-1]:
+        upload.write(chunk)
+    assert upload._keeper is not None  # the big chunks went through the keeper thread
+    backend.lose["write"] = 1
+    upload.write(chunks[-1])  # fails once: the replay must hold all four chunks
+    upload.finish()
+    upload.commit()
+    assert backend.files == {"/d/target": b"".join(chunks)}
+    assert upload._keeper is None and upload._spool is None
+
+
+def test_a_spool_past_its_limit_in_the_keeper_thread_stops_restarts(monkeypatch) -> None:
+    """Over SPOOL_LIMIT the keeper thread drops the spool (no deadlock); a later lost write
+    then fails the upload instead of replaying a partial copy."""
+    monkeypatch.setattr(upload_module, "KEEP_IN_THREAD", 4)
+    monkeypatch.setattr(upload_module, "SPOOL_LIMIT", 10)
+    backend = MemoryBackend()
+    upload = Upload(Client(CONFIG, backend), "/d/target", "wb")
+    upload.start()
+    upload.write(b"12345678")
+    upload.write(b"9abcdefg")  # over the limit: the spool is dropped in the keeper thread
+    upload._kept()
+    assert upload._spool is None
+    backend.lose["write"] = 1
+    with pytest.raises(ConnectionError):
+        upload.write(b"more")
+    assert backend.files == {}
