@@ -355,6 +355,7 @@ def test_whole_block_writes_skip_the_buffer_and_keep_order(cluster, hdfs_dir, ba
     assert fs.cat_file(f"{hdfs_dir}/mixed") == b"".join(pieces)
     assert fs.ls(hdfs_dir, detail=False) == [f"{hdfs_dir}/mixed"]  # committed, no temp file
 
+
 def test_exclusive_create_and_append(fs, hdfs_dir):
     path = f"{hdfs_dir}/x"
     with fs.open(path, "xb") as f:
