@@ -24,9 +24,9 @@ from hopsfs_tools.cluster.launcher import (
     STATE_FILE,
     ClusterError,
     LocalCluster,
-    _free_port,
 )
 from hopsfs_tools.cluster.owner import pid_alive
+from hopsfs_tools.cluster.ports import free_port
 from hopsfs_tools.cluster.siteconf import HOST, NAMENODE
 from hopsfs_tools.config import default_cluster_dir
 from hopsfs_tools.hadoop.jars import hadoop_jars
@@ -178,7 +178,7 @@ class MultiNameNodeCluster(LocalCluster):
         self.state.namenodes = self.layout
         super()._allocate_ports()
         for name in [*self.namenode_names[1:], *self.journalnode_names]:
-            self.state.ports[name] = {"rpc": _free_port(), "http": _free_port()}
+            self.state.ports[name] = {"rpc": free_port(HOST), "http": free_port(HOST)}
         self.state.write()
 
     def _namenode_overrides(self, name: str) -> dict[str, Any]:

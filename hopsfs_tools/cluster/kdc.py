@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from hopsfs_tools.cluster.owner import dying_with_parent
+from hopsfs_tools.cluster.ports import free_port
 from hopsfs_tools.config import settings
 
 DEFAULT_REALM = "HOPSFS.TEST"
@@ -82,7 +83,7 @@ class Kdc:
         """Create the realm's database and run krb5kdc until the KDC accepts connections."""
         tools = {name: _tool(name) for name in _TOOLS}
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.port = _free_port()
+        self.port = free_port()
         self._write_config()
         self._run(
             [tools["kdb5_util"], "create", "-s", "-r", self.realm, "-P", secrets.token_urlsafe(16)],
@@ -201,10 +202,3 @@ class Kdc:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return f"(no log at {self.log_path})"
-
-
-def _free_port() -> int:
-    """A port free for TCP (the KDC also listens on UDP on it)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]

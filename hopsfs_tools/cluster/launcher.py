@@ -13,7 +13,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import time
@@ -28,6 +27,7 @@ from hopsfs_tools.cluster import siteconf
 from hopsfs_tools.cluster.kdc import Kdc
 from hopsfs_tools.cluster.netns import Network, check_request
 from hopsfs_tools.cluster.owner import MARKER, pid_alive, reap
+from hopsfs_tools.cluster.ports import free_port
 from hopsfs_tools.cluster.security import WireSecurity
 from hopsfs_tools.cluster.siteconf import HOST, NAMENODE
 from hopsfs_tools.cluster.state import STATE_FILE, ClusterError, ClusterState
@@ -97,12 +97,6 @@ def check_prerequisites() -> None:
         )
     if problems:
         raise ClusterError("cannot start the local HDFS cluster:\n  - " + "\n  - ".join(problems))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
 
 
 class LocalCluster:
@@ -422,12 +416,12 @@ class LocalCluster:
             )
 
     def _allocate_ports(self) -> None:
-        ports = {NAMENODE: {"rpc": _free_port(), "http": _free_port()}}
+        ports = {NAMENODE: {"rpc": free_port(HOST), "http": free_port(HOST)}}
         for name in self.datanode_names:
-            ports[name] = {"xfer": _free_port(), "http": _free_port(), "ipc": _free_port()}
+            ports[name] = {"xfer": free_port(HOST), "http": free_port(HOST), "ipc": free_port(HOST)}
         if self.state.tls:
             for daemon in ports.values():
-                daemon["https"] = _free_port()
+                daemon["https"] = free_port(HOST)
         self.state.ports = ports
         self.state.write()
 

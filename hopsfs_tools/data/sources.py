@@ -75,11 +75,14 @@ def epoch_shard(
 ) -> list[str]:
     """The files reader `shard` reads in `epoch`: shuffle-then-shard (every reader shuffles
     alike, then takes every count-th file), or without shuffling sharding.shard_files (round
-    robin over the sorted files, or by block locality with `prefer_local`)."""
+    robin over the sorted files, or by block locality with `prefer_local`). With both
+    `prefer_local` and `shuffle`, locality decides which files are the reader's (the same in
+    every epoch) and `shuffle` their order in each epoch."""
     index, count = shard
     sharding.check_shard(index, count, f"shard {shard}")
-    if not shuffle:
-        return sharding.shard_files(files, index, count, prefer_local=prefer_local, fs=fs)
+    if not shuffle or prefer_local:
+        mine = sharding.shard_files(files, index, count, prefer_local=prefer_local, fs=fs)
+        return epoch_order(mine, epoch, shuffle, seed)
     if seed is None and count > 1:
         seed = 0  # readers must agree on the order, or files are read twice or never
     return epoch_order(sorted(set(files)), epoch, True, seed)[index::count]

@@ -367,7 +367,8 @@ def tfrecord_dataset(
 
     `files_or_glob`: project-relative, absolute, hdfs:// or hopsfs:// paths, globs or directories.
     This worker reads its shard (`worker_shard`) of the files, shuffled per epoch with
-    `shuffle_files` (hopsfs_tools.data.sources: shuffle-then-shard), interleaving
+    `shuffle_files` (hopsfs_tools.data.sources: shuffle-then-shard; with `prefer_local` the
+    worker keeps its local files in every epoch, in a new order each time), interleaving
     `cycle_length` files (default min(32, files)) `block_length` records at a time.
     `strategy`: "native", "cache", "stream" or "auto" (`default_strategy(fs)`). `verify` checks
     CRCs in "stream" and, in "native" and "cache", names the HDFS file and offset of a bad record

@@ -10,6 +10,7 @@ import pytest
 
 from hopsfs_tools import HopsFileSystem
 from hopsfs_tools.cluster import LocalCluster
+from hopsfs_tools.data.sources import epoch_shard
 from hopsfs_tools.sharding import (
     locality_assignment,
     shard_files,
@@ -169,3 +170,28 @@ def test_locality_per_datanode(fs: HopsFileSystem, cluster: LocalCluster, hdfs_d
         assert len(local) == min(held, share), (worker, shard)
         assert shard[: len(local)] == local  # local files come first
     assert max(map(len, shards)) - min(map(len, shards)) <= 1
+
+
+def test_shuffled_epochs_keep_the_local_files(fs: HopsFileSystem, hdfs_dir: str) -> None:
+    """With prefer_local and shuffle, locality decides each reader's files (the same in every
+    epoch) and the shuffle only their order per epoch: readers still partition the files."""
+    paths = write_files(fs, hdfs_dir, [3000] + [1000] * 11)
+    config = {
+        "cluster": {"worker": [f"{ELSEWHERE}:2222", "127.0.0.1:2222"]},
+        "task": {"type": "worker", "index": 0},
+    }
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TF_CONFIG", json.dumps(config))
+        local = [shard_files(paths, i, 2, prefer_local=True, fs=fs) for i in (0, 1)]
+        epochs = [
+            [
+                epoch_shard(paths, (i, 2), epoch, shuffle=True, seed=7, prefer_local=True, fs=fs)
+                for i in (0, 1)
+            ]
+            for epoch in range(3)
+        ]
+    assert paths[0] in local[1]  # the largest file stays with the worker on its host
+    for shards in epochs:
+        assert_partition(shards, paths)
+        assert [sorted(s) for s in shards] == [sorted(s) for s in local]
+    assert len({tuple(shards[1]) for shards in epochs}) > 1  # a new order per epoch
