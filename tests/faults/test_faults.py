@@ -166,6 +166,18 @@ def test_datanode_killed_mid_read(
     assert digest.hexdigest() == payload[1]
 
 
+def write_while_killing(
+    fs: HopsFileSystem, target: str, data: bytes, killer: DataNodeKiller, **options: Any
+) -> None:
+    """Write `data` to `target` in CHUNKs (replication 3); the killer strikes past ARM_AT."""
+    with fs.open(target, "wb", replication=3, **options) as f:
+        for offset in range(0, SIZE, CHUNK):
+            f.write(data[offset : offset + CHUNK])
+            killer.progress = offset + CHUNK
+            if killer.progress >= ARM_AT:
+                killer.armed.set()
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_datanode_killed_mid_write(
@@ -178,12 +190,7 @@ def test_datanode_killed_mid_write(
     fs = make_fs(cluster, backend)
     data, want = payload
     target = f"{hdfs_dir}/big.bin"
-    with fs.open(target, "wb", replication=3) as f:
-        for offset in range(0, SIZE, CHUNK):
-            f.write(data[offset : offset + CHUNK])
-            killer.progress = offset + CHUNK
-            if killer.progress >= ARM_AT:
-                killer.armed.set()
+    write_while_killing(fs, target, data, killer)
     assert killer.victim, "no DataNode was receiving the write once armed"
     assert killer.killed_at is not None and killer.killed_at < SIZE
     assert fs.info(target)["size"] == SIZE
@@ -209,12 +216,7 @@ def test_unrestartable_write_to_a_killed_datanode_keeps_the_old_target(
     target = f"{hdfs_dir}/unrestartable.bin"
     fs.pipe_file(target, b"old")
     try:
-        with fs.open(target, "wb", replication=3, restartable=False) as f:
-            for offset in range(0, SIZE, CHUNK):
-                f.write(data[offset : offset + CHUNK])
-                killer.progress = offset + CHUNK
-                if killer.progress >= ARM_AT:
-                    killer.armed.set()
+        write_while_killing(fs, target, data, killer, restartable=False)
     except ConnectionError as e:
         assert target in str(e)
         assert fs.cat_file(target) == b"old"
