@@ -8,9 +8,9 @@ after a transient failure the upload restarts into a fresh temporary file (the o
 deleted), bounded by the retries, replaying what was written: read again from `source` (the
 local file `put` sends: no copy), else kept in a local spool (SPOOL_MEMORY in memory, the rest in
 $TMPDIR, up to SPOOL_LIMIT bytes). A chunk of KEEP_IN_THREAD bytes or more is copied into the
-spool by a thread of its own while the same chunk goes to the cluster (at most one chunk at a
-time: the copy costs time, not memory). `restartable=False` keeps no copy and never restarts: faster,
-but a DataNode lost mid-write fails the write (the target stays as it was). Appends are never
+spool by a thread of its own while the same chunk goes to the cluster (one chunk at a time: the
+copy costs CPU, not memory). `restartable=False` keeps no copy and never restarts: faster, but
+a DataNode lost mid-write fails the write (the target stays as it was). Appends are never
 restarted.
 """
 
@@ -96,7 +96,7 @@ class Upload:
             self._restarting(self._open_temp, redo=False)  # a restart opens a new temp file
 
     def write(self, data: bytes | memoryview) -> None:
-        """Send `data` (kept in the spool first: a restart replays it); bytes go to the client
+        """Send `data`, kept in the spool too (a restart replays it); bytes go to the client
         uncopied."""
         with self._failing():
             self._keep_beside(data)
