@@ -124,16 +124,16 @@ class Client:
 
     def rename(self, src: str, dst: str, *, overwrite: bool = False) -> None:
         """backend.rename with retries; after a lost answer, `src` gone and `dst` present means
-        the lost attempt did it. Over an existing `dst` on a backend that cannot rename over it,
-        the old `dst` is moved aside first (see `commit.replace`)."""
+        the lost attempt did it. With `overwrite` on a backend that cannot rename over `dst`,
+        `commit.replace` moves any old `dst` aside first (and copes with concurrent renamers)."""
         retried = False
 
         def attempt() -> None:
             nonlocal retried
             try:
                 backend = self.backend
-                if overwrite and not backend.renames_over and backend.exists(dst):
-                    commit.replace(backend, src, dst)
+                if overwrite and not backend.renames_over:
+                    commit.replace(backend, src, dst)  # dst may appear or vanish meanwhile
                 else:
                     backend.rename(src, dst, overwrite=overwrite)
             except FileNotFoundError:

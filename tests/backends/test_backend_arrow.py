@@ -221,16 +221,19 @@ def test_rename(backend: arrow.ArrowBackend, hdfs_dir: str) -> None:
 def test_concurrent_overwriting_renames_last_one_wins(
     backend: arrow.ArrowBackend, hdfs_dir: str
 ) -> None:
+    """Renamers race for `target` while others have just moved it aside (several rounds:
+    the windows are narrow)."""
     target = f"{hdfs_dir}/target"
     put(backend, target, b"old")
-    sources = [f"{hdfs_dir}/src{i}" for i in range(6)]
-    for i, src in enumerate(sources):
-        put(backend, src, str(i).encode() * 100)
     client = Client(backend.config, backend)
-    with ThreadPoolExecutor(6) as pool:
-        list(pool.map(lambda src: client.rename(src, target, overwrite=True), sources))
-    assert get(backend, target) in {str(i).encode() * 100 for i in range(6)}
-    assert [i["name"] for i in backend.ls(hdfs_dir)] == [target]  # nothing left aside
+    for round_ in range(5):
+        sources = [f"{hdfs_dir}/src{round_}-{i}" for i in range(6)]
+        for i, src in enumerate(sources):
+            put(backend, src, str(i).encode() * 100)
+        with ThreadPoolExecutor(6) as pool:
+            list(pool.map(lambda src: client.rename(src, target, overwrite=True), sources))
+        assert get(backend, target) in {str(i).encode() * 100 for i in range(6)}
+        assert [i["name"] for i in backend.ls(hdfs_dir)] == [target]  # nothing left aside
 
 
 def test_append(backend: arrow.ArrowBackend, hdfs_dir: str) -> None:
