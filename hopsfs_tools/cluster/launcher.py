@@ -282,7 +282,7 @@ class LocalCluster:
         """(Re)start one stopped or killed daemon and wait until the cluster is usable again."""
         self._check_name(name)
         deadline = time.monotonic() + timeout
-        spawned = not pid_alive(self.state.pids.get(name))
+        spawned = not pid_alive(self.state.current_pid(name))
         if spawned:
             self._spawn(name, hadoop_jars(self.state.hadoop_version))
         if spawned and name in self.datanode_names:
@@ -312,13 +312,10 @@ class LocalCluster:
 
     def status(self) -> dict[str, Any]:
         """Live/dead datanodes, capacity, safe mode, addresses and pids (JSON-friendly)."""
+        pids = {name: self.state.current_pid(name) for name in self.daemon_names}
         processes = {
-            name: {
-                "pid": self.state.pids.get(name),
-                "running": pid_alive(self.state.pids.get(name)),
-                "log": str(self.log_path(name)),
-            }
-            for name in self.daemon_names
+            name: {"pid": pid, "running": pid_alive(pid), "log": str(self.log_path(name))}
+            for name, pid in pids.items()
         }
         result: dict[str, Any] = {
             "directory": str(self.directory),
@@ -520,8 +517,7 @@ class LocalCluster:
                 start_new_session=True,
             )
         log.info("started %s (pid %d)", name, proc.pid)
-        self.state.pids[name] = proc.pid
-        self.state.write()
+        self.state.record_pid(name, proc.pid)
 
     def _command(self, name: str, jars: Path) -> list[str]:
         if name == NAMENODE:
@@ -544,7 +540,7 @@ class LocalCluster:
 
     def _signal(self, name: str, sig: signal.Signals, timeout: float) -> None:
         self._check_name(name)
-        pid = self.state.pids.get(name)
+        pid = self.state.current_pid(name)
         if pid_alive(pid):
             try:
                 os.kill(pid, sig)
@@ -559,9 +555,10 @@ class LocalCluster:
                 while pid_alive(pid):
                     reap(pid)
                     time.sleep(0.1)
-        self.state.pids.pop(name, None)
         if self.directory.exists():
-            self.state.write()
+            self.state.record_pid(name, None)
+        else:
+            self.state.pids.pop(name, None)
 
     def _check_processes(self) -> None:
         for name in self.daemon_names:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import getpass
 import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -11,6 +15,7 @@ from typing import Any
 from hopsfs_tools.hadoop.jars import HADOOP_VERSION
 
 STATE_FILE = "cluster.json"
+LOCK_FILE = ".cluster.json.lock"  # held while cluster.json is read, changed and replaced
 
 
 class ClusterError(RuntimeError):
@@ -39,8 +44,46 @@ class ClusterState:
         return cls(**{k: v for k, v in data.items() if k in known})
 
     def write(self) -> None:
-        path = Path(self.directory) / STATE_FILE
-        tmp = path.with_suffix(".tmp")
+        """Replace the file with this state whole (start-up: ports, security, owner, layout)."""
+        with _locked(Path(self.directory)):
+            self._replace_file()
+
+    def record_pid(self, name: str, pid: int | None) -> None:
+        """Record (or with None, forget) daemon `name`'s pid, keeping every other daemon's pid
+        as the file has it now: another process (`cluster kill`, a test) may have changed one."""
+        with _locked(Path(self.directory)):
+            self._reread_pids()
+            if pid is None:
+                self.pids.pop(name, None)
+            else:
+                self.pids[name] = pid
+            self._replace_file()
+
+    def current_pid(self, name: str) -> int | None:
+        """Daemon `name`'s pid as the file has it now (another process may have restarted it)."""
+        self._reread_pids()
+        return self.pids.get(name)
+
+    def _reread_pids(self) -> None:
+        try:
+            self.pids = self.read(Path(self.directory)).pids
+        except FileNotFoundError:
+            pass  # not written yet, or the cluster was just removed: keep what we know
+
+    @property
+    def _path(self) -> Path:
+        return Path(self.directory) / STATE_FILE
+
+    def _replace_file(self) -> None:
+        tmp = self._path.with_name(f".{STATE_FILE}.{os.getpid()}.tmp")
         state = {k: v for k, v in asdict(self).items() if v is not None}  # None: the default
         tmp.write_text(json.dumps(state, indent=2))
-        tmp.replace(path)
+        tmp.replace(self._path)
+
+
+@contextmanager
+def _locked(directory: Path) -> Iterator[None]:
+    """Hold the cluster directory's state lock (an flock: released if the holder dies)."""
+    with (directory / LOCK_FILE).open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield

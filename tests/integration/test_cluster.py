@@ -15,6 +15,7 @@ import yaml
 from hdfs_native import Client, WriteOptions
 
 from hopsfs_tools.cluster import ClusterError, LocalCluster, check_prerequisites
+from hopsfs_tools.cluster.owner import pid_alive
 
 REPO = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "hopsfs_tools.cli"]
@@ -114,6 +115,15 @@ def test_cli_up_status_env_down_leaves_nothing_running(tmp_path: Path) -> None:
         assert "started" in up.stdout and "1 live DataNodes" in up.stdout
         again = run("up", "--datanodes", "1")
         assert again.returncode == 0 and "already running" in again.stdout
+        stale = LocalCluster(directory)  # a process that read the state before the restart
+        assert run("kill", "datanode-1").returncode == 0
+        assert run("start", "datanode-1").returncode == 0
+        restarted = LocalCluster(directory).state.pids["datanode-1"]
+        stale.stop("datanode-1")  # the restarted DataNode, not the pid it read before
+        assert not pid_alive(restarted)
+        assert "datanode-1" not in LocalCluster(directory).state.pids
+        stale.start("datanode-1")
+        assert LocalCluster(directory).state.pids == stale.state.pids
         status = json.loads(run("status", "--json").stdout)
         assert status["num_live_datanodes"] == 1 and status["safemode"] is False
         env = run("env").stdout
