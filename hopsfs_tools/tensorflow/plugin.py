@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 
 SOURCE = Path(__file__).with_name("hdfs_filesystem.cc")
 SCHEMES = ("hdfs", "viewfs", "hopsfs")
+UNUSED_DAYS = 30  # a build not loaded for this long is deleted when another one is built
 _HEADER = "tensorflow/c/experimental/filesystem/filesystem_interface.h"
 # What TF's C++ prints on stderr while it is imported, whatever TF_CPP_MIN_LOG_LEVEL says (absl
 # logs before its InitializeLog): notices, not problems.
@@ -103,6 +105,7 @@ def build(*, rebuild: bool = False) -> Path:
     java_home = Path(env["JAVA_HOME"])
     target = plugin_path(tf.__version__, env["ARROW_LIBHDFS_DIR"], str(java_home))
     if target.exists() and not rebuild:
+        _mark_used(target)
         return target
     compiler = shutil.which("g++") or shutil.which("c++")
     if compiler is None:
@@ -153,7 +156,29 @@ def build(*, rebuild: bool = False) -> Path:
         tail = "\n".join(proc.stderr.strip().splitlines()[-20:])
         raise RuntimeError(f"g++ failed to compile the TensorFlow HDFS plugin:\n{tail}")
     os.replace(partial, target)
+    _prune(keep=target)
     return target
+
+
+def _mark_used(library: Path) -> None:
+    """Touch a cached build (its mtime says when it was last used: see `_prune`)."""
+    try:
+        os.utime(library)
+    except OSError:  # a read-only cache: it is only not pruned
+        pass
+
+
+def _prune(keep: Path) -> None:
+    """Delete the builds (of other TF versions, JDKs, sources) not used for UNUSED_DAYS."""
+    cutoff = time.time() - UNUSED_DAYS * 86400
+    for library in keep.parent.parent.glob(f"*/{keep.name}"):
+        try:
+            unused = library != keep and library.stat().st_mtime < cutoff
+        except FileNotFoundError:  # pruned by another process meanwhile
+            continue
+        if unused:
+            log.info("removing the TensorFlow HDFS plugin build %s (unused)", library.parent)
+            shutil.rmtree(library.parent, ignore_errors=True)
 
 
 def _settings_text() -> str:

@@ -3,7 +3,9 @@ missing (compiler, TF's C header, a JDK). The `hopsfs-tools tf-plugin` command."
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 
 import pytest
 from click.testing import CliRunner
@@ -47,3 +49,21 @@ def test_missing_jdk_is_one_clear_line(monkeypatch, tmp_path):
     monkeypatch.setenv("JAVA_HOME", str(tmp_path))
     with pytest.raises(RuntimeError, match=f"JAVA_HOME={tmp_path}"):
         plugin.build(rebuild=True)
+
+
+def test_a_new_build_deletes_builds_unused_for_a_month(monkeypatch, tmp_path):
+    """Each use touches its build; building another deletes those untouched for UNUSED_DAYS."""
+    monkeypatch.setenv("HOPSFS_TOOLS_CACHE", str(tmp_path))
+    builds = tmp_path / "tf-plugin"
+    old, recent = builds / "tf-0.1-old", builds / "tf-0.1-recent"
+    for build, days in ((old, plugin.UNUSED_DAYS + 1), (recent, plugin.UNUSED_DAYS - 1)):
+        build.mkdir(parents=True)
+        (build / "libhopsfs_tf.so").write_bytes(b"an earlier build")
+        when = time.time() - days * 86400
+        os.utime(build / "libhopsfs_tf.so", (when, when))
+    new = plugin.build()
+    assert new.parent.parent == builds and new.exists()
+    assert sorted(p.name for p in builds.iterdir()) == sorted([new.parent.name, recent.name])
+    os.utime(new, (0, 0))
+    assert plugin.build() == new
+    assert time.time() - new.stat().st_mtime < 60  # used now: kept by the next prune
