@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Iterator
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 from hopsfs_tools.fs import HopsFileSystem
 
@@ -61,14 +62,13 @@ class PydoopFileSystem(HopsFileSystem):
 
     @property
     def host(self) -> str:
-        """The NameNode host (pydoop's `hdfs.host`)."""
-        return self.config.namenode_uri.removeprefix("hdfs://").rsplit(":", 1)[0]
+        """The NameNode host (pydoop's `hdfs.host`): of an HA or viewfs URI, its logical name."""
+        return urlsplit(self.config.namenode_uri).hostname or ""
 
     @property
     def port(self) -> int:
-        """The NameNode RPC port (pydoop's `hdfs.port`; 0 for an HA nameservice)."""
-        tail = self.config.namenode_uri.removeprefix("hdfs://")
-        return int(tail.rsplit(":", 1)[1]) if ":" in tail else 0
+        """The NameNode port (pydoop's `hdfs.port`; 0 for an HA nameservice or a viewfs table)."""
+        return urlsplit(self.config.namenode_uri).port or 0
 
     @property
     def user(self) -> str | None:

@@ -18,6 +18,7 @@ from cluster_cli import cli, cli_cluster
 from hopsfs_tools.cluster.ha import FederatedCluster
 from hopsfs_tools.config import load_config, read_site_xml
 from hopsfs_tools.fs import HopsFileSystem
+from hopsfs_tools.hopsworks.pydoop import PydoopFileSystem
 
 BACKENDS = ("native", "arrow", "webhdfs")
 
@@ -122,3 +123,16 @@ def test_empty_mount_table_names_the_setting(federation: FederatedCluster) -> No
     )  # fmt: skip
     with pytest.raises(ValueError, match=r"fs\.viewfs\.mounttable\.other\.link\./<dir>"):
         fs.ls("/")
+
+
+def test_pydoop_handle_names_the_mount_table(federation: FederatedCluster) -> None:
+    """pydoop's host/port/URIs on viewfs: the table's name, no port, viewfs:// URIs."""
+    h = PydoopFileSystem(
+        backend="native", conf_dir=str(federation.conf_dir), namenode=federation.namenode_uri,
+        skip_instance_cache=True,
+    )  # fmt: skip
+    assert (h.host, h.port) == ("hopsfs", 0)
+    h.pipe_file("/ns2/pydoop.txt", b"x")
+    assert h.uri("/ns2/pydoop.txt") == "viewfs://hopsfs/ns2/pydoop.txt"
+    assert h.get_path_info("/ns2/pydoop.txt")["name"] == "viewfs://hopsfs/ns2/pydoop.txt"
+    h.rm("/ns2/pydoop.txt")
