@@ -100,7 +100,7 @@ def build_config(
     *,
     namenode: str | None,
     webhdfs_url: str | None,
-    backend: str,
+    backend: str | None,
     conf_dir: str | None,
     user: str | None,
     timeout: object,
@@ -113,6 +113,7 @@ def build_config(
     """The ClusterConfig of resolved values (see `settings.resolve`, which fills them in from
     explicit arguments, then the environment, then the local default cluster's conf dir).
 
+    `backend` None: hdfs-native, or webhdfs when only a WebHDFS address is known.
     `webhdfs_url` may be http(s)://host:port or Hadoop's webhdfs:// / swebhdfs:// form;
     `ca_cert` (or hopsfs.webhdfs.ca in the XML) is the PEM CA bundle HTTPS servers are verified
     against, instead of the system's.
@@ -135,7 +136,7 @@ def build_config(
     return ClusterConfig(
         namenode_uri=namenode,
         webhdfs_url=webhdfs_url.rstrip("/") if webhdfs_url else None,
-        backend=_backend(backend),
+        backend=_backend(backend or _default_backend(namenode)),
         conf_dir=str(conf_path) if conf_path else None,
         user=user,
         properties=props,
@@ -323,6 +324,11 @@ def _webhdfs_as_namenode(webhdfs_url: str) -> str:
             f"WebHDFS URL {webhdfs_url!r} is not http(s)://host:port: fix HOPSFS_WEBHDFS_URL"
         )
     return f"{'swebhdfs' if parts.scheme == 'https' else 'webhdfs'}://{parts.netloc}"
+
+
+def _default_backend(namenode: str) -> str:
+    """hdfs-native, or WebHDFS for a cluster known only by its WebHDFS address (no RPC one)."""
+    return "webhdfs" if namenode.startswith(("webhdfs://", "swebhdfs://")) else "native"
 
 
 def _backend(name: str) -> str:

@@ -188,7 +188,7 @@ def resolve(**explicit: Any) -> Settings:
     cluster = build_config(
         namenode=given["namenode"],
         webhdfs_url=given["webhdfs_url"],
-        backend=given["backend"] or "native",
+        backend=given["backend"],
         conf_dir=given["conf_dir"],
         user=who.user,
         timeout=given["timeout"],

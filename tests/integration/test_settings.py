@@ -93,3 +93,16 @@ def test_shadowed_variable_reads_the_users_value(clean_env):
     finally:
         settings.unshadow("HADOOP_USER_NAME")
     assert os.environ["HADOOP_USER_NAME"] == "mine"
+
+
+def test_a_webhdfs_only_cluster_defaults_to_webhdfs(cluster, clean_env, tmp_path):
+    """With only HOPSFS_WEBHDFS_URL set, the default backend is webhdfs (it works); asking for
+    an RPC backend then is a ValueError naming what to set, not a client library's error."""
+    clean_env.setenv("HOPSFS_TOOLS_CACHE", str(tmp_path))  # no local default cluster either
+    clean_env.setenv("HOPSFS_WEBHDFS_URL", cluster.webhdfs_url)
+    fs = HopsFileSystem(skip_instance_cache=True)
+    assert fs.config.backend == "webhdfs"
+    assert "/Projects" in fs.ls("/", detail=False)
+    for backend in ("native", "arrow"):
+        with pytest.raises(ValueError, match=f"backend '{backend}' speaks HDFS RPC.*webhdfs://"):
+            HopsFileSystem(backend=backend, skip_instance_cache=True).ls("/")

@@ -162,9 +162,12 @@ def test_ha_nameservice(tmp_path: Path) -> None:
 
 
 def test_webhdfs_only_cluster_gets_hadoop_webhdfs_uri() -> None:
-    cfg = load_config(webhdfs_url="https://gateway:8443", backend="webhdfs")
+    cfg = load_config(webhdfs_url="https://gateway:8443")
     assert cfg.namenode_uri == "swebhdfs://gateway:8443"
     assert cfg.webhdfs_url == "https://gateway:8443"
+    assert cfg.backend == "webhdfs"  # the default when no RPC address is known
+    assert load_config(webhdfs_url="https://gateway:8443", backend="arrow").backend == "arrow"
+    assert load_config(namenode="hdfs://nn:8020").backend == "native"
 
 
 def test_default_local_cluster_conf_dir_is_last_resort(tmp_path: Path) -> None:
