@@ -95,6 +95,32 @@ class ClusterConfig:
         default ACL: `fs.permissions.umask-mode`, octal ("022") or symbolic ("u=rwx,g=rx,o=")."""
         return parse_umask(self.properties.get(UMASK_KEY, DEFAULT_UMASK))
 
+    @property
+    def stale_datanode_avoided_after(self) -> float | None:
+        """Seconds after a DataNode's death from which the NameNode prefers others for new write
+        pipelines, or None when the cluster's settings say it does not
+        (`dfs.namenode.avoid.write.stale.datanode`, off in Hadoop's defaults; a client's XML may
+        not say what the NameNode's does). It is stale after `dfs.namenode.stale.datanode.interval`
+        without heartbeats, counted at the next check (every stale interval at most)."""
+        props = self.properties
+        if props.get("dfs.namenode.avoid.write.stale.datanode", "").lower() != "true":
+            return None
+        try:
+            stale = float(props.get("dfs.namenode.stale.datanode.interval", 30000)) / 1000
+            recheck = float(props.get("dfs.namenode.heartbeat.recheck-interval", 300000)) / 1000
+            heartbeat = float(props.get("dfs.heartbeat.interval", 3))
+        except ValueError:
+            return None
+        return stale + min(stale, recheck) + heartbeat
+
+    @property
+    def replication(self) -> int:
+        """The replication of new files (`dfs.replication`, 3 by default)."""
+        try:
+            return int(self.properties.get("dfs.replication", 3))
+        except ValueError:
+            return 3
+
 
 def build_config(
     *,

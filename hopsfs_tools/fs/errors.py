@@ -18,6 +18,11 @@ class CertificateVerificationError(ConnectionError):
     """
 
 
+class DataNodeLostError(ConnectionError):
+    """A DataNode stopped answering mid-transfer while the NameNode is up: worth a retry, and
+    (for a client that cannot exclude the DataNode itself) once the NameNode marks it stale."""
+
+
 class KerberosError(PermissionError):
     """The cluster requires Kerberos and this client has no valid ticket, or it was refused.
 
@@ -150,8 +155,8 @@ def make(
 ) -> OSError:
     """An OSError subclass whose message names the path, what happened and what to do (`hint`,
     else the usual advice for `exc_type` / `code`)."""
-    if exc_type is ConnectionError:
-        return ConnectionError(f"{path}: {detail}".strip(": "))
+    if issubclass(exc_type, ConnectionError):
+        return exc_type(f"{path}: {detail}".strip(": "))
     if code is None:
         code = {
             FileNotFoundError: errno.ENOENT,

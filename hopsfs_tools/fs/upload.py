@@ -7,7 +7,11 @@ With a backend whose client cannot recover a write from a lost DataNode (native,
 after a transient failure the upload restarts into a fresh temporary file (the old one is
 deleted), bounded by the retries, replaying what was written: read again from `source` (the
 local file `put` sends: no copy), else kept in a local spool (SPOOL_MEMORY in memory, the rest in
-$TMPDIR, up to SPOOL_LIMIT bytes). A chunk of KEEP_IN_THREAD bytes or more is copied into the
+$TMPDIR, up to SPOOL_LIMIT bytes). A client that cannot exclude a lost DataNode itself
+(hdfs-native) is often given it again by the NameNode: after a second DataNode loss the restart
+waits until the NameNode leaves that DataNode out (`stale_datanode_avoided_after`), and
+restarts write one replica fewer (a NameNode short of healthy DataNodes fills a pipeline with a
+stale one), asking for the full count once the data is in. A chunk of KEEP_IN_THREAD bytes or more is copied into the
 spool by a thread of its own while the same chunk goes to the cluster (one chunk at a time: the
 copy costs CPU, not memory). `restartable=False` keeps no copy and never restarts: faster, but
 a DataNode lost mid-write fails the write (the target stays as it was). Appends are never
@@ -68,6 +72,7 @@ class Upload:
         self._keeper: ThreadPoolExecutor | None = None  # spools big chunks beside the send
         self._keeping: Future[None] | None = None  # the chunk being spooled
         self._touched = time.monotonic()
+        self._replication: int | None = None  # asked for again at finish (see _fewer_replicas)
 
     def start(self) -> None:
         """Check the target and open the stream (so permission errors show up at open())."""
@@ -107,6 +112,8 @@ class Upload:
         with self._failing():
             self._restarting(lambda: self._raw.close(), redo=True)
             self._drop_spool()
+        if self._replication is not None:
+            self._restore_replication()
 
     def touch(self) -> None:
         """Move the temporary file's mtime to now, at most every TOUCH_INTERVAL: HDFS leaves it
@@ -205,6 +212,7 @@ class Upload:
         far) restart the upload into a fresh temporary file, replay the spool, and re-run
         step() if `redo` (a write's data is already in the replayed spool)."""
         policy, failures = self.client.policy, 0
+        lost_at: float | None = None  # when a DataNode was first lost
         pending = step
         while True:
             try:
@@ -224,12 +232,48 @@ class Upload:
                 if failures >= policy.retries:
                     raise
                 delay = policy.delay(failures)
+                if isinstance(e, errors.DataNodeLostError):
+                    self._fewer_replicas()
+                    if lost_at is None:  # the NameNode may well choose other DataNodes
+                        lost_at = time.monotonic()
+                    elif avoided := self.client.config.stale_datanode_avoided_after:
+                        # it chose the lost one again: wait until it leaves that one out
+                        delay = max(delay, lost_at + avoided - time.monotonic())
                 failures += 1
                 log.warning(
                     "writing %s failed (%s); restarting the upload in %.1fs", self.path, e, delay
                 )
                 time.sleep(delay)
                 pending = self._replay_then(step if redo else None)
+
+    def _fewer_replicas(self) -> None:
+        """Restart with one replica fewer after a lost DataNode: a NameNode short of DataNodes
+        it deems healthy fills the pipeline with a stale (maybe dead) one until that one is
+        declared dead (10.5 min by default), which hdfs-native cannot exclude itself."""
+        if self._replication is not None:
+            return
+        wanted = self.write_options.get("replication") or self.client.config.replication
+        if wanted > 1:
+            self._replication = wanted
+            self.write_options = {**self.write_options, "replication": wanted - 1}
+
+    def _restore_replication(self) -> None:
+        """Ask for the replication the write was meant to have; the NameNode adds the missing
+        replica once it has a DataNode for it (as after the Java client's best-effort recovery).
+        The data is complete either way: a failure here is only logged."""
+        try:
+            self.client.call("set_replication", self.temp_path, self._replication)
+        except OSError as e:
+            log.warning(
+                "%s was written with %d replicas after losing a DataNode, and asking for %d "
+                "failed (%s): run `hdfs dfs -setrep %d %s`",
+                self.path,
+                self._replication - 1,
+                self._replication,
+                e,
+                self._replication,
+                self.path,
+            )
 
     def _replay_then(self, step: Callable[[], Any] | None) -> Callable[[], None]:
         """A step that drops the failed temporary file, opens a new one, replays the spool and

@@ -4,6 +4,7 @@ against the real cluster elsewhere; this is only the bookkeeping above it)."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import posixpath
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 
 from hopsfs_tools.config import build_config
-from hopsfs_tools.fs import commit
+from hopsfs_tools.fs import commit, errors
 from hopsfs_tools.fs import upload as upload_module
 from hopsfs_tools.fs.backends.base import BackendBase, FileInfo
 from hopsfs_tools.fs.client import Client
@@ -29,11 +30,13 @@ class MemoryBackend(BackendBase):
         self.renames_over = renames_over
         self.files: dict[str, bytes] = {}
         self.lose: dict[str, int] = {}
+        self.loss: type[ConnectionError] = ConnectionError  # what a lost answer raises
+        self.replication: dict[str, int | None] = {}  # as asked for at open or set later
 
     def _maybe_lose(self, op: str) -> None:
         if self.lose.get(op):
             self.lose[op] -= 1
-            raise ConnectionError(f"lost the answer to {op}")
+            raise self.loss(f"lost the answer to {op}")
 
     def info(self, path: str) -> FileInfo:
         if path in self.files:
@@ -73,7 +76,12 @@ class MemoryBackend(BackendBase):
                 super().close()
 
         self.files[path] = b""
+        self.replication[path] = options.get("replication")
         return Stream()
+
+    def set_replication(self, path: str, replication: int) -> None:
+        self.info(path)
+        self.replication[path] = replication
 
 
 CONFIG = build_config(
@@ -223,3 +231,58 @@ def test_a_spool_past_its_limit_in_the_keeper_thread_stops_restarts(monkeypatch)
     with pytest.raises(ConnectionError):
         upload.write(b"more")
     assert backend.files == {}
+
+
+class Clock:
+    """upload's `time`: sleeping moves the clock on, nothing waits."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(round(seconds, 3))
+        self.now += seconds
+
+
+@pytest.mark.parametrize(
+    ("loss", "avoids_stale", "waits", "replicas"),
+    [
+        # stale after 5 s, counted at the next check (5 s), + 1 s heartbeat; one replica fewer
+        (errors.DataNodeLostError, True, [0, 11.0, 0], [None, 2, 2, 3]),
+        (errors.DataNodeLostError, False, [0, 0, 0], [None, 2, 2, 3]),  # no wait helps
+        (ConnectionError, True, [0, 0, 0], [None] * 4),  # not a DataNode: as asked
+    ],
+)
+def test_a_datanode_lost_again_waits_until_the_namenode_avoids_it(
+    monkeypatch,
+    loss: type[ConnectionError],
+    avoids_stale: bool,
+    waits: list[float],
+    replicas: list[int | None],
+) -> None:
+    """hdfs-native cannot exclude a lost DataNode; the NameNode gives it again until it is
+    stale (and, short of healthy DataNodes for the replication, even then)."""
+    properties = {
+        "dfs.namenode.avoid.write.stale.datanode": str(avoids_stale).lower(),
+        "dfs.namenode.stale.datanode.interval": "5000",
+        "dfs.heartbeat.interval": "1",
+    }
+    config = dataclasses.replace(CONFIG, properties=properties)
+    clock = Clock()
+    monkeypatch.setattr(upload_module, "time", clock)
+    backend = MemoryBackend()
+    backend.loss = loss
+    upload = Upload(Client(config, backend), "/d/target", "wb")
+    upload.start()
+    backend.lose["write"] = 3
+    upload.write(memoryview(b"data"))
+    upload.finish()
+    asked = [backend.replication[p] for p in backend.replication if ".hopsfs-tmp-" in p]
+    upload.commit()
+    assert clock.slept == waits
+    assert backend.files == {"/d/target": b"data"}
+    assert asked == replicas  # the first as configured; the last set to 3 once complete

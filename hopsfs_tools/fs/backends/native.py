@@ -217,16 +217,18 @@ class NativeBackend(BackendBase):
             "HADOOP_CONF_DIR), or start a local cluster with `hopsfs-tools cluster up`"
         )
 
-    def _lost(self, why: str) -> str:
+    def _lost(self, path: str, why: str) -> OSError:
         """What a network failure means: the namenode is unreachable, or a datanode was lost."""
         try:
             self._check_reachable(min(2.0, self.config.timeout))
         except ConnectionError as e:
-            return self._unreachable(why) if why else str(e)
-        return (
+            return errors.make(ConnectionError, path, self._unreachable(why) if why else str(e))
+        return errors.make(
+            errors.DataNodeLostError,
+            path,
             f"lost the connection to an HDFS datanode ({why}) while the namenode "
             f"{self.config.namenode_uri} is up; the call is safe to retry (a datanode may have "
-            "died: it is avoided once the namenode sees it stale)"
+            "died: it is avoided once the namenode sees it stale)",
         )
 
     def _error(self, exc: BaseException, path: str) -> OSError:
@@ -247,7 +249,7 @@ class NativeBackend(BackendBase):
             or (isinstance(exc, OSError) and _NETWORK.search(text))
             or text.startswith("DataTransferError")  # hdfs-native lost its DataNodes
         ):
-            return errors.make(ConnectionError, path, self._lost(text))
+            return self._lost(path, text)
         if isinstance(exc, OSError) and _SILENT.search(text):  # a DataNode stopped answering
             return errors.make(TimeoutError, path, text, code=errno.ETIMEDOUT)
         if isinstance(exc, OSError) and exc.errno:
