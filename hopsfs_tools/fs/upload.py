@@ -11,11 +11,11 @@ $TMPDIR, up to SPOOL_LIMIT bytes). A client that cannot exclude a lost DataNode 
 (hdfs-native) is often given it again by the NameNode: after a second DataNode loss the restart
 waits until the NameNode leaves that DataNode out (`stale_datanode_avoided_after`), and
 restarts write one replica fewer (a NameNode short of healthy DataNodes fills a pipeline with a
-stale one), asking for the full count once the data is in. A chunk of KEEP_IN_THREAD bytes or more is copied into the
-spool by a thread of its own while the same chunk goes to the cluster (one chunk at a time: the
-copy costs CPU, not memory). `restartable=False` keeps no copy and never restarts: faster, but
-a DataNode lost mid-write fails the write (the target stays as it was). Appends are never
-restarted.
+stale one), asking for the full count once the data is in. A chunk of KEEP_IN_THREAD bytes or
+more is copied into the spool by a thread of its own while the same chunk goes to the cluster
+(one chunk at a time: the copy costs CPU, not memory). `restartable=False` keeps no copy and
+never restarts: faster, but a DataNode lost mid-write fails the write (the target stays as it
+was). Appends are never restarted.
 """
 
 from __future__ import annotations
