@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <utility>
 #include <mutex>
 #include <sstream>
@@ -57,7 +58,6 @@ int hdfsSeek(hdfsFS, hdfsFile, int64_t);
 int32_t hdfsWrite(hdfsFS, hdfsFile, const void*, int32_t);
 int hdfsHFlush(hdfsFS, hdfsFile);
 int hdfsHSync(hdfsFS, hdfsFile);
-hdfsFileInfo* hdfsGetPathInfo(hdfsFS, const char*);
 hdfsFileInfo* hdfsListDirectory(hdfsFS, const char*, int*);
 void hdfsFreeFileInfo(hdfsFileInfo*, int);
 int hdfsCreateDirectory(hdfsFS, const char*);
@@ -87,7 +87,8 @@ struct Settings {
 };
 
 std::mutex g_mutex;  // guards g_settings, g_connections and JVM creation
-Settings g_settings;
+// Replaced whole by hopsfs_tf_configure: a call copies the pointer, not the class path and conf.
+std::shared_ptr<const Settings> g_settings = std::make_shared<const Settings>();
 std::map<std::string, hdfsFS> g_connections;  // "scheme://authority|user" -> connection
 
 // -- statuses ----------------------------------------------------------------------------------
@@ -139,11 +140,12 @@ bool Resolve(const std::string& uri, Target* target, TF_Status* status) {
   size_t sep = uri.find("://");
   std::string scheme = sep == std::string::npos ? "" : uri.substr(0, sep);
   std::string rest = sep == std::string::npos ? uri : uri.substr(sep + 3);
-  Settings settings;
+  std::shared_ptr<const Settings> current;
   {
     std::lock_guard<std::mutex> lock(g_mutex);
-    settings = g_settings;
+    current = g_settings;
   }
+  const Settings& settings = *current;
   if (!settings.configured) {
     Fail(status, TF_FAILED_PRECONDITION,
          "the hopsfs-tools TensorFlow plugin is not configured: call "
@@ -272,7 +274,7 @@ bool HasMountTable(const Settings& s, const std::string& cluster, TF_Status* sta
 
 hdfsFS Connect(const Target& target, TF_Status* status) {
   std::lock_guard<std::mutex> lock(g_mutex);
-  const Settings& s = g_settings;
+  const Settings& s = *g_settings;
   std::string key = target.cluster + "|" + s.user + "|" + s.ticket_cache;
   auto it = g_connections.find(key);
   if (it != g_connections.end()) return it->second;
@@ -300,11 +302,94 @@ JNIEnv* AttachedEnv() {
   JavaVM* vms[1];
   jsize count = 0;
   JNIEnv* env = nullptr;
-  if (JNI_GetCreatedJavaVMs(vms, 1, &count) != JNI_OK || count == 0 ||
-      vms[0]->AttachCurrentThreadAsDaemon(reinterpret_cast<void**>(&env), nullptr) != JNI_OK) {
+  if (JNI_GetCreatedJavaVMs(vms, 1, &count) != JNI_OK || count == 0) return nullptr;
+  if (vms[0]->GetEnv(reinterpret_cast<void**>(&env), JNI_VERSION_1_8) == JNI_OK) return env;
+  if (vms[0]->AttachCurrentThreadAsDaemon(reinterpret_cast<void**>(&env), nullptr) != JNI_OK) {
     return nullptr;
   }
   return env;
+}
+
+// Classes and methods of the metadata calls made through JNI, looked up once (global refs).
+struct Java {
+  jclass path, file_system, file_status, not_found, access_denied, not_directory;
+  jmethodID path_init, get_status, list_status, is_directory, length, mtime, get_path, name;
+};
+
+const Java* JavaClasses(JNIEnv* env) {
+  static std::once_flag once;
+  static Java java;
+  static bool found = false;
+  std::call_once(once, [env] {
+    auto global = [env](const char* name) {
+      jclass local = env->FindClass(name);
+      return local == nullptr ? nullptr : static_cast<jclass>(env->NewGlobalRef(local));
+    };
+    java.path = global("org/apache/hadoop/fs/Path");
+    java.file_system = global("org/apache/hadoop/fs/FileSystem");
+    java.file_status = global("org/apache/hadoop/fs/FileStatus");
+    java.not_found = global("java/io/FileNotFoundException");
+    java.access_denied = global("org/apache/hadoop/security/AccessControlException");
+    java.not_directory = global("org/apache/hadoop/fs/ParentNotDirectoryException");
+    if (env->ExceptionCheck()) return env->ExceptionClear();
+    java.path_init = env->GetMethodID(java.path, "<init>", "(Ljava/lang/String;)V");
+    java.get_status = env->GetMethodID(java.file_system, "getFileStatus",
+                                       "(Lorg/apache/hadoop/fs/Path;)Lorg/apache/hadoop/fs/FileStatus;");
+    java.list_status = env->GetMethodID(java.file_system, "listStatus",
+                                        "(Lorg/apache/hadoop/fs/Path;)[Lorg/apache/hadoop/fs/FileStatus;");
+    java.is_directory = env->GetMethodID(java.file_status, "isDirectory", "()Z");
+    java.length = env->GetMethodID(java.file_status, "getLen", "()J");
+    java.mtime = env->GetMethodID(java.file_status, "getModificationTime", "()J");
+    java.get_path = env->GetMethodID(java.file_status, "getPath", "()Lorg/apache/hadoop/fs/Path;");
+    java.name = env->GetMethodID(java.path, "getName", "()Ljava/lang/String;");
+    if (env->ExceptionCheck()) return env->ExceptionClear();
+    found = true;
+  });
+  return found ? &java : nullptr;
+}
+
+// The errno a Java exception stands for: ENOENT, EACCES, ENOTDIR, else libhdfs's kInternal.
+int ErrnoOf(JNIEnv* env, const Java& java, jthrowable error) {
+  if (env->IsInstanceOf(error, java.not_found)) return ENOENT;
+  if (env->IsInstanceOf(error, java.access_denied)) return EACCES;
+  if (env->IsInstanceOf(error, java.not_directory)) return ENOTDIR;
+  return kInternal;
+}
+
+struct FileInfo {
+  int64_t size = 0;
+  int64_t mtime_ms = 0;
+};
+
+enum class Kind { kMissing, kFile, kDirectory, kError };
+
+// FileSystem.getFileStatus(path) through JNI: one NameNode call (libhdfs's hdfsGetPathInfo
+// makes two: exists, then getFileStatus). On kError, `*err` is the failure's errno.
+Kind JavaStat(hdfsFS fs, const std::string& path, int* err, FileInfo* out) {
+  JNIEnv* env = AttachedEnv();
+  const Java* java = env == nullptr ? nullptr : JavaClasses(env);
+  *err = kInternal;
+  if (java == nullptr) return Kind::kError;
+  env->PushLocalFrame(8);
+  jobject jpath = env->NewObject(java->path, java->path_init, env->NewStringUTF(path.c_str()));
+  jobject stat = env->ExceptionCheck()
+                     ? nullptr
+                     : env->CallObjectMethod(static_cast<jobject>(fs), java->get_status, jpath);
+  Kind kind = Kind::kError;
+  if (jthrowable error = env->ExceptionOccurred()) {
+    env->ExceptionClear();
+    *err = ErrnoOf(env, *java, error);
+    if (*err == ENOENT) kind = Kind::kMissing;
+  } else if (stat != nullptr) {
+    kind = env->CallBooleanMethod(stat, java->is_directory) ? Kind::kDirectory : Kind::kFile;
+    if (out != nullptr) {
+      out->size = env->CallLongMethod(stat, java->length);
+      out->mtime_ms = env->CallLongMethod(stat, java->mtime);
+    }
+    *err = 0;
+  }
+  env->PopLocalFrame(nullptr);
+  return kind;
 }
 
 std::string JavaString(JNIEnv* env, jobject object, const char* cls, const char* method) {
@@ -370,7 +455,7 @@ std::pair<TF_Code, std::string> Explain(const Target& t, int err) {
   std::string hint;
   {
     std::lock_guard<std::mutex> lock(g_mutex);
-    hint = g_settings.kerberos_hint;
+    hint = g_settings->kerberos_hint;
   }
   if (!hint.empty() && IsAuthenticationFailure(java)) {
     return {TF_PERMISSION_DENIED, hint + " [" + java + "]"};
@@ -381,40 +466,30 @@ std::pair<TF_Code, std::string> Explain(const Target& t, int err) {
 
 // -- file status -------------------------------------------------------------------------------
 
-enum class Kind { kMissing, kFile, kDirectory, kError };
-
-// What `path` is; on kError, `status` says why (libhdfs errno mapped, path named).
+// What `path` is; on kError, `status` says why (the Java failure mapped, path named).
 Kind StatPath(hdfsFS fs, const Target& t, const std::string& path, TF_Status* status,
-              hdfsFileInfo* out = nullptr) {
-  errno = 0;
-  hdfsFileInfo* info = hdfsGetPathInfo(fs, path.c_str());
-  if (info == nullptr) {
-    int err = errno;
-    if (err == ENOENT) return Kind::kMissing;
-    if (err == EACCES || err == ENOTDIR) {
-      // HDFS refuses "file/child" with AccessControlException: look for a file ancestor
-      for (std::string p = Parent(path); p != "/"; p = Parent(p)) {
-        hdfsFileInfo* up = hdfsGetPathInfo(fs, p.c_str());
-        if (up == nullptr) continue;
-        bool is_file = up->mKind == 'F';
-        hdfsFreeFileInfo(up, 1);
-        if (is_file) {
-          Fail(status, TF_FAILED_PRECONDITION, t.cluster + p + " is a file, not a directory");
-          return Kind::kError;
-        }
-        break;
+              FileInfo* out = nullptr) {
+  int err = 0;
+  Kind kind = JavaStat(fs, path, &err, out);
+  if (kind != Kind::kError) return kind;
+  if (err == EACCES || err == ENOTDIR) {
+    // HDFS refuses "file/child" with AccessControlException: look for a file ancestor
+    for (std::string p = Parent(path); p != "/"; p = Parent(p)) {
+      int up_err = 0;
+      Kind up = JavaStat(fs, p, &up_err, nullptr);
+      if (up == Kind::kMissing || up == Kind::kError) continue;
+      if (up == Kind::kFile) {
+        Fail(status, TF_FAILED_PRECONDITION, t.cluster + p + " is a file, not a directory");
+        return Kind::kError;
       }
+      break;
     }
-    Target at = t;
-    at.fs = fs, at.path = path;
-    auto [code, reason] = Explain(at, err);
-    Fail(status, code, "status of " + t.cluster + path + " failed: " + reason);
-    return Kind::kError;
   }
-  Kind kind = info->mKind == 'D' ? Kind::kDirectory : Kind::kFile;
-  if (out != nullptr) *out = *info, out->mName = nullptr, out->mOwner = nullptr, out->mGroup = nullptr;
-  hdfsFreeFileInfo(info, 1);
-  return kind;
+  Target at = t;
+  at.fs = fs, at.path = path;
+  auto [code, reason] = Explain(at, err);
+  Fail(status, code, "status of " + t.cluster + path + " failed: " + reason);
+  return Kind::kError;
 }
 
 // Missing `path`: NOT_FOUND, unless an ancestor is a file (FAILED_PRECONDITION).
@@ -580,38 +655,62 @@ void NewRandomAccessFile(const TF_Filesystem*, const char* uri, TF_RandomAccessF
   Target t;
   hdfsFS fs;
   if (!Open(uri, &t, &fs, status)) return;
-  Kind kind = Lookup(fs, t, t.path, status);
-  if (kind == Kind::kDirectory) Fail(status, TF_FAILED_PRECONDITION, t.uri + " is a directory");
-  if (kind != Kind::kFile) return;
   errno = 0;
   hdfsFile handle = hdfsOpenFile(fs, t.path.c_str(), O_RDONLY, 0, 0, 0);
-  if (handle == nullptr) return FailErrno(t, "open of", status);
+  if (handle == nullptr) {  // explain: missing, a directory, a file on the way, or the errno
+    int err = errno;
+    Kind kind = Lookup(fs, t, t.path, status);
+    if (kind == Kind::kDirectory) Fail(status, TF_FAILED_PRECONDITION, t.uri + " is a directory");
+    if (kind != Kind::kFile) return;
+    errno = err;
+    return FailErrno(t, "open of", status);
+  }
   auto* opened = new ReadFile;
   opened->fs = fs, opened->file = handle, opened->target = t;
   file->plugin_file = opened;
   TF_SetStatus(status, TF_OK, "");
 }
 
+// Why creating or appending to `t` failed: it is a directory, an ancestor is a file (Hadoop's
+// ParentNotDirectoryException), or the Java failure (errno as the failed call left it).
+void FailWrite(hdfsFS fs, const Target& t, const std::string& what, TF_Status* status) {
+  int err = errno;
+  for (std::string p = t.path;; p = Parent(p)) {
+    int ignored = 0;
+    Kind kind = JavaStat(fs, p, &ignored, nullptr);
+    if (kind == Kind::kDirectory && p == t.path) {
+      return Fail(status, TF_FAILED_PRECONDITION, t.uri + " is a directory");
+    }
+    if (kind == Kind::kFile && p != t.path) {
+      return Fail(status, TF_FAILED_PRECONDITION, t.cluster + p + " is a file, not a directory");
+    }
+    if (kind == Kind::kDirectory || kind == Kind::kFile || p == "/") break;
+  }
+  errno = err;
+  FailErrno(t, what, status);
+}
+
+// A new file is created with its missing parents (Hadoop's create, as TF <= 2.5's HDFS
+// filesystem and tensorflow-io's did through libhdfs's hdfsOpenFile(O_WRONLY)); TF's modular
+// filesystem tests want NOT_FOUND there instead (README: TensorFlow). No lookup beforehand:
+// a failure is explained afterwards (FailWrite). Appending asks for the file's size first.
 void OpenForWriting(const char* uri, TF_WritableFile* file, bool append, TF_Status* status) {
   Target t;
   hdfsFS fs;
   if (!Open(uri, &t, &fs, status)) return;
-  hdfsFileInfo info{};
-  Kind kind = StatPath(fs, t, t.path, status, &info);
-  if (kind == Kind::kError) return;
-  if (kind == Kind::kDirectory) return Fail(status, TF_FAILED_PRECONDITION, t.uri + " is a directory");
-  if (kind == Kind::kMissing) {  // HDFS would create missing parents: TF wants NOT_FOUND
-    Kind parent = Lookup(fs, t, Parent(t.path), status);
-    if (parent == Kind::kFile)
-      return Fail(status, TF_FAILED_PRECONDITION, t.cluster + Parent(t.path) + " is a file");
-    if (parent != Kind::kDirectory) return;
+  FileInfo info;
+  bool appending = false;
+  if (append) {
+    Kind kind = StatPath(fs, t, t.path, status, &info);
+    if (kind == Kind::kError) return;
+    if (kind == Kind::kDirectory) return Fail(status, TF_FAILED_PRECONDITION, t.uri + " is a directory");
+    appending = kind == Kind::kFile;  // else created
   }
-  bool appending = append && kind == Kind::kFile;
   errno = 0;
   hdfsFile handle =
       hdfsOpenFile(fs, t.path.c_str(), appending ? (O_WRONLY | O_APPEND) : O_WRONLY, 0, 0, 0);
-  if (handle == nullptr) return FailErrno(t, appending ? "append to" : "create of", status);
-  file->plugin_file = new WriteFile{fs, handle, t, appending ? info.mSize : 0};
+  if (handle == nullptr) return FailWrite(fs, t, appending ? "append to" : "create of", status);
+  file->plugin_file = new WriteFile{fs, handle, t, appending ? info.size : 0};
   TF_SetStatus(status, TF_OK, "");
 }
 
@@ -633,16 +732,29 @@ void PathExists(const TF_Filesystem*, const char* uri, TF_Status* status) {
   if (kind == Kind::kFile || kind == Kind::kDirectory) TF_SetStatus(status, TF_OK, "");
 }
 
+// One lookup (TF's fallback, FileExists then Stat, makes two; tf.io.gfile.listdir asks first).
+// TF's ModularFileSystem reads only the status: a file is FAILED_PRECONDITION.
+bool IsDirectory(const TF_Filesystem*, const char* uri, TF_Status* status) {
+  Target t;
+  hdfsFS fs;
+  if (!Open(uri, &t, &fs, status)) return false;
+  Kind kind = Lookup(fs, t, t.path, status);
+  if (kind == Kind::kFile) Fail(status, TF_FAILED_PRECONDITION, t.uri + " is not a directory");
+  if (kind != Kind::kDirectory) return false;
+  TF_SetStatus(status, TF_OK, "");
+  return true;
+}
+
 void Stat(const TF_Filesystem*, const char* uri, TF_FileStatistics* stats, TF_Status* status) {
   Target t;
   hdfsFS fs;
   if (!Open(uri, &t, &fs, status)) return;
-  hdfsFileInfo info{};
+  FileInfo info;
   Kind kind = StatPath(fs, t, t.path, status, &info);
   if (kind == Kind::kMissing) FailMissing(fs, t, t.path, status);
   if (kind != Kind::kFile && kind != Kind::kDirectory) return;
-  stats->length = kind == Kind::kFile ? info.mSize : 0;
-  stats->mtime_nsec = static_cast<int64_t>(info.mLastMod) * 1000000000LL;
+  stats->length = kind == Kind::kFile ? info.size : 0;
+  stats->mtime_nsec = info.mtime_ms * 1000000LL;
   stats->is_directory = kind == Kind::kDirectory;
   TF_SetStatus(status, TF_OK, "");
 }
@@ -660,41 +772,58 @@ int64_t GetFileSize(const TF_Filesystem* filesystem, const char* uri, TF_Status*
 
 void* Allocate(size_t size) { return malloc(size); }
 
+// FileSystem.listStatus through JNI, reading only each entry's name (libhdfs's
+// hdfsListDirectory converts every field of every entry, a dozen Java calls each).
 int GetChildren(const TF_Filesystem*, const char* uri, char*** entries, TF_Status* status) {
   Target t;
   hdfsFS fs;
   if (!Open(uri, &t, &fs, status)) return -1;
-  int count = 0;
-  errno = 0;
-  hdfsFileInfo* list = hdfsListDirectory(fs, t.path.c_str(), &count);
-  if (list == nullptr && errno != 0) {  // explain: missing, a file on the way, or the errno
-    int err = errno;
+  JNIEnv* env = AttachedEnv();
+  const Java* java = env == nullptr ? nullptr : JavaClasses(env);
+  if (java == nullptr) {
+    Fail(status, TF_INTERNAL, "no Java VM to list " + t.uri);
+    return -1;
+  }
+  env->PushLocalFrame(8);
+  jobject jpath = env->NewObject(java->path, java->path_init, env->NewStringUTF(t.path.c_str()));
+  auto list = env->ExceptionCheck() ? nullptr
+                                    : static_cast<jobjectArray>(env->CallObjectMethod(
+                                          static_cast<jobject>(fs), java->list_status, jpath));
+  if (jthrowable error = env->ExceptionOccurred()) {  // explain: missing, a file on the way, ...
+    env->ExceptionClear();
+    int err = ErrnoOf(env, *java, error);
+    env->PopLocalFrame(nullptr);
     if (Lookup(fs, t, t.path, status) == Kind::kDirectory) {
       errno = err;
       FailErrno(t, "listing of", status);
     }
     return -1;
   }
-  // HDFS lists a file as itself: one entry named like the path
-  if (count == 1 && list[0].mKind == 'F') {
-    std::string name(list[0].mName);
-    size_t at = name.find("://");
-    std::string path = at == std::string::npos ? name : name.substr(name.find('/', at + 3));
-    if (path == t.path) {
-      hdfsFreeFileInfo(list, count);
-      Fail(status, TF_FAILED_PRECONDITION, t.uri + " is a file, not a directory");
-      return -1;
-    }
+  jsize count = list == nullptr ? 0 : env->GetArrayLength(list);
+  std::vector<std::string> names;
+  bool only_file = false;
+  for (jsize i = 0; i < count; ++i) {
+    env->PushLocalFrame(4);
+    jobject entry = env->GetObjectArrayElement(list, i);
+    auto name = static_cast<jstring>(
+        env->CallObjectMethod(env->CallObjectMethod(entry, java->get_path), java->name));
+    const char* chars = env->GetStringUTFChars(name, nullptr);
+    names.emplace_back(chars);
+    env->ReleaseStringUTFChars(name, chars);
+    only_file = count == 1 && !env->CallBooleanMethod(entry, java->is_directory);
+    env->PopLocalFrame(nullptr);
   }
-  *entries = static_cast<char**>(Allocate(sizeof(char*) * std::max(count, 1)));
-  for (int i = 0; i < count; ++i) {
-    std::string name(list[i].mName);
-    name = name.substr(name.rfind('/') + 1);
-    (*entries)[i] = strdup(name.c_str());
+  env->PopLocalFrame(nullptr);
+  // HDFS lists a file as itself: one file entry named like the path, and the path a file
+  if (only_file && names[0] == t.path.substr(t.path.rfind('/') + 1) &&
+      StatPath(fs, t, t.path, status) == Kind::kFile) {
+    Fail(status, TF_FAILED_PRECONDITION, t.uri + " is a file, not a directory");
+    return -1;
   }
-  if (list != nullptr) hdfsFreeFileInfo(list, count);
+  *entries = static_cast<char**>(Allocate(sizeof(char*) * std::max<size_t>(names.size(), 1)));
+  for (size_t i = 0; i < names.size(); ++i) (*entries)[i] = strdup(names[i].c_str());
   TF_SetStatus(status, TF_OK, "");
-  return count;
+  return static_cast<int>(names.size());
 }
 
 void CreateDir(const TF_Filesystem*, const char* uri, TF_Status* status) {
@@ -913,6 +1042,7 @@ void ProvideFilesystemSupportFor(TF_FilesystemPluginOps* ops, const char* scheme
   fs->rename_file = RenameFile;
   fs->copy_file = CopyFile;
   fs->path_exists = PathExists;
+  fs->is_directory = IsDirectory;
   fs->stat = Stat;
   fs->get_file_size = GetFileSize;
   fs->translate_name = TranslateName;
@@ -959,8 +1089,9 @@ extern "C" __attribute__((visibility("default"))) int hopsfs_tf_configure(const 
     else if (key == "jvm_option") settings.jvm_options.push_back(value);
     else if (key.rfind("conf.", 0) == 0) settings.conf.emplace_back(key.substr(5), value);
   }
+  auto configured = std::make_shared<const Settings>(std::move(settings));
   std::lock_guard<std::mutex> lock(g_mutex);
-  g_settings = settings;
+  g_settings = std::move(configured);
   return 0;
 }
 
