@@ -12,7 +12,8 @@ from typing import Any
 import click
 
 from hopsfs_tools.cluster import ClusterError, LocalCluster
-from hopsfs_tools.cluster.ha import MAX_NAMESERVICES, HaCluster
+from hopsfs_tools.cluster.ha import HaCluster
+from hopsfs_tools.cluster.launcher import MAX_NAMESERVICES
 from hopsfs_tools.cluster.netns import NetworkError
 from hopsfs_tools.cluster.owner import reap_orphans
 from hopsfs_tools.cluster.security import RPC_PROTECTIONS
@@ -111,7 +112,7 @@ def up(
 
     First stops clusters left running by killed tests or benchmarks (their owner process died).
     """
-    for orphan in reap_orphans():
+    for orphan in reap_orphans(LocalCluster):
         click.echo(f"stopped the cluster in {orphan}: the process that owned it is gone", err=True)
     wire = {"encrypt_data_transfer": encrypt_data_transfer, "rpc_protection": rpc_protection}
     local = _cluster(
