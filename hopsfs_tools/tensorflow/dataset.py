@@ -13,6 +13,7 @@ Every strategy names the HDFS file and the offset of a corrupt or truncated reco
 from __future__ import annotations
 
 import atexit
+import errno
 import os
 import posixpath
 import shutil
@@ -392,15 +393,19 @@ def tfrecord_dataset(
 
     if strategy == "native":
         uri = plugin.uri_maker(fs)
+        read_to_end = verify and kind is None  # the plugin follows the framing (no per-record op)
 
         def paths() -> Iterator[tuple[str, int]]:
             for path, size in order.next():
-                yield uri(path), size
+                url = uri(path)
+                yield plugin.records_url(url, plugin.records_token()) if read_to_end else url, size
 
         def per_file(path: tf.Tensor, size: tf.Tensor) -> tf.data.Dataset:
             records = tf.data.TFRecordDataset(
                 path, compression_type=kind or "", buffer_size=NATIVE_BUFFER_BYTES
             )
+            if read_to_end:
+                return _then_check_end(tf, records.ignore_errors(), path, _end_reached(tf, fs))
             if not verify:
                 return records
             return _checked(tf, records, path, size, tf.constant(0, tf.int64), end_check)
@@ -485,6 +490,39 @@ def tfrecord_dataset(
         options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
         dataset = dataset.with_options(options)
     return dataset.prefetch(prefetch) if prefetch else dataset
+
+
+def _then_check_end(
+    tf: Any, records: tf.data.Dataset, marked: tf.Tensor, check: Callable[..., Any]
+) -> tf.data.Dataset:
+    """`records` (their errors ignored), then an empty dataset that runs `check(marked)`."""
+    end = tf.data.Dataset.from_tensors(marked).map(
+        lambda url: tf.ensure_shape(tf.py_function(check, [url], tf.string), [0])
+    )
+    return records.concatenate(end.unbatch())
+
+
+def _end_reached(tf: Any, fs: HopsFileSystem) -> Callable[[Any], Any]:
+    """For `_then_check_end`, once TF has read a file of `plugin.records_url`: nothing (an empty
+    batch) if the plugin saw TF read every record to the end, else the error that names where
+    TF stopped: the file is read again in Python, which raises TFRecordError naming the bad
+    record's file and offset (or the read's own error), and if every record is whole, an OSError
+    saying that a read failed. TF's own error, swallowed by ignore_errors, names no file."""
+
+    def check(marked: Any) -> Any:
+        url, token = os.fsdecode(marked.numpy()).rsplit(plugin.RECORDS_MARK, 1)
+        if plugin.records_clean(int(token)):
+            return tf.constant([], tf.string)
+        with fs.open(url, "rb", cache_type="none") as f:
+            for _ in read_record_batches(f, name=url):
+                pass
+        raise OSError(
+            errno.EIO,
+            f"TensorFlow stopped reading the TFRecord file {url} before its end, and reading it "
+            "again found every record whole: a read failed; iterate again to retry",
+        )
+
+    return check
 
 
 def _checked(

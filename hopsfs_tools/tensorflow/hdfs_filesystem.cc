@@ -527,17 +527,74 @@ bool Open(const char* uri, Target* t, hdfsFS* fs, TF_Status* status) {
 
 // -- random access files -----------------------------------------------------------------------
 
+// -- TFRecord end check (hopsfs_tools.tensorflow.dataset) ---------------------------------------
+// A URL ending in kRecordsMark<token> is a TFRecord file read by TF's TFRecordDataset (through a
+// BufferedInputStream, sequentially). The plugin follows its record framing (the 8-byte lengths,
+// no CRCs: TF checks those) as the bytes pass and notes, under `token`, whether TF asked for
+// bytes at the end of the file right at a record boundary: TF's reader asks for more only once
+// it has consumed (and CRC-checked) every byte before, so that read means every record was
+// whole. A read crossing the end returns its bytes with OK (not OUT_OF_RANGE), so that TF comes
+// back for the end. Python asks once the file is done (hopsfs_tf_records_clean) and reads the
+// file again only if TF stopped early: the check costs nothing per record.
+
+constexpr char kRecordsMark[] = "#hopsfs-records=";
+
+struct RecordWalk {
+  uint64_t token = 0;       // 0: not a TFRecord file being checked
+  int64_t next = 0;         // where the next record starts
+  int64_t walked = 0;       // bytes followed so far (reads must be sequential)
+  unsigned char header[8];  // the next record's length, as far as read
+  int header_have = 0;
+  bool sequential = true;
+  bool clean = false;  // TF asked for bytes at the end, right at a record boundary
+};
+
+std::mutex g_walk_mutex;
+std::map<uint64_t, bool> g_walk_results;  // token -> clean, until Python asks
+
+// Follow the framing of `n` bytes read at `offset`.
+void Walk(RecordWalk* w, const char* data, int64_t offset, int64_t n) {
+  if (offset != w->walked) w->sequential = false;
+  if (!w->sequential) return;
+  int64_t pos = offset, end = offset + n;
+  while (pos < end) {
+    if (pos < w->next) {
+      pos = std::min(end, w->next);
+      continue;
+    }
+    int64_t take = std::min<int64_t>(8 - w->header_have, end - pos);
+    memcpy(w->header + w->header_have, data + (pos - offset), static_cast<size_t>(take));
+    w->header_have += static_cast<int>(take), pos += take;
+    if (w->header_have == 8) {
+      uint64_t length = 0;
+      for (int i = 7; i >= 0; --i) length = (length << 8) | w->header[i];
+      if (length > (uint64_t{1} << 56)) {  // not a length TF would read: TF failed there
+        w->sequential = false;
+        return;
+      }
+      w->next += 12 + static_cast<int64_t>(length) + 4;
+      w->header_have = 0;
+    }
+  }
+  w->walked = end;
+}
+
 struct ReadFile {
   hdfsFS fs;
   hdfsFile file;
   Target target;
   std::mutex mutex;      // one stream: reads take turns (TF reads a file from one thread)
   int64_t position = 0;  // where the stream is; a read elsewhere seeks first
+  RecordWalk walk;
 };
 
 void RandomAccessCleanup(TF_RandomAccessFile* file) {
   auto* f = static_cast<ReadFile*>(file->plugin_file);
   hdfsCloseFile(f->fs, f->file);
+  if (f->walk.token != 0) {
+    std::lock_guard<std::mutex> lock(g_walk_mutex);
+    g_walk_results[f->walk.token] = f->walk.clean;
+  }
   delete f;
 }
 
@@ -571,6 +628,17 @@ int64_t Read(const TF_RandomAccessFile* file, uint64_t offset, size_t n, char* b
     if (got == 0) break;
     done += static_cast<size_t>(got);
     f->position += got;
+  }
+  RecordWalk& walk = f->walk;
+  if (walk.token != 0) {
+    Walk(&walk, buffer, static_cast<int64_t>(offset), static_cast<int64_t>(done));
+    if (done == 0) {  // TF asks at the end: clean if right at a record boundary
+      walk.clean = walk.sequential && walk.header_have == 0 &&
+                   walk.next == static_cast<int64_t>(offset) && walk.walked == walk.next;
+    } else if (done < n) {  // come back for the end (see RecordWalk)
+      TF_SetStatus(status, TF_OK, "");
+      return static_cast<int64_t>(done);
+    }
   }
   if (done < n) {
     Fail(status, TF_OUT_OF_RANGE, "read past the end of " + f->target.uri);
@@ -650,11 +718,18 @@ void Init(TF_Filesystem* filesystem, TF_Status* status) {
 
 void Cleanup(TF_Filesystem* filesystem) {}
 
-void NewRandomAccessFile(const TF_Filesystem*, const char* uri, TF_RandomAccessFile* file,
+void NewRandomAccessFile(const TF_Filesystem*, const char* marked, TF_RandomAccessFile* file,
                          TF_Status* status) {
+  std::string uri = marked;
+  uint64_t token = 0;
+  size_t mark = uri.rfind(kRecordsMark);
+  if (mark != std::string::npos) {
+    token = strtoull(uri.c_str() + mark + sizeof(kRecordsMark) - 1, nullptr, 10);
+    uri.resize(mark);
+  }
   Target t;
   hdfsFS fs;
-  if (!Open(uri, &t, &fs, status)) return;
+  if (!Open(uri.c_str(), &t, &fs, status)) return;
   errno = 0;
   hdfsFile handle = hdfsOpenFile(fs, t.path.c_str(), O_RDONLY, 0, 0, 0);
   if (handle == nullptr) {  // explain: missing, a directory, a file on the way, or the errno
@@ -667,6 +742,7 @@ void NewRandomAccessFile(const TF_Filesystem*, const char* uri, TF_RandomAccessF
   }
   auto* opened = new ReadFile;
   opened->fs = fs, opened->file = handle, opened->target = t;
+  opened->walk.token = token;
   file->plugin_file = opened;
   TF_SetStatus(status, TF_OK, "");
 }
@@ -1093,6 +1169,17 @@ extern "C" __attribute__((visibility("default"))) int hopsfs_tf_configure(const 
   std::lock_guard<std::mutex> lock(g_mutex);
   g_settings = std::move(configured);
   return 0;
+}
+
+// Whether TF read the TFRecord file opened with `token` (see RecordWalk) to its end, every record
+// whole: 1 yes, 0 no, -1 unknown (never opened, or asked before). Forgets the token.
+extern "C" __attribute__((visibility("default"))) int hopsfs_tf_records_clean(uint64_t token) {
+  std::lock_guard<std::mutex> lock(g_walk_mutex);
+  auto it = g_walk_results.find(token);
+  if (it == g_walk_results.end()) return -1;
+  int clean = it->second ? 1 : 0;
+  g_walk_results.erase(it);
+  return clean;
 }
 
 extern "C" __attribute__((visibility("default"))) void TF_InitPlugin(TF_FilesystemPluginInfo* info) {

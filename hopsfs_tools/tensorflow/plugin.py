@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import itertools
 import logging
 import os
 import re
@@ -48,6 +49,8 @@ _IMPORT_NOTICES = re.compile(
 )
 _LOCK = threading.Lock()
 _REGISTERED: list[Path] = []  # the plugin this process registered (TF cannot register twice)
+RECORDS_MARK = "#hopsfs-records="  # see records_url (kRecordsMark in hdfs_filesystem.cc)
+_TOKENS = itertools.count(int.from_bytes(os.urandom(4), "little") << 24 | 1)
 
 
 def tensorflow() -> Any:
@@ -246,12 +249,42 @@ def register() -> Path:
     with _LOCK:
         path = _REGISTERED[0] if _REGISTERED else build()
         settings = _settings_text().encode()
-        ctypes.CDLL(str(path)).hopsfs_tf_configure(settings)  # same handle TF dlopens
+        _library(path).hopsfs_tf_configure(settings)  # same handle TF dlopens
         if not _REGISTERED:
             tf.experimental.register_filesystem_plugin(str(path))
             _REGISTERED.append(path)
             log.info("registered %s with TensorFlow from %s", ", ".join(SCHEMES), path)
         return path
+
+
+def records_token() -> int:
+    """A new token for `records_url` (unique in this process)."""
+    return next(_TOKENS)
+
+
+def records_url(url: str, token: int) -> str:
+    """`url` of a TFRecord file marked so that the plugin follows its framing while TF reads it
+    and can tell afterwards (`records_clean(token)`) whether TF read every record to the end."""
+    return f"{url}{RECORDS_MARK}{token}"
+
+
+def records_clean(token: int) -> bool | None:
+    """Whether TF read the file of `records_url(..., token)` to its end, every record whole
+    (None: never opened, or asked before). Asking forgets the token."""
+    with _LOCK:
+        library = _REGISTERED[0]
+    state = _library(library).hopsfs_tf_records_clean(ctypes.c_uint64(token))
+    return None if state < 0 else bool(state)
+
+
+_LIBRARIES: dict[Path, ctypes.CDLL] = {}
+
+
+def _library(path: Path) -> ctypes.CDLL:
+    """The plugin's library, through the handle TF dlopens too (dlopen returns the same one)."""
+    if path not in _LIBRARIES:
+        _LIBRARIES[path] = ctypes.CDLL(str(path))
+    return _LIBRARIES[path]
 
 
 def registered() -> bool:
