@@ -348,7 +348,7 @@ def tfrecord_dataset(
     files_or_glob: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
     *,
     compression: str | None = None,
-    num_parallel_reads: int | None = AUTOTUNE,
+    num_parallel_reads: int | str | None = "auto",
     cycle_length: int | None = None,
     block_length: int = 1,
     deterministic: bool = True,
@@ -369,13 +369,17 @@ def tfrecord_dataset(
     `files_or_glob`: project-relative, absolute, hdfs:// or hopsfs:// paths, globs or directories.
     This worker reads its shard (`worker_shard`) of the files, shuffled per epoch with
     `shuffle_files` (hopsfs_tools.sharding: shuffle-then-shard; with `prefer_local` the
-    worker keeps its local files in every epoch, in a new order each time), interleaving
-    `cycle_length` files (default min(32, files)) `block_length` records at a time.
+    worker keeps its local files in every epoch, in a new order each time). "native" reads the
+    files one after another, as TF's TFRecordDataset does, unless `cycle_length` or
+    `num_parallel_reads` is given; the others interleave `cycle_length` files (default
+    min(32, files)) `block_length` records at a time, `num_parallel_reads` at once (AUTOTUNE).
     `strategy`: "native", "cache", "stream" or "auto" (`default_strategy(fs)`). `verify` checks
     CRCs in "stream" and, in "native" and "cache", names the HDFS file and offset of a bad record
-    (TF checks every CRC itself, but its error names neither; the check costs CPU per record:
-    verify=False is faster); `cache_dir` ($HOPSFS_CACHE_DIR, else the temp dir), `cache_bytes`
-    and `lookahead_files` tune "cache".
+    (TF checks every CRC itself, but its error names neither). In "native" on uncompressed files
+    the check costs nothing per record (the plugin tells whether TF read each file to its end;
+    only a file it did not is read again); elsewhere it costs CPU per record: verify=False is
+    faster. `cache_dir` ($HOPSFS_CACHE_DIR, else the temp dir), `cache_bytes` and
+    `lookahead_files` tune "cache".
     """
     tf = _tf()
     fs = _filesystem(fs)
@@ -478,13 +482,17 @@ def tfrecord_dataset(
     names = tf.data.Dataset.from_generator(
         paths, output_signature=(name_spec, tf.TensorSpec((), tf.int64))
     )
-    dataset = names.interleave(
-        per_file,
-        cycle_length=cycle,
-        block_length=block_length,
-        num_parallel_calls=num_parallel_reads,
-        deterministic=deterministic if num_parallel_reads else None,
-    )
+    if num_parallel_reads == "auto" and strategy == "native" and cycle_length is None:
+        dataset = names.flat_map(per_file)  # one file after another, as TF's TFRecordDataset
+    else:
+        parallel = AUTOTUNE if num_parallel_reads == "auto" else num_parallel_reads
+        dataset = names.interleave(
+            per_file,
+            cycle_length=cycle,
+            block_length=block_length,
+            num_parallel_calls=parallel,
+            deterministic=deterministic if parallel else None,
+        )
     if shard[1] > 1:  # already sharded by file: distribution strategies must not reshard
         options = tf.data.Options()
         options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF

@@ -308,9 +308,9 @@ def test_truncated_shard_names_the_hdfs_file_and_offset(tf, fs, hdfs_dir, strate
 def test_native_end_check_follows_records_across_buffer_fills(
     tf, fs, hdfs_dir, damage, monkeypatch
 ):
-    """The "native" strategy checks no record itself: the plugin follows the framing while TF reads (here
-    in 4 KiB fills, so records straddle them) and tells whether TF got to the end; only then
-    is the file read again, naming the bad record."""
+    """The "native" strategy checks no record itself: the plugin follows the framing while TF
+    reads (here in 4 KiB fills, so records straddle them) and tells whether TF got to the end;
+    only then is the file read again, naming the bad record."""
     monkeypatch.setattr(htf.dataset, "NATIVE_BUFFER_BYTES", 4096)
     path = f"{hdfs_dir}/fills.tfrecord"
     records = [] if damage == "empty" else [os.urandom(100 + 37 * i) for i in range(120)]
