@@ -479,9 +479,12 @@ def tfrecord_dataset(
                 batches, args=(path,), output_signature=tf.TensorSpec((None,), tf.string)
             ).unbatch()
 
-    names = tf.data.Dataset.from_generator(
-        paths, output_signature=(name_spec, tf.TensorSpec((), tf.int64))
-    )
+    if strategy == "native":  # the epoch's files in one Python call (not one per file)
+        names = _epoch_list(tf, paths)
+    else:  # "cache" opens its cache as the files are reached, and closes it if abandoned
+        names = tf.data.Dataset.from_generator(
+            paths, output_signature=(name_spec, tf.TensorSpec((), tf.int64))
+        )
     if num_parallel_reads == "auto" and strategy == "native" and cycle_length is None:
         dataset = names.flat_map(per_file)  # one file after another, as TF's TFRecordDataset
     else:
@@ -498,6 +501,20 @@ def tfrecord_dataset(
         options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
         dataset = dataset.with_options(options)
     return dataset.prefetch(prefetch) if prefetch else dataset
+
+
+def _epoch_list(tf: Any, paths: Callable[[], Iterator[tuple[str, int]]]) -> tf.data.Dataset:
+    """The (name, size) elements `paths()` yields, asked for anew each time it is iterated."""
+
+    def epoch() -> tuple[Any, Any]:
+        files = list(paths())
+        return [name for name, _ in files], tf.constant([size for _, size in files], tf.int64)
+
+    def listed(_: Any) -> tuple[Any, Any]:
+        names, sizes = tf.py_function(epoch, [], (tf.string, tf.int64))
+        return tf.ensure_shape(names, [None]), tf.ensure_shape(sizes, [None])
+
+    return tf.data.Dataset.from_tensors(0).map(listed).unbatch()
 
 
 def _then_check_end(
