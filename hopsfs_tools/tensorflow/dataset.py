@@ -13,11 +13,9 @@ Every strategy names the HDFS file and the offset of a corrupt or truncated reco
 from __future__ import annotations
 
 import atexit
-import errno
 import os
 import posixpath
 import shutil
-import struct
 import tempfile
 import threading
 from collections import deque
@@ -28,14 +26,13 @@ from hopsfs_tools import sharding
 from hopsfs_tools.config import settings
 from hopsfs_tools.formats.tfrecord import (
     READ_CHUNK,
-    TFRecordError,
     compression_of,
     read_record_batches,
     record_pieces,
 )
 from hopsfs_tools.fs import HopsFileSystem
 from hopsfs_tools.sharding import FilesOrGlob, epoch_shard, list_files
-from hopsfs_tools.tensorflow import plugin
+from hopsfs_tools.tensorflow import checks, plugin
 
 if TYPE_CHECKING:
     import tensorflow as tf
@@ -49,8 +46,6 @@ PIECE_BYTES = READ_CHUNK  # "cache": uncompressed files are copied in pieces of 
 COPY_STREAMS = 4  # "cache": pieces read from HDFS at once (each holds up to 2 pieces in memory)
 STREAM_BUFFER_BYTES = 32 * 2**20  # "stream": read buffers of all open files (1-8 MiB each)
 NATIVE_BUFFER_BYTES = 8 * 2**20  # "native": TFRecordDataset's read buffer per open file
-RECORD_OVERHEAD = 16  # TFRecord framing: length (8) + its CRC (4) + data CRC (4)
-CHECK_BATCH = 8  # records counted at once by the corrupt-record check (memory: 8 x record)
 
 
 def _tf() -> Any:
@@ -393,7 +388,7 @@ def tfrecord_dataset(
     cycle = max(1, min(cycle_length or CYCLE_LENGTH, len(files)))
     order = _EpochFiles(files, shard, shuffle_files, seed, prefer_local, fs)
     name_spec = tf.TensorSpec((), tf.string)
-    end_check = _compressed_end_check(fs, kind) if kind else None
+    end_check = checks.compressed_end_check(fs, kind) if kind else None
 
     if strategy == "native":
         uri = plugin.uri_maker(fs)
@@ -409,10 +404,12 @@ def tfrecord_dataset(
                 path, compression_type=kind or "", buffer_size=NATIVE_BUFFER_BYTES
             )
             if read_to_end:
-                return _then_check_end(tf, records.ignore_errors(), path, _end_reached(tf, fs))
+                return checks.then_check_end(
+                    tf, records.ignore_errors(), path, checks.end_reached(tf, fs)
+                )
             if not verify:
                 return records
-            return _checked(tf, records, path, size, tf.constant(0, tf.int64), end_check)
+            return checks.checked(tf, records, path, size, tf.constant(0, tf.int64), end_check)
 
     elif strategy == "cache":
 
@@ -452,7 +449,7 @@ def tfrecord_dataset(
 
         def per_piece(local: tf.Tensor, name: tf.Tensor, base: tf.Tensor, size: tf.Tensor) -> Any:
             records = tf.data.TFRecordDataset(local, compression_type=kind or "", buffer_size=2**20)
-            return _checked(tf, records, name, size, base, end_check) if verify else records
+            return checks.checked(tf, records, name, size, base, end_check) if verify else records
 
         def per_file(key: tf.Tensor, _: tf.Tensor) -> tf.data.Dataset:
             local_pieces = tf.data.Dataset.from_generator(
@@ -515,119 +512,3 @@ def _epoch_list(tf: Any, paths: Callable[[], Iterator[tuple[str, int]]]) -> tf.d
         return tf.ensure_shape(names, [None]), tf.ensure_shape(sizes, [None])
 
     return tf.data.Dataset.from_tensors(0).map(listed).unbatch()
-
-
-def _then_check_end(
-    tf: Any, records: tf.data.Dataset, marked: tf.Tensor, check: Callable[..., Any]
-) -> tf.data.Dataset:
-    """`records` (their errors ignored), then an empty dataset that runs `check(marked)`."""
-    end = tf.data.Dataset.from_tensors(marked).map(
-        lambda url: tf.ensure_shape(tf.py_function(check, [url], tf.string), [0])
-    )
-    return records.concatenate(end.unbatch())
-
-
-def _end_reached(tf: Any, fs: HopsFileSystem) -> Callable[[Any], Any]:
-    """For `_then_check_end`, once TF has read a file of `plugin.records_url`: nothing (an empty
-    batch) if the plugin saw TF read every record to the end, else the error that names where
-    TF stopped: the file is read again in Python, which raises TFRecordError naming the bad
-    record's file and offset (or the read's own error), and if every record is whole, an OSError
-    saying that a read failed. TF's own error, swallowed by ignore_errors, names no file."""
-
-    def check(marked: Any) -> Any:
-        url, token = os.fsdecode(marked.numpy()).rsplit(plugin.RECORDS_MARK, 1)
-        if plugin.records_clean(int(token)):
-            return tf.constant([], tf.string)
-        with fs.open(url, "rb", cache_type="none") as f:
-            for _ in read_record_batches(f, name=url):
-                pass
-        raise OSError(
-            errno.EIO,
-            f"TensorFlow stopped reading the TFRecord file {url} before its end, and reading it "
-            "again found every record whole: a read failed; iterate again to retry",
-        )
-
-    return check
-
-
-def _checked(
-    tf: Any,
-    records: tf.data.Dataset,
-    name: tf.Tensor,
-    size: tf.Tensor,
-    base: tf.Tensor,
-    end_check: Callable[..., bool] | None = None,
-) -> tf.data.Dataset:
-    """`records` of the `size` bytes at byte `base` of file `name`, failing with an error that
-    names the file and the offset of the record TF could not read (TF's own error says only
-    "corrupted record at N", of a local piece or an unnamed file).
-
-    TF ends a file's TFRecordDataset at its first bad record (so that ignore_errors works);
-    the framed sizes of the records read add up to that record's (uncompressed) offset, which
-    must be the end of an uncompressed file, and which `end_check` (a compressed file's
-    `_compressed_end_check`) judges otherwise. Counted per batch of CHECK_BATCH records.
-    """
-    batches = records.ignore_errors().batch(CHECK_BATCH).map(lambda b: (b, False))
-    marked = batches.concatenate(tf.data.Dataset.from_tensors((tf.constant([], tf.string), True)))
-
-    def step(offset: tf.Tensor, item: tuple[tf.Tensor, tf.Tensor]) -> tuple[Any, Any]:
-        batch, end = item
-
-        def check() -> tf.Tensor:
-            if end_check is not None:
-                ok = tf.py_function(end_check, [name, size, base + offset], tf.bool)
-            else:
-                message = tf.strings.join(
-                    [
-                        "corrupt or truncated TFRecord: ",
-                        name,
-                        " at byte offset ",
-                        tf.strings.as_string(base + offset),
-                        " (or the read failed there)",
-                    ]
-                )
-                ok = tf.debugging.Assert(tf.equal(offset, size), [message])
-            with tf.control_dependencies([ok]):
-                return tf.identity(offset)
-
-        framed = tf.reduce_sum(tf.cast(tf.strings.length(batch), tf.int64) + RECORD_OVERHEAD)
-        return tf.cond(end, check, lambda: offset + framed), batch
-
-    return marked.scan(tf.constant(0, tf.int64), step).unbatch()
-
-
-def _compressed_end_check(fs: HopsFileSystem, kind: str) -> Callable[..., bool]:
-    """For `_checked`: whether TF read all of a compressed file, given where it stopped
-    (`reached`, an uncompressed offset); else raises TFRecordError naming the file and offset.
-
-    A GZIP file whose trailer's uncompressed size (ISIZE, mod 2**32) equals `reached` was read
-    to its end: one 4-byte read. Any other file (ZLIB has no size trailer; multi-member GZIP;
-    a damaged file) is read again in Python, which finds and names the bad record, or confirms
-    that TF read everything.
-    """
-
-    def check(name: Any, size: Any, reached: Any) -> bool:
-        path, size, reached = os.fsdecode(name.numpy()), int(size), int(reached)
-        if kind == "GZIP" and size >= 18:  # 10-byte header + 8-byte trailer
-            isize = struct.unpack("<I", fs.cat_file(path, start=size - 4))[0]
-            if isize == reached % 2**32:
-                return True
-        total = 0
-        try:
-            with fs.open(path, "rb", cache_type="none") as f:
-                for batch in read_record_batches(f, compression=kind, name=path):
-                    total += sum(len(record) + RECORD_OVERHEAD for record in batch)
-        except TFRecordError as error:
-            error.args = (f"{error}; TensorFlow stopped at uncompressed byte offset {reached}",)
-            raise
-        if total != reached:
-            raise TFRecordError(
-                path,
-                reached,
-                f"TensorFlow could not read on ({total} uncompressed bytes in the file)",
-                "uncompressed byte offset",
-                hint="the read failed there; retry, or check the file",
-            )
-        return True
-
-    return check

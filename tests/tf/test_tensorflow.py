@@ -330,7 +330,7 @@ def test_native_end_check_follows_records_across_buffer_fills(
         def no_second_read(*args, **kwargs):
             raise AssertionError("a whole file was read again")
 
-        monkeypatch.setattr(htf.dataset, "read_record_batches", no_second_read)
+        monkeypatch.setattr(htf.checks, "read_record_batches", no_second_read)
         assert read(dataset) == records
         return
     with pytest.raises(tf.errors.OpError) as info:
