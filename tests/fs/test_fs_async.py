@@ -98,14 +98,14 @@ def test_the_sync_face_of_the_async_filesystem(cluster, hdfs_dir):
     assert not fs.exists(hdfs_dir)
 
 
-def test_requests_overlap_and_stay_within_batch_size(cluster, hdfs_dir):
+def test_requests_overlap_and_stay_within_batch_size(cluster, hdfs_dir, monkeypatch):
     HopsFileSystem(**options(cluster)).pipe({f"{hdfs_dir}/f{i}": b"x" * 512 for i in range(60)})
 
     async def main(batch_size: int) -> int:
         fs = AsyncHopsFileSystem(
             asynchronous=True, batch_size=batch_size, skip_instance_cache=True, **options(cluster)
         )
-        real, now, peak = fs._open_reader, 0, 0
+        real, now, peak = fs.client.aopen_reader, 0, 0
 
         async def counting(target):
             nonlocal now, peak
@@ -117,7 +117,7 @@ def test_requests_overlap_and_stay_within_batch_size(cluster, hdfs_dir):
             finally:
                 now -= 1
 
-        fs._open_reader = counting
+        monkeypatch.setattr(fs.client, "aopen_reader", counting)
         out = await fs._cat([f"{hdfs_dir}/f{i}" for i in range(60)])
         assert len(out) == 60 and all(v == b"x" * 512 for v in out.values())
         return peak
