@@ -202,10 +202,10 @@ class AsyncHopsFileSystem(AsyncFileSystem, metaclass=SettingsCached):
                 break
             except BaseException as e:
                 await client.atry_rm(temp)
-                if not isinstance(e, OSError) or not errors.transient(e):
+                if not isinstance(e, OSError):
                     raise
-                if failures >= policy.retries:
-                    raise
+                if not errors.transient(e) or failures >= policy.retries:
+                    raise errors.retarget(e, temp, target) from e  # the path the caller knows
                 delay = policy.delay(failures)
                 log.warning(
                     "writing %s failed (%s); restarting the upload in %.1fs", target, e, delay
