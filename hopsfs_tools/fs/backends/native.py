@@ -10,11 +10,10 @@ import os
 import posixpath
 import re
 import socket
-import threading
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import wait
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -30,6 +29,7 @@ from hopsfs_tools.fs.backends.base import (
     FileInfo,
 )
 from hopsfs_tools.fs.backends.watched import WatchedCall, stuck_calls
+from hopsfs_tools.fs.readahead import ReadAhead
 from hopsfs_tools.hadoop import identity, tokens
 
 if TYPE_CHECKING:
@@ -62,11 +62,6 @@ MAX_STUCK_CALLS = 8
 POOL_IDLE = 3.0
 MODE_TTL = 2.0  # seconds the asyncio face reuses a directory's "new files inherit a default ACL"
 
-# A sequential read of this many bytes or more fetches the next range of the same size beside
-# the caller (hdfs-native reads one block stream per call and releases the GIL meanwhile).
-READ_AHEAD_MIN = 4 * 2**20
-READ_AHEAD_THREADS = 4
-
 _last_datanode_io = 0.0  # time.monotonic() of this process's last DataNode read or write
 _pool_inherited_until = 0.0  # in a forked child: when the parent's pooled connections expire
 
@@ -76,21 +71,8 @@ def _note_datanode_io() -> None:
     _last_datanode_io = time.monotonic()
 
 
-_read_ahead: ThreadPoolExecutor | None = None  # made at first use; a forked child makes its own
-_read_ahead_lock = threading.Lock()
-
-
-def _read_ahead_pool() -> ThreadPoolExecutor:
-    global _read_ahead
-    with _read_ahead_lock:
-        if _read_ahead is None:
-            _read_ahead = ThreadPoolExecutor(READ_AHEAD_THREADS, thread_name_prefix="hopsfs-ahead")
-        return _read_ahead
-
-
 def _after_fork_in_child() -> None:
-    global _pool_inherited_until, _read_ahead
-    _read_ahead = None  # the parent's threads are not in the child
+    global _pool_inherited_until
     if _last_datanode_io:
         _pool_inherited_until = _last_datanode_io + POOL_IDLE + 0.5
 
@@ -403,33 +385,18 @@ class NativeBackend(BackendBase):
 
 class NativeReader:
     """Random access to one file; reads past the end are clamped (hdfs-native panics on them).
-
-    From the second of two adjoining reads of READ_AHEAD_MIN bytes or more on, the next range
-    of the same size is fetched in a thread while the caller works on this one, and handed
-    over as the `bytes` hdfs-native made (no copy): two block streams at once instead of one.
-    Random reads (cat_ranges, seeks) fetch nothing ahead.
-    """
+    Sequential big reads fetch the next range ahead (fs/readahead.py)."""
 
     def __init__(self, backend: NativeBackend, path: str, reader: Any) -> None:
         self._backend, self.path, self._reader = backend, path, reader
         self.size: int = len(reader)
-        self._end = -1  # where the last read ended
-        self._ahead: tuple[int, int, Future[bytes]] | None = None  # (offset, length, fetch)
+        self._ahead = ReadAhead(self._fetch, self.size)
 
     def read_range(self, offset: int, length: int) -> bytes:
         length = min(length, self.size - offset)
         if length <= 0:
             return b""
-        ahead, self._ahead = self._ahead, None
-        sequential = offset == self._end and length >= READ_AHEAD_MIN
-        self._end = offset + length
-        if sequential and self._end < self.size:
-            more = min(length, self.size - self._end)
-            self._ahead = (self._end, more, _read_ahead_pool().submit(self._fetch, self._end, more))
-        if ahead is not None and ahead[:2] == (offset, length):
-            data = ahead[2].result()
-        else:
-            data = self._fetch(offset, length)
+        data = self._ahead.read(offset, length)
         _note_datanode_io()
         return data
 
@@ -438,7 +405,7 @@ class NativeReader:
             return self._reader.read_range(offset, length)
 
     def close(self) -> None:
-        self._ahead = None  # a fetch under way finishes in its thread, unread
+        self._ahead.close()
         self._reader.close()
 
 
