@@ -25,24 +25,30 @@ CHECK_BATCH = 8  # records counted at once by the corrupt-record check (memory: 
 def then_check_end(
     tf: Any, records: tf.data.Dataset, marked: tf.Tensor, check: Callable[..., Any]
 ) -> tf.data.Dataset:
-    """`records` (their errors ignored), then an empty dataset that runs `check(marked)`."""
-    end = tf.data.Dataset.from_tensors(marked).map(
-        lambda url: tf.ensure_shape(tf.py_function(check, [url], tf.string), [0])
-    )
-    return records.concatenate(end.unbatch())
+    """`records` of `plugin.records_url` `marked` (their errors ignored), then an empty dataset
+    that reads the file's end URL (no Python: empty if TF read every record to the end) and
+    runs `check(marked)` only if TF stopped early."""
+    end_url = tf.strings.regex_replace(marked, plugin.RECORDS_MARK, plugin.RECORDS_END_MARK)
+
+    def end(url: tf.Tensor) -> tf.Tensor:
+        stopped = tf.strings.length(tf.io.read_file(end_url)) > 0
+        return tf.cond(
+            stopped,
+            lambda: tf.ensure_shape(tf.py_function(check, [url], tf.string), [0]),
+            lambda: tf.constant([], tf.string),
+        )
+
+    return records.concatenate(tf.data.Dataset.from_tensors(marked).map(end).unbatch())
 
 
-def end_reached(tf: Any, fs: HopsFileSystem) -> Callable[[Any], Any]:
-    """For `then_check_end`, once TF has read a file of `plugin.records_url`: nothing (an empty
-    batch) if the plugin saw TF read every record to the end, else the error that names where
-    TF stopped: the file is read again in Python, which raises TFRecordError naming the bad
-    record's file and offset (or the read's own error), and if every record is whole, an OSError
-    saying that a read failed. TF's own error, swallowed by ignore_errors, names no file."""
+def end_reached(fs: HopsFileSystem) -> Callable[[Any], Any]:
+    """For `then_check_end`, when TF stopped before the end of a file: the error that names
+    where. The file is read again in Python, which raises TFRecordError naming the bad record's
+    file and offset (or the read's own error), and if every record is whole, an OSError saying
+    that a read failed. TF's own error, swallowed by ignore_errors, names no file."""
 
     def check(marked: Any) -> Any:
-        url, token = os.fsdecode(marked.numpy()).rsplit(plugin.RECORDS_MARK, 1)
-        if plugin.records_clean(int(token)):
-            return tf.constant([], tf.string)
+        url = os.fsdecode(marked.numpy()).rsplit(plugin.RECORDS_MARK, 1)[0]
         with fs.open(url, "rb", cache_type="none") as f:
             for _ in read_record_batches(f, name=url):
                 pass

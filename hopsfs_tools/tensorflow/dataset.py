@@ -405,7 +405,7 @@ def tfrecord_dataset(
             )
             if read_to_end:
                 return checks.then_check_end(
-                    tf, records.ignore_errors(), path, checks.end_reached(tf, fs)
+                    tf, records.ignore_errors(), path, checks.end_reached(fs)
                 )
             if not verify:
                 return records

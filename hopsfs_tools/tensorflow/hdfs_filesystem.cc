@@ -534,10 +534,12 @@ bool Open(const char* uri, Target* t, hdfsFS* fs, TF_Status* status) {
 // bytes at the end of the file right at a record boundary: TF's reader asks for more only once
 // it has consumed (and CRC-checked) every byte before, so that read means every record was
 // whole. A read crossing the end returns its bytes with OK (not OUT_OF_RANGE), so that TF comes
-// back for the end. Python asks once the file is done (hopsfs_tf_records_clean) and reads the
-// file again only if TF stopped early: the check costs nothing per record.
+// back for the end. Once the file is done, the graph reads the URL with kRecordsEndMark<token>
+// (tf.io.read_file, no Python): empty if TF read every record, one byte if it stopped early
+// (then Python reads the file again to name the bad record). Nothing is checked per record.
 
 constexpr char kRecordsMark[] = "#hopsfs-records=";
+constexpr char kRecordsEndMark[] = "#hopsfs-records-end=";
 
 struct RecordWalk {
   uint64_t token = 0;       // 0: not a TFRecord file being checked
@@ -550,7 +552,24 @@ struct RecordWalk {
 };
 
 std::mutex g_walk_mutex;
-std::map<uint64_t, bool> g_walk_results;  // token -> clean, until Python asks
+std::map<uint64_t, bool> g_walk_results;  // token -> clean, until its end URL is opened
+
+// The token of a URL ending in `mark`<token> (0 if it does not).
+uint64_t TokenOf(const std::string& uri, const char* mark, size_t mark_size) {
+  size_t at = uri.rfind(mark);
+  return at == std::string::npos ? 0 : strtoull(uri.c_str() + at + mark_size - 1, nullptr, 10);
+}
+
+// Whether TF read the file of `token` to its end, every record whole (unknown: no); `forget`
+// drops the token.
+bool RecordsClean(uint64_t token, bool forget) {
+  std::lock_guard<std::mutex> lock(g_walk_mutex);
+  auto it = g_walk_results.find(token);
+  if (it == g_walk_results.end()) return false;
+  bool clean = it->second;
+  if (forget) g_walk_results.erase(it);
+  return clean;
+}
 
 // Follow the framing of `n` bytes read at `offset`.
 void Walk(RecordWalk* w, const char* data, int64_t offset, int64_t n) {
@@ -581,16 +600,17 @@ void Walk(RecordWalk* w, const char* data, int64_t offset, int64_t n) {
 
 struct ReadFile {
   hdfsFS fs;
-  hdfsFile file;
+  hdfsFile file;  // nullptr: an end URL, whose `content` is read from memory
   Target target;
   std::mutex mutex;      // one stream: reads take turns (TF reads a file from one thread)
   int64_t position = 0;  // where the stream is; a read elsewhere seeks first
   RecordWalk walk;
+  std::string content;
 };
 
 void RandomAccessCleanup(TF_RandomAccessFile* file) {
   auto* f = static_cast<ReadFile*>(file->plugin_file);
-  hdfsCloseFile(f->fs, f->file);
+  if (f->file != nullptr) hdfsCloseFile(f->fs, f->file);
   if (f->walk.token != 0) {
     std::lock_guard<std::mutex> lock(g_walk_mutex);
     g_walk_results[f->walk.token] = f->walk.clean;
@@ -604,6 +624,13 @@ void RandomAccessCleanup(TF_RandomAccessFile* file) {
 int64_t Read(const TF_RandomAccessFile* file, uint64_t offset, size_t n, char* buffer,
              TF_Status* status) {
   auto* f = static_cast<ReadFile*>(file->plugin_file);
+  if (f->file == nullptr) {  // an end URL
+    size_t done = offset < f->content.size() ? std::min(n, f->content.size() - offset) : 0;
+    memcpy(buffer, f->content.data() + std::min<size_t>(offset, f->content.size()), done);
+    if (done < n) Fail(status, TF_OUT_OF_RANGE, "end of " + f->target.uri);
+    else TF_SetStatus(status, TF_OK, "");
+    return static_cast<int64_t>(done);
+  }
   std::lock_guard<std::mutex> lock(f->mutex);
   if (f->position != static_cast<int64_t>(offset)) {
     errno = 0;
@@ -721,12 +748,15 @@ void Cleanup(TF_Filesystem* filesystem) {}
 void NewRandomAccessFile(const TF_Filesystem*, const char* marked, TF_RandomAccessFile* file,
                          TF_Status* status) {
   std::string uri = marked;
-  uint64_t token = 0;
-  size_t mark = uri.rfind(kRecordsMark);
-  if (mark != std::string::npos) {
-    token = strtoull(uri.c_str() + mark + sizeof(kRecordsMark) - 1, nullptr, 10);
-    uri.resize(mark);
+  if (uint64_t end = TokenOf(uri, kRecordsEndMark, sizeof(kRecordsEndMark))) {
+    auto* opened = new ReadFile;
+    opened->fs = nullptr, opened->file = nullptr, opened->target.uri = uri;
+    opened->content = RecordsClean(end, true) ? "" : "x";
+    file->plugin_file = opened;
+    return TF_SetStatus(status, TF_OK, "");
   }
+  uint64_t token = TokenOf(uri, kRecordsMark, sizeof(kRecordsMark));
+  if (token != 0) uri.resize(uri.rfind(kRecordsMark));
   Target t;
   hdfsFS fs;
   if (!Open(uri.c_str(), &t, &fs, status)) return;
@@ -822,6 +852,12 @@ bool IsDirectory(const TF_Filesystem*, const char* uri, TF_Status* status) {
 }
 
 void Stat(const TF_Filesystem*, const char* uri, TF_FileStatistics* stats, TF_Status* status) {
+  if (uint64_t end = TokenOf(uri, kRecordsEndMark, sizeof(kRecordsEndMark))) {  // see RecordWalk
+    stats->length = RecordsClean(end, false) ? 0 : 1;
+    stats->mtime_nsec = 0;
+    stats->is_directory = false;
+    return TF_SetStatus(status, TF_OK, "");
+  }
   Target t;
   hdfsFS fs;
   if (!Open(uri, &t, &fs, status)) return;
@@ -1169,17 +1205,6 @@ extern "C" __attribute__((visibility("default"))) int hopsfs_tf_configure(const 
   std::lock_guard<std::mutex> lock(g_mutex);
   g_settings = std::move(configured);
   return 0;
-}
-
-// Whether TF read the TFRecord file opened with `token` (see RecordWalk) to its end, every record
-// whole: 1 yes, 0 no, -1 unknown (never opened, or asked before). Forgets the token.
-extern "C" __attribute__((visibility("default"))) int hopsfs_tf_records_clean(uint64_t token) {
-  std::lock_guard<std::mutex> lock(g_walk_mutex);
-  auto it = g_walk_results.find(token);
-  if (it == g_walk_results.end()) return -1;
-  int clean = it->second ? 1 : 0;
-  g_walk_results.erase(it);
-  return clean;
 }
 
 extern "C" __attribute__((visibility("default"))) void TF_InitPlugin(TF_FilesystemPluginInfo* info) {

@@ -50,6 +50,7 @@ _IMPORT_NOTICES = re.compile(
 _LOCK = threading.Lock()
 _REGISTERED: list[Path] = []  # the plugin this process registered (TF cannot register twice)
 RECORDS_MARK = "#hopsfs-records="  # see records_url (kRecordsMark in hdfs_filesystem.cc)
+RECORDS_END_MARK = "#hopsfs-records-end="  # read (empty: TF read every record) after the file
 _TOKENS = itertools.count(int.from_bytes(os.urandom(4), "little") << 24 | 1)
 
 
@@ -263,18 +264,10 @@ def records_token() -> int:
 
 
 def records_url(url: str, token: int) -> str:
-    """`url` of a TFRecord file marked so that the plugin follows its framing while TF reads it
-    and can tell afterwards (`records_clean(token)`) whether TF read every record to the end."""
+    """`url` of a TFRecord file marked so that the plugin follows its framing while TF reads it;
+    afterwards the same URL with RECORDS_END_MARK for RECORDS_MARK reads as nothing if TF read
+    every record to the end, else as one byte (RecordWalk in hdfs_filesystem.cc)."""
     return f"{url}{RECORDS_MARK}{token}"
-
-
-def records_clean(token: int) -> bool | None:
-    """Whether TF read the file of `records_url(..., token)` to its end, every record whole
-    (None: never opened, or asked before). Asking forgets the token."""
-    with _LOCK:
-        library = _REGISTERED[0]
-    state = _library(library).hopsfs_tf_records_clean(ctypes.c_uint64(token))
-    return None if state < 0 else bool(state)
 
 
 _LIBRARIES: dict[Path, ctypes.CDLL] = {}
