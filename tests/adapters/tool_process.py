@@ -13,11 +13,13 @@ with open("/proc/self/maps") as maps:
 JVM_VARIABLES = ("JAVA_HOME", "CLASSPATH", "ARROW_LIBHDFS_DIR", "LIBHDFS_OPTS", "HADOOP_HOME")
 
 
-def run_python(code: str, *, no_jvm: bool = False, timeout: float = 300) -> str:
+def run_python(
+    code: str, *, no_jvm: bool = False, timeout: float = 300, env: dict[str, str] | None = None
+) -> str:
     """`code` run in a fresh interpreter with this environment; its stdout, or an AssertionError
     with its stderr. `no_jvm`: without the JVM's variables, no `java` on PATH, and the run fails
-    if a JVM was loaded into the process all the same."""
-    env = dict(os.environ)
+    if a JVM was loaded into the process all the same. `env`: variables set on top of ours."""
+    env = os.environ | (env or {})
     if no_jvm:
         for name in JVM_VARIABLES:
             env.pop(name, None)
