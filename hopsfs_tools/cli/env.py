@@ -17,7 +17,7 @@ from hopsfs_tools.hadoop.environment import hadoop_environment, shell_exports
 )
 def env_command(conf_dir: str | None) -> None:
     """Print JAVA_HOME, CLASSPATH, ARROW_LIBHDFS_DIR, LD_LIBRARY_PATH exports for pyarrow's
-    HadoopFileSystem, MLflow's hdfs:// store, PyIceberg's PyArrowFileIO, Ray's hdfs:// paths."""
+    HadoopFileSystem and the tools built on it (e.g. PyIceberg's PyArrowFileIO)."""
     conf_dir = conf_dir or settings.java().conf_dir
     if not conf_dir:
         raise click.ClickException(

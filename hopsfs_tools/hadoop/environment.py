@@ -1,8 +1,8 @@
 """The Hadoop/JVM environment for tools that open HDFS through pyarrow's own HadoopFileSystem.
 
-pyarrow's `HadoopFileSystem` (and MLflow's `hdfs://` artifact store, PyIceberg's PyArrowFileIO
-and Ray's `hdfs://` paths, all built on it) loads libjvm from $JAVA_HOME, libhdfs.so from
-$ARROW_LIBHDFS_DIR, and starts a JVM with the Hadoop jars and the conf dir from $CLASSPATH.
+pyarrow's `HadoopFileSystem` (and the tools built on it, e.g. PyIceberg's PyArrowFileIO) loads
+libjvm from $JAVA_HOME, libhdfs.so from $ARROW_LIBHDFS_DIR, and starts a JVM with the Hadoop
+jars and the conf dir from $CLASSPATH.
 This project builds that libhdfs and resolves those jars for its arrow backend; here they are
 handed to everyone else: as shell exports (`eval "$(hopsfs-tools env)"`) or, for a running
 notebook, written into this process's environment (`export_hadoop_environment()`) before the
