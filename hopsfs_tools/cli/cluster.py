@@ -17,6 +17,7 @@ from hopsfs_tools.cluster.launcher import MAX_NAMESERVICES
 from hopsfs_tools.cluster.netns import NetworkError
 from hopsfs_tools.cluster.owner import reap_orphans
 from hopsfs_tools.cluster.security import RPC_PROTECTIONS
+from hopsfs_tools.cluster.siteconf import DEFAULT_TRASH_INTERVAL
 from hopsfs_tools.config import settings
 
 DIR_OPTION = click.option(
@@ -95,6 +96,14 @@ def cluster() -> None:
     default=None,
     help="N nameservices sharing the DataNodes, one tree through viewfs://hopsfs.",
 )
+@click.option(
+    "--trash-interval",
+    type=click.IntRange(0),
+    default=DEFAULT_TRASH_INTERVAL,
+    show_default=True,
+    help="Minutes a deleted path stays in its owner's trash (fs.trash.interval); 0 turns it off "
+    "(set when the cluster directory is first made).",
+)
 def up(
     datanodes: int,
     hosts: int,
@@ -107,6 +116,7 @@ def up(
     federation: int | None,
     encrypt_data_transfer: bool,
     rpc_protection: str,
+    trash_interval: int,
 ) -> None:
     """Start the cluster (idempotent: reports the running cluster if already up).
 
@@ -124,6 +134,7 @@ def up(
         clients=clients,
         ha=ha,
         federation=federation or 0,
+        trash_interval=trash_interval,
         **wire,
     )
     was_running = local.is_running()

@@ -60,6 +60,14 @@ class FsStatus(TypedDict):
     used: int  # bytes used by HDFS (all replicas)
 
 
+class ServerDefaults(TypedDict):
+    """What the NameNode tells clients to use (its FsServerDefaults), as far as needed here."""
+
+    trash_interval: int  # minutes a deleted path stays in the trash (fs.trash.interval); 0: off
+    blocksize: int
+    replication: int
+
+
 class RangeReader(Protocol):
     """A random-access reader of one HDFS file."""
 
@@ -125,6 +133,9 @@ class Backend(Protocol):
 
     def fs_status(self) -> FsStatus:
         """The filesystem's raw capacity and use (the NameNode's FsStatus)."""
+
+    def server_defaults(self) -> ServerDefaults:
+        """The NameNode's server defaults (its own fs.trash.interval, block size, replication)."""
 
     def set_permission(self, path: str, mode: int) -> None: ...
 
@@ -248,6 +259,9 @@ class BackendBase:
 
     def fs_status(self) -> FsStatus:
         return self.web.get("the filesystem's capacity").fs_status()
+
+    def server_defaults(self) -> ServerDefaults:
+        return self.web.get("the NameNode's server defaults").server_defaults()
 
     def close(self) -> None:
         web, self._web = self._web, None

@@ -24,6 +24,7 @@ from hopsfs_tools.fs.backends.base import (
     FileInfo,
     FsStatus,
     RangeReader,
+    ServerDefaults,
     norm_path,
 )
 from hopsfs_tools.fs.backends.webhdfs import WebHdfsBackend
@@ -193,6 +194,11 @@ class ViewFsBackend(BackendBase):
         self, path: str, start: int = 0, length: int | None = None
     ) -> list[BlockLocation]:
         return self._call("block_locations", path, start, length)
+
+    def server_defaults(self) -> ServerDefaults:
+        """The server defaults of the root's mount's NameNode."""
+        backend, _ = self._target(self._mounts[-1].point)
+        return backend.server_defaults()
 
     def fs_status(self) -> FsStatus:
         """The FsStatus of the root's mount (federated nameservices share their DataNodes)."""
