@@ -1,9 +1,10 @@
-"""`hopsfs-tools trash ls|restore|expunge` and `hopsfs-tools checksum`: getting deleted files
-back, and telling equal files apart from changed ones (HDFS and local alike)."""
+"""`hopsfs-tools trash ...`, `snapshot ...` and `checksum`: getting deleted files back, datasets
+as they were, and telling equal files apart from changed ones (HDFS and local alike)."""
 
 from __future__ import annotations
 
 import os
+from datetime import datetime
 
 import click
 
@@ -50,6 +51,78 @@ def trash_expunge(fs: HopsFileSystem, immediate: bool) -> None:
         click.echo(f"Deleted {path}")
 
 
+@click.group(cls=FsGroup)
+def snapshot() -> None:
+    """Snapshots of a dataset (a directory directly in /Projects/P, snapshottable since
+    `project create`): read-only copies at DATASET/.snapshot/NAME/..., for reproducible training.
+    Taking and deleting them needs the dataset's owner."""
+
+
+@snapshot.command("create")
+@click.argument("dataset")
+@click.argument("name", required=False)
+@fs_options()
+def snapshot_create(fs: HopsFileSystem, dataset: str, name: str | None) -> None:
+    """Take a snapshot of DATASET named NAME (default: the time, as HDFS names it)."""
+    click.echo(f"Created {fs.snapshot(dataset, name)}")
+
+
+@snapshot.command("ls")
+@click.argument("dataset")
+@fs_options()
+def snapshot_ls(fs: HopsFileSystem, dataset: str) -> None:
+    """List DATASET's snapshots, oldest first: when taken, name, path."""
+    for snap in fs.snapshots(dataset):
+        taken = datetime.fromtimestamp(snap["mtime"]).strftime("%Y-%m-%d %H:%M:%S")
+        click.echo(f"{taken}  {snap['name']:<24} {snap['path']}")
+
+
+@snapshot.command("diff")
+@click.argument("dataset")
+@click.argument("old")
+@click.argument("new", default="")
+@fs_options()
+def snapshot_diff(fs: HopsFileSystem, dataset: str, old: str, new: str) -> None:
+    """What changed in DATASET from snapshot OLD to NEW (default: now), as `hdfs snapshotDiff`:
+    + created, - deleted, M modified, R renamed."""
+    marks = {"CREATE": "+", "DELETE": "-", "MODIFY": "M", "RENAME": "R"}
+    for change in fs.snapshot_diff(dataset, old, new):
+        where = change["path"] or "."
+        target = f" -> {change['target']}" if change["target"] else ""
+        click.echo(f"{marks.get(change['type'], '?')}\t./{where}{target}".replace("/.", "/"))
+
+
+@snapshot.command("rm")
+@click.argument("dataset")
+@click.argument("name")
+@fs_options()
+def snapshot_rm(fs: HopsFileSystem, dataset: str, name: str) -> None:
+    """Delete snapshot NAME of DATASET."""
+    fs.delete_snapshot(dataset, name)
+    click.echo(f"Deleted snapshot {name} of {fs.resolve(dataset)}")
+
+
+@snapshot.command("restore")
+@click.argument("dataset")
+@click.argument("name")
+@click.option("--dry-run", is_flag=True, help="Only list the files that would be copied back.")
+@fs_options()
+def snapshot_restore(fs: HopsFileSystem, dataset: str, name: str, dry_run: bool) -> None:
+    """Copy back the files of snapshot NAME that are missing from DATASET or changed since, each
+    committed by rename; files created since stay."""
+    for path in fs.restore_snapshot(dataset, name, dry_run=dry_run):
+        click.echo(f"{'Would restore' if dry_run else 'Restored'} {path}")
+
+
+@snapshot.command("allow")
+@click.argument("directory")
+@fs_options()
+def snapshot_allow(fs: HopsFileSystem, directory: str) -> None:
+    """Make DIRECTORY snapshottable (the HDFS superuser; `project create` does it for datasets)."""
+    fs.allow_snapshots(directory)
+    click.echo(f"{fs.resolve(directory)} is snapshottable")
+
+
 @click.command(cls=FsCommand)
 @click.argument("paths", nargs=-1, required=True)
 @fs_options()
@@ -66,4 +139,4 @@ def checksum(fs: HopsFileSystem, paths: tuple[str, ...]) -> None:
         click.echo(f"{path}\t{ALGORITHM}\t{value}")
 
 
-SAFETY_COMMANDS: list[click.Command] = [trash, checksum]
+SAFETY_COMMANDS: list[click.Command] = [trash, snapshot, checksum]

@@ -34,6 +34,7 @@ from hopsfs_tools.fs.batch import DEFAULT_BATCH_SIZE, Batch
 from hopsfs_tools.fs.client import Client
 from hopsfs_tools.fs.content import ContentOps
 from hopsfs_tools.fs.file import DEFAULT_BLOCK_SIZE, HopsFile, TextFile, check_positive
+from hopsfs_tools.fs.snapshots import SnapshotOps
 from hopsfs_tools.fs.trash import TrashOps
 from hopsfs_tools.fs.walk import DEFAULT_CONCURRENCY, glob_descend, parallel_walk
 
@@ -59,7 +60,9 @@ NO_PROJECT_HINT = (
 )
 
 
-class HopsFileSystem(ContentOps, TrashOps, AbstractFileSystem, metaclass=SettingsCached):
+class HopsFileSystem(
+    ContentOps, TrashOps, SnapshotOps, AbstractFileSystem, metaclass=SettingsCached
+):
     """fsspec filesystem for HDFS/HopsFS: `fsspec.filesystem("hopsfs")`, "hopsfs://..." URLs."""
 
     protocol = ("hopsfs",)

@@ -10,7 +10,8 @@ A dataset (a directory directly in /Projects/P) is shared with project Q the sam
 member of Q gets `r-x` (or `rwx`) entries on the dataset's tree, default ones included so new files
 inherit them, and `--x` on /Projects/P to reach it (not to list it). The ACLs are the only record:
 `add_member` finds the datasets shared with a project there and gives a new member the same access.
-`create_project` and `add_member` also make each member's home /user/P__u (where its trash
+`create_project` makes every dataset snapshottable (`hopsfs-tools snapshot`), and it and
+`add_member` make each member's home /user/P__u (where its trash
 lives). Everything here needs the HDFS superuser.
 """
 
@@ -95,6 +96,7 @@ def create_project(name: str, user: str, fs: HopsFileSystem | None = None) -> Pr
             fs.modify_acl_entries(path, _entries([owner], "rwx", directory=True))
         for dataset in DATASETS:
             _write_readme(fs, posixpath.join(root, dataset), owner, name)
+            fs.allow_snapshots(posixpath.join(root, dataset))  # its owner may snapshot it
         _make_home(fs, owner, name)
     return project_info(name, fs)
 

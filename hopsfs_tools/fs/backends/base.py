@@ -68,6 +68,18 @@ class ServerDefaults(TypedDict):
     replication: int
 
 
+class Snapshot(TypedDict):
+    name: str
+    path: str  # <dir>/.snapshot/<name>
+    mtime: float  # the directory's modification time in the snapshot (seconds since the epoch)
+
+
+class SnapshotChange(TypedDict):
+    type: str  # "CREATE" | "DELETE" | "MODIFY" | "RENAME" (HDFS's SnapshotDiffReport)
+    path: str  # relative to the snapshottable directory ("" for itself)
+    target: str | None  # a RENAME's new relative path
+
+
 class RangeReader(Protocol):
     """A random-access reader of one HDFS file."""
 
@@ -157,6 +169,20 @@ class Backend(Protocol):
         """The extended access ACL entries of `path` as aclspec text ("user:u:rwx")."""
 
     def content_summary(self, path: str) -> ContentSummary: ...
+
+    def allow_snapshot(self, path: str) -> None:
+        """Make a directory snapshottable (the HDFS superuser only)."""
+
+    def create_snapshot(self, path: str, name: str | None = None) -> str:
+        """Take a snapshot of a snapshottable directory; its path (<dir>/.snapshot/<name>)."""
+
+    def delete_snapshot(self, path: str, name: str) -> None: ...
+
+    def snapshots(self, path: str) -> list[Snapshot]:
+        """The snapshots of a snapshottable directory."""
+
+    def snapshot_diff(self, path: str, old: str, new: str = "") -> list[SnapshotChange]:
+        """What changed in the directory from snapshot `old` to `new` ("": the live tree)."""
 
     def checksum(self, path: str) -> str:
         """HDFS's file checksum (MD5-of-MD5-of-CRC32C), as a hex string; equal across backends."""
@@ -259,6 +285,21 @@ class BackendBase:
 
     def fs_status(self) -> FsStatus:
         return self.web.get("the filesystem's capacity").fs_status()
+
+    def allow_snapshot(self, path: str) -> None:
+        self.web.get("snapshots").allow_snapshot(path)
+
+    def create_snapshot(self, path: str, name: str | None = None) -> str:
+        return self.web.get("snapshots").create_snapshot(path, name)
+
+    def delete_snapshot(self, path: str, name: str) -> None:
+        self.web.get("snapshots").delete_snapshot(path, name)
+
+    def snapshots(self, path: str) -> list[Snapshot]:
+        return self.web.get("snapshots").snapshots(path)
+
+    def snapshot_diff(self, path: str, old: str, new: str = "") -> list[SnapshotChange]:
+        return self.web.get("snapshots").snapshot_diff(path, old, new)
 
     def server_defaults(self) -> ServerDefaults:
         return self.web.get("the NameNode's server defaults").server_defaults()

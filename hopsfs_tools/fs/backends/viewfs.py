@@ -25,6 +25,8 @@ from hopsfs_tools.fs.backends.base import (
     FsStatus,
     RangeReader,
     ServerDefaults,
+    Snapshot,
+    SnapshotChange,
     norm_path,
 )
 from hopsfs_tools.fs.backends.webhdfs import WebHdfsBackend
@@ -186,6 +188,21 @@ class ViewFsBackend(BackendBase):
 
     def content_summary(self, path: str) -> ContentSummary:
         return self._call("content_summary", path)
+
+    def allow_snapshot(self, path: str) -> None:
+        self._call("allow_snapshot", path)
+
+    def create_snapshot(self, path: str, name: str | None = None) -> str:
+        return self._call("create_snapshot", path, name)
+
+    def delete_snapshot(self, path: str, name: str) -> None:
+        self._call("delete_snapshot", path, name)
+
+    def snapshots(self, path: str) -> list[Snapshot]:
+        return self._call("snapshots", path)
+
+    def snapshot_diff(self, path: str, old: str, new: str = "") -> list[SnapshotChange]:
+        return self._call("snapshot_diff", path, old, new)
 
     def checksum(self, path: str) -> str:
         return self._call("checksum", path)

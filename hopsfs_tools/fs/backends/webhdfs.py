@@ -27,11 +27,11 @@ from hopsfs_tools.fs.backends.base import (
     ContentSummary,
     FileInfo,
     FsStatus,
-    ServerDefaults,
     norm_path,
 )
 from hopsfs_tools.fs.backends.httpauth import kerberos_auth
 from hopsfs_tools.fs.backends.namenodes import API, NameNodes
+from hopsfs_tools.fs.backends.webhdfs_admin import AdminCalls
 
 if TYPE_CHECKING:
     from hopsfs_tools.config import ClusterConfig
@@ -59,7 +59,7 @@ def connect(config: ClusterConfig) -> WebHdfsBackend:
     return WebHdfsBackend(config)
 
 
-class WebHdfsBackend(BackendBase):
+class WebHdfsBackend(AdminCalls, BackendBase):
     """The Backend protocol over WebHDFS: namenode JSON calls, datanode redirects for data."""
 
     name = "webhdfs"
@@ -287,15 +287,6 @@ class WebHdfsBackend(BackendBase):
         """GETSTATUS: the NameNode's FsStatus."""
         status = self._call("GET", "/", "GETSTATUS")["FsStatus"]
         return FsStatus(capacity=int(status["capacity"]), used=int(status["used"]))
-
-    def server_defaults(self) -> ServerDefaults:
-        """GETSERVERDEFAULTS: the NameNode's FsServerDefaults."""
-        defaults = self._call("GET", "/", "GETSERVERDEFAULTS")["FsServerDefaults"]
-        return ServerDefaults(
-            trash_interval=int(defaults.get("trashInterval", 0)),
-            blocksize=int(defaults["blockSize"]),
-            replication=int(defaults["replication"]),
-        )
 
     def delegation_token(self, renewer: str | None = None) -> str:
         """GETDELEGATIONTOKEN: a new HDFS delegation token, as its URL string."""
