@@ -7,10 +7,12 @@ import os
 from datetime import datetime
 
 import click
+from tqdm import tqdm
 
 from hopsfs_tools.cli.base import FsCommand, FsGroup, fs_options, human_size
 from hopsfs_tools.fs import HopsFileSystem
 from hopsfs_tools.fs.checksums import ALGORITHM, local_checksum
+from hopsfs_tools.hopsworks.sync import DEFAULT_WORKERS, is_local, plan_sync, sync
 
 
 @click.group(cls=FsGroup)
@@ -132,11 +134,57 @@ def checksum(fs: HopsFileSystem, paths: tuple[str, ...]) -> None:
     content."""
     for path in paths:
         local = path.removeprefix("file://")
-        if path.startswith("file://") or ("://" not in path and os.path.isfile(local)):
+        if is_local(path) and not os.path.isdir(local):
             value = local_checksum(local)
         else:
             value = fs.checksum(path)
         click.echo(f"{path}\t{ALGORITHM}\t{value}")
 
 
-SAFETY_COMMANDS: list[click.Command] = [trash, snapshot, checksum]
+@click.command("sync", cls=FsCommand)
+@click.argument("src")
+@click.argument("dst")
+@click.option(
+    "--delete", is_flag=True, help="Delete what DST has beyond SRC (on HDFS: to the trash)."
+)
+@click.option("--dry-run", is_flag=True, help="Only print what would be copied and deleted.")
+@click.option("--checksum", is_flag=True, help="Compare checksums even where times match.")
+@click.option("-j", "--workers", default=DEFAULT_WORKERS, show_default=True, type=click.IntRange(1))
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+@fs_options()
+def sync_command(
+    fs: HopsFileSystem,
+    src: str,
+    dst: str,
+    delete: bool,
+    dry_run: bool,
+    checksum: bool,
+    workers: int,
+    no_progress: bool,
+) -> None:
+    """Copy to DST what is missing there or differs from SRC (size, else time and checksum),
+    local disk <-> HDFS either way, as `aws s3 sync`; safe to run again after an interruption.
+    SRC is local when it is file://... or exists locally; the other side is on HDFS."""
+    plan = plan_sync(src, dst, fs=fs, delete=delete, checksum=checksum, workers=workers)
+    if dry_run:
+        for rel in plan.copies:
+            click.echo(f"copy   {_joined(plan.src, rel)} -> {_joined(plan.dst, rel)}")
+        for rel in plan.deletes:
+            click.echo(f"delete {_joined(plan.dst, rel)}")
+        click.echo(f"# {len(plan.copies)} to copy, {plan.unchanged} unchanged")
+        return
+    bar = tqdm(total=plan.size, unit="B", unit_scale=True, disable=no_progress or None)
+    with bar:
+        done = sync(src, dst, fs=fs, delete=delete, checksum=checksum, workers=workers,
+                    progress=bar.update)  # fmt: skip
+    click.echo(
+        f"copied {len(done.copies)} files ({human_size(done.size)}), "
+        f"{done.unchanged} unchanged, {len(done.deletes)} deleted"
+    )
+
+
+def _joined(top: str, rel: str) -> str:
+    return f"{top.rstrip('/')}/{rel}" if rel else top
+
+
+SAFETY_COMMANDS: list[click.Command] = [trash, snapshot, checksum, sync_command]
