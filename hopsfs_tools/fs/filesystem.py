@@ -29,6 +29,7 @@ from hopsfs_tools.config.project import (
     strip_scheme,
 )
 from hopsfs_tools.fs import checksums, commit, errors, forksafe
+from hopsfs_tools.fs.acls import AclOps
 from hopsfs_tools.fs.backends.base import Backend, BlockLocation, ContentSummary, FsStatus
 from hopsfs_tools.fs.batch import DEFAULT_BATCH_SIZE, Batch
 from hopsfs_tools.fs.client import Client
@@ -61,7 +62,7 @@ NO_PROJECT_HINT = (
 
 
 class HopsFileSystem(
-    ContentOps, TrashOps, SnapshotOps, AbstractFileSystem, metaclass=SettingsCached
+    ContentOps, TrashOps, SnapshotOps, AclOps, AbstractFileSystem, metaclass=SettingsCached
 ):
     """fsspec filesystem for HDFS/HopsFS: `fsspec.filesystem("hopsfs")`, "hopsfs://..." URLs."""
 

@@ -68,6 +68,13 @@ class ServerDefaults(TypedDict):
     replication: int
 
 
+class AclStatus(TypedDict):
+    owner: str
+    group: str
+    permission: int  # mode bits; with an ACL the group bits are its mask
+    entries: list[str]  # extended access entries, then default ones ("default:user::rwx")
+
+
 class Snapshot(TypedDict):
     name: str
     path: str  # <dir>/.snapshot/<name>
@@ -167,6 +174,17 @@ class Backend(Protocol):
 
     def acl_entries(self, path: str) -> list[str]:
         """The extended access ACL entries of `path` as aclspec text ("user:u:rwx")."""
+
+    def acl_status(self, path: str) -> AclStatus:
+        """Owner, group, mode and the ACL entries (extended access and default) of `path`."""
+
+    def set_acl(self, path: str, spec: list[str]) -> None:
+        """Replace the whole ACL (base entries user::, group::, other:: included)."""
+
+    def remove_acl(self, path: str) -> None:
+        """Remove every extended and default entry (the mode bits stay)."""
+
+    def remove_default_acl(self, path: str) -> None: ...
 
     def content_summary(self, path: str) -> ContentSummary: ...
 
@@ -282,6 +300,18 @@ class BackendBase:
 
     def acl_entries(self, path: str) -> list[str]:
         return self.web.get("ACLs").acl_entries(path)
+
+    def acl_status(self, path: str) -> AclStatus:
+        return self.web.get("ACLs").acl_status(path)
+
+    def set_acl(self, path: str, spec: list[str]) -> None:
+        self.web.get("ACLs").set_acl(path, spec)
+
+    def remove_acl(self, path: str) -> None:
+        self.web.get("ACLs").remove_acl(path)
+
+    def remove_default_acl(self, path: str) -> None:
+        self.web.get("ACLs").remove_default_acl(path)
 
     def fs_status(self) -> FsStatus:
         return self.web.get("the filesystem's capacity").fs_status()

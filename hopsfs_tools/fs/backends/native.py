@@ -24,6 +24,7 @@ from hopsfs_tools.fs import errors
 from hopsfs_tools.fs.backends.base import (
     DIR_MODE,
     FILE_MODE,
+    AclStatus,
     BackendBase,
     ContentSummary,
     FileInfo,
@@ -363,6 +364,31 @@ class NativeBackend(BackendBase):
             for e in status.entries
             if e.scope == "access"
         ]
+
+    def acl_status(self, path: str) -> AclStatus:
+        with self._errors(path):
+            status = self.client.get_acl_status(path)
+        scoped = sorted(status.entries, key=lambda e: e.scope == "default")  # access first
+        return AclStatus(
+            owner=status.owner,
+            group=status.group,
+            permission=status.permission,
+            entries=[
+                f"{'default:' if e.scope == 'default' else ''}{e.type}:{e.name or ''}:"
+                f"{e.permissions}"
+                for e in scoped
+            ],
+        )
+
+    def set_acl(self, path: str, spec: list[str]) -> None:
+        with self._errors(path):
+            self.client.set_acl(path, [_acl_entry(text) for text in spec])
+
+    def remove_acl(self, path: str) -> None:
+        self._call(path, self.client.remove_acl)
+
+    def remove_default_acl(self, path: str) -> None:
+        self._call(path, self.client.remove_default_acl)
 
     def content_summary(self, path: str) -> ContentSummary:
         cs = self._call(path, self.client.get_content_summary)

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from hopsfs_tools.config import viewfs_mounts
 from hopsfs_tools.fs import errors
 from hopsfs_tools.fs.backends.base import (
+    AclStatus,
     BackendBase,
     BlockLocation,
     ContentSummary,
@@ -188,6 +189,18 @@ class ViewFsBackend(BackendBase):
 
     def content_summary(self, path: str) -> ContentSummary:
         return self._call("content_summary", path)
+
+    def acl_status(self, path: str) -> AclStatus:
+        return self._call("acl_status", path)
+
+    def set_acl(self, path: str, spec: list[str]) -> None:
+        self._call("set_acl", path, spec)
+
+    def remove_acl(self, path: str) -> None:
+        self._call("remove_acl", path)
+
+    def remove_default_acl(self, path: str) -> None:
+        self._call("remove_default_acl", path)
 
     def allow_snapshot(self, path: str) -> None:
         self._call("allow_snapshot", path)

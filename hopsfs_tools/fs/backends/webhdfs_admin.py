@@ -1,12 +1,19 @@
 """The WebHDFS calls about what the NameNode administers (a mixin of WebHdfsBackend): its
-server defaults (GETSERVERDEFAULTS) and snapshots (ALLOWSNAPSHOT, CREATESNAPSHOT,
-DELETESNAPSHOT, GETSNAPSHOTLIST and GETSNAPSHOTDIFF; Hadoop >= 3.3)."""
+server defaults (GETSERVERDEFAULTS), whole ACLs (GETACLSTATUS, SETACL, REMOVEACL,
+REMOVEDEFAULTACL) and snapshots (ALLOWSNAPSHOT, CREATESNAPSHOT, DELETESNAPSHOT,
+GETSNAPSHOTLIST and GETSNAPSHOTDIFF; Hadoop >= 3.3)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from hopsfs_tools.fs.backends.base import ServerDefaults, Snapshot, SnapshotChange, norm_path
+from hopsfs_tools.fs.backends.base import (
+    AclStatus,
+    ServerDefaults,
+    Snapshot,
+    SnapshotChange,
+    norm_path,
+)
 
 
 class AdminCalls:
@@ -23,6 +30,24 @@ class AdminCalls:
             blocksize=int(defaults["blockSize"]),
             replication=int(defaults["replication"]),
         )
+
+    def acl_status(self, path: str) -> AclStatus:
+        status = self._call("GET", norm_path(path), "GETACLSTATUS")["AclStatus"]
+        return AclStatus(
+            owner=status["owner"],
+            group=status["group"],
+            permission=int(status.get("permission", "0"), 8),
+            entries=list(status["entries"]),
+        )
+
+    def set_acl(self, path: str, spec: list[str]) -> None:
+        self._call("PUT", norm_path(path), "SETACL", aclspec=",".join(spec))
+
+    def remove_acl(self, path: str) -> None:
+        self._call("PUT", norm_path(path), "REMOVEACL")
+
+    def remove_default_acl(self, path: str) -> None:
+        self._call("PUT", norm_path(path), "REMOVEDEFAULTACL")
 
     def allow_snapshot(self, path: str) -> None:
         self._call("PUT", norm_path(path), "ALLOWSNAPSHOT")
