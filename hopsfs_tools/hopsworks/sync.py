@@ -86,8 +86,7 @@ class _Local:
             for name in dirs:
                 out[os.path.normpath(os.path.join(rel, name))] = Entry(0, 0, True)
             for name in files:
-                if name.startswith(LOCAL_TMP):  # a killed download's leftover: ours, dropped
-                    os.remove(os.path.join(top, name))
+                if name.startswith(LOCAL_TMP):  # a killed download's leftover (see sync)
                     continue
                 path = os.path.join(top, name)
                 out[os.path.normpath(os.path.join(rel, name))] = _local_entry(os.stat(path), False)
@@ -209,6 +208,8 @@ def sync(
     if dry_run:
         return plan
     source, target, upload = _sides(fs, src, dst)
+    if not upload and os.path.isdir(target.top):
+        _drop_leftovers(target.top)
     for rel in [""] * plan.tree + plan.dirs:
         _makedirs(fs, target, upload, rel)
 
@@ -265,6 +266,14 @@ def _makedirs(fs: HopsFileSystem, target: Any, upload: bool, rel: str) -> None:
         fs.makedirs(target.join(rel), exist_ok=True)
     else:
         os.makedirs(target.join(rel), exist_ok=True)
+
+
+def _drop_leftovers(top: str) -> None:
+    """Delete the temporaries of downloads a killed sync left below `top` (only ours)."""
+    for folder, _, files in os.walk(top):
+        for name in files:
+            if name.startswith(LOCAL_TMP):
+                os.remove(os.path.join(folder, name))
 
 
 def _download(fs: HopsFileSystem, remote: str, local: str, mtime_ms: int) -> None:
