@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import google_crc32c
 
-from hopsfs_tools.fs.client import read_exactly
+from hopsfs_tools.fs.ranges import read_exactly
 
 if TYPE_CHECKING:
     from hopsfs_tools.fs.client import Client
