@@ -12,7 +12,9 @@ from typing import Any
 import click
 
 from hopsfs_tools.cluster import ClusterError, LocalCluster
+from hopsfs_tools.cluster.containers import ContainerCluster, is_container_cluster
 from hopsfs_tools.cluster.ha import MAX_NAMESERVICES, HaCluster
+from hopsfs_tools.cluster.image import ENGINES
 from hopsfs_tools.cluster.netns import NetworkError
 from hopsfs_tools.cluster.owner import reap_orphans
 from hopsfs_tools.cluster.security import RPC_PROTECTIONS
@@ -31,7 +33,9 @@ def _cluster(directory: Path | None, datanodes: int = 3, **layout: Any) -> Local
     return _run(lambda: LocalCluster(directory, datanodes=datanodes, **layout))
 
 
-def _existing(directory: Path | None) -> LocalCluster:
+def _existing(directory: Path | None) -> LocalCluster | ContainerCluster:
+    if is_container_cluster(directory):
+        return ContainerCluster(directory)
     local = _cluster(directory)
     if not local.state.ports and not local.network:
         raise click.ClickException(
@@ -94,6 +98,18 @@ def cluster() -> None:
     default=None,
     help="N nameservices sharing the DataNodes, one tree through viewfs://hopsfs.",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default=None,
+    help="Run the cluster in containers (compose/docker-compose.yml) with podman or Docker.",
+)
+@click.option(
+    "--base",
+    default=None,
+    help="With --engine: the image the cluster image is built FROM (default: debian:bookworm-slim "
+    "for Docker; for podman a base made with debootstrap, no registry needed).",
+)
 def up(
     datanodes: int,
     hosts: int,
@@ -106,11 +122,16 @@ def up(
     federation: int | None,
     encrypt_data_transfer: bool,
     rpc_protection: str,
+    engine: str | None,
+    base: str | None,
 ) -> None:
     """Start the cluster (idempotent: reports the running cluster if already up).
 
     First stops clusters left running by killed tests or benchmarks (their owner process died).
     """
+    if engine or is_container_cluster(directory):
+        _up_containers(directory, engine or "podman", base, timeout)
+        return
     for orphan in reap_orphans():
         click.echo(f"stopped the cluster in {orphan}: the process that owned it is gone", err=True)
     wire = {"encrypt_data_transfer": encrypt_data_transfer, "rpc_protection": rpc_protection}
@@ -141,6 +162,27 @@ def up(
         f"({status['num_live_datanodes']} live DataNodes), WebHDFS {status['webhdfs_url']}"
     )
     _echo_hosts(local)
+    click.echo(
+        f'  eval "$(hopsfs-tools cluster env{dir_arg(directory)})"   # to point clients at it'
+    )
+
+
+def _up_containers(directory: Path | None, engine: str, base: str | None, timeout: float) -> None:
+    """`up --engine`: build the image (cached) and start compose/docker-compose.yml."""
+    containers = ContainerCluster(directory, engine, base)
+    if containers.plan.engine != engine:
+        raise click.ClickException(
+            f"the cluster in {containers.directory} runs under {containers.plan.engine}: "
+            "`cluster down` first, or use another --dir"
+        )
+    started = time.monotonic()
+    _run(lambda: containers.up(timeout=timeout))
+    status = containers.status()
+    click.echo(
+        f"HDFS cluster in {engine} containers started in {time.monotonic() - started:.1f}s: "
+        f"{status['fs_uri']} ({status['num_live_datanodes']} live DataNodes), "
+        f"WebHDFS {status['webhdfs_url']}"
+    )
     click.echo(
         f'  eval "$(hopsfs-tools cluster env{dir_arg(directory)})"   # to point clients at it'
     )
@@ -179,7 +221,7 @@ def status(directory: Path | None, as_json: bool) -> None:
     """Live/dead DataNodes, capacity, addresses and pids."""
     local = _existing(directory)
     info = local.status()
-    if local.network:
+    if getattr(local, "network", None):
         info["hosts"] = _hosts(local)
     if as_json:
         click.echo(json.dumps(info, indent=2))
@@ -202,11 +244,14 @@ def status(directory: Path | None, as_json: bool) -> None:
         click.echo("namenode:    not reachable")
     for name, proc in info["processes"].items():
         state = f"running (pid {proc['pid']})" if proc["running"] else "stopped"
+        if proc.get("container"):
+            state += f" container {proc['container'][:12]}"
         namenode = info.get("namenodes", {}).get(name)  # HA / federation: id and HA state
         if namenode:
             state += f" {namenode['id']} {namenode['state'] or 'not answering'}"
         click.echo(f"  {name:<12} {state}")
-    _echo_hosts(local)
+    if isinstance(local, LocalCluster):
+        _echo_hosts(local)
     if not info["namenode_reachable"]:
         raise SystemExit(1)
 
@@ -224,7 +269,16 @@ def env(directory: Path | None) -> None:
 @DIR_OPTION
 @click.option("--keep", is_flag=True, help="Keep the data directory (restart later with `up`).")
 def down(directory: Path | None, keep: bool) -> None:
-    """Stop every daemon and remove the cluster directory (unless --keep)."""
+    """Stop every daemon and remove the cluster directory (unless --keep).
+
+    A container cluster: removes every container, network and volume it made (--keep: no)."""
+    if is_container_cluster(directory):
+        if keep:
+            raise click.ClickException("--keep is for local clusters: containers are removed")
+        containers = ContainerCluster(directory)
+        _run(containers.down)
+        click.echo(f"containers, networks and volumes of {containers.plan.project} removed")
+        return
     local = _cluster(directory)
     if not local.state.ports and not local.network:  # a half-started one may have a network
         click.echo(f"no cluster in {local.directory}")
