@@ -2,7 +2,7 @@
 # The venv keeps the pip `python3 -m venv` gives it (pip >= 23.0 works; nothing here needs a newer one).
 PYTHON ?= python3
 VENV   := .venv
-# Kerberos (extra `kerberos`, tests/integration/test_kerberos.py) needs MIT Kerberos packages: .ci/run adds it.
+# Kerberos (extra `kerberos`, tests/clusters/test_kerberos.py) needs MIT Kerberos packages: .ci/run adds it.
 EXTRAS ?= test,tf,torch,notebooks,spark,jupyter
 
 .PHONY: install demo test clean

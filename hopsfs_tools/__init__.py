@@ -7,13 +7,12 @@ Importing this package imports no framework.
 
 from hopsfs_tools import hdfs
 from hopsfs_tools.config import ClusterConfig, load_config
-from hopsfs_tools.formats import pandas_route
+from hopsfs_tools.config.project import Project, current_project
 from hopsfs_tools.fs import CertificateVerificationError, HopsFileSystem, KerberosError
-from hopsfs_tools.fs.schemes import register_hdfs_schemes
-from hopsfs_tools.hopsworks.project import Project, current_project
+from hopsfs_tools.fs.schemes import register_hdfs_schemes, route_pandas_parquet
 
 register_hdfs_schemes()  # hdfs:// and viewfs:// URLs -> HopsFileSystem, for every fsspec user
-pandas_route.install()  # ... and pandas' read_parquet/to_parquet of them too
+route_pandas_parquet()  # ... and pandas' read_parquet/to_parquet of them too
 
 __version__ = "0.1.0"
 

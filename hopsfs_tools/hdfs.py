@@ -28,11 +28,10 @@ from dataclasses import dataclass
 from typing import IO, Any, TypeVar
 from urllib.parse import urlsplit
 
-from hopsfs_tools import transfer
 from hopsfs_tools.config import env
+from hopsfs_tools.config.project import PROJECTS_ROOT, Project, current_project, resolve_hops
 from hopsfs_tools.fs.commit import TEMP_MARKER
-from hopsfs_tools.hopsworks import hints
-from hopsfs_tools.hopsworks.project import PROJECTS_ROOT, Project, current_project, resolve_hops
+from hopsfs_tools.hopsworks import hints, transfer
 from hopsfs_tools.hopsworks.pydoop import PydoopFileSystem
 
 log = logging.getLogger(__name__)

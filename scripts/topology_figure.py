@@ -1,4 +1,4 @@
-"""Draw the multi-host test topology (tests/integration/test_multihost.py) as a PNG.
+"""Draw the multi-host test topology (tests/clusters/test_multihost.py) as a PNG.
 
 The names, addresses and racks come from the same code that builds the network
 (`hopsfs_tools.cluster.netns.Network`), for the first subnet a cluster takes. Needs matplotlib

@@ -13,8 +13,9 @@ import click
 
 from hopsfs_tools.cluster import ClusterError, LocalCluster
 from hopsfs_tools.cluster.containers import ContainerCluster, is_container_cluster
-from hopsfs_tools.cluster.ha import MAX_NAMESERVICES, HaCluster
+from hopsfs_tools.cluster.ha import HaCluster
 from hopsfs_tools.cluster.image import ENGINES
+from hopsfs_tools.cluster.launcher import MAX_NAMESERVICES
 from hopsfs_tools.cluster.netns import NetworkError
 from hopsfs_tools.cluster.owner import reap_orphans
 from hopsfs_tools.cluster.security import RPC_PROTECTIONS
@@ -132,7 +133,7 @@ def up(
     if engine or is_container_cluster(directory):
         _up_containers(directory, engine or "podman", base, timeout)
         return
-    for orphan in reap_orphans():
+    for orphan in reap_orphans(LocalCluster):
         click.echo(f"stopped the cluster in {orphan}: the process that owned it is gone", err=True)
     wire = {"encrypt_data_transfer": encrypt_data_transfer, "rpc_protection": rpc_protection}
     local = _cluster(

@@ -1,4 +1,4 @@
-"""`hopsfs-tools demo`: runs `hopsfs_tools.demo`, printing a line per step, then a table."""
+"""`hopsfs-tools demo`: runs `hopsfs_tools.cli.demo_workflow`, printing a line per step, then a table."""
 
 from __future__ import annotations
 
@@ -8,9 +8,16 @@ import click
 
 from hopsfs_tools.cli.base import FsCommand, human_size, one_line
 from hopsfs_tools.cli.cluster import DIR_OPTION, dir_arg
+from hopsfs_tools.cli.demo_workflow import (
+    PARQUET_PATH,
+    PROJECT,
+    TFRECORD_SHARDS,
+    DemoResult,
+    Step,
+    run_demo,
+)
 from hopsfs_tools.cluster import ClusterError
 from hopsfs_tools.config import settings
-from hopsfs_tools.demo import PARQUET_PATH, PROJECT, TFRECORD_SHARDS, DemoResult, Step, run_demo
 
 
 @click.command(cls=FsCommand)

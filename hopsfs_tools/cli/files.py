@@ -20,10 +20,9 @@ import click
 from fsspec.callbacks import Callback
 from tqdm import tqdm
 
-from hopsfs_tools import transfer
 from hopsfs_tools.cli.base import FsCommand, fs_options, human_size
 from hopsfs_tools.fs import HopsFileSystem
-from hopsfs_tools.hopsworks import hints
+from hopsfs_tools.hopsworks import hints, transfer
 
 KIB = 1024
 PROGRESS_MIN_BYTES = 2**20  # transfers smaller than this show no progress bar
@@ -80,7 +79,7 @@ def _long_rows(infos: list[dict[str, Any]], human: bool) -> list[str]:
     ]
 
 
-# -- transfers (planned by hopsfs_tools.transfer) ------------------------------------------------
+# -- transfers (planned by hopsfs_tools.hopsworks.transfer) ------------------------------------------------
 
 
 class _ByteProgress(Callback):

@@ -1,8 +1,9 @@
 """The embedded local HDFS cluster (real Apache Hadoop daemons from Maven Central jars)."""
 
+from hopsfs_tools.cluster.daemons import check_prerequisites
 from hopsfs_tools.cluster.ha import FederatedCluster, HaCluster
 from hopsfs_tools.cluster.kdc import Kdc, KdcError
-from hopsfs_tools.cluster.launcher import ClusterError, LocalCluster, check_prerequisites
+from hopsfs_tools.cluster.launcher import ClusterError, LocalCluster
 from hopsfs_tools.cluster.tls import TlsMaterial
 
 __all__ = [

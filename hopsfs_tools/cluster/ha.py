@@ -19,63 +19,20 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from hopsfs_tools.cluster.launcher import (
-    MAIN_CLASS,
-    STATE_FILE,
-    ClusterError,
-    LocalCluster,
-)
+from hopsfs_tools.cluster.daemons import MAIN_CLASS
+from hopsfs_tools.cluster.launcher import LocalCluster
 from hopsfs_tools.cluster.owner import pid_alive
 from hopsfs_tools.cluster.ports import free_port
 from hopsfs_tools.cluster.siteconf import HOST, NAMENODE
-from hopsfs_tools.config import default_cluster_dir
+from hopsfs_tools.cluster.state import STATE_FILE, ClusterError
 from hopsfs_tools.hadoop.jars import hadoop_jars
 
 NAMESERVICE = "hopsfs"  # the HA nameservice, and the name of the federation's viewfs mount table
 JOURNALNODES = 3
-MAX_NAMESERVICES = 4
 JOURNALNODE_MAIN = "org.apache.hadoop.hdfs.qjournal.server.JournalNode"
 HAADMIN_MAIN = "org.apache.hadoop.hdfs.tools.DFSHAAdmin"
 KINDS = {"ha": "an HA cluster", "federation": "a federated cluster", "": "a plain cluster"}
 FAILOVER_PROVIDER = "org.apache.hadoop.hdfs.server.namenode.ha.ConfiguredFailoverProxyProvider"
-
-
-def cluster_class(
-    cls: type[LocalCluster],
-    directory: str | os.PathLike | None,
-    *,
-    ha: bool = False,
-    federation: int = 0,
-    hosts: int = 0,
-    **_: Any,
-) -> type[LocalCluster]:
-    """The class of `LocalCluster(directory, ha=..., federation=...)`: asked for, or stored."""
-    if cls is not LocalCluster:
-        return cls
-    if ha and federation:
-        raise ValueError("a local cluster is either HA (ha=True, --ha) or federated, not both")
-    if hosts and (ha or federation):
-        raise ValueError(
-            f"hosts={hosts} with ha/federation: a multi-host cluster (--hosts) has one NameNode; "
-            "start it without --ha/--federation"
-        )
-    if federation and not 2 <= federation <= MAX_NAMESERVICES:
-        raise ValueError(
-            f"federation={federation}: a federated cluster has 2 to {MAX_NAMESERVICES} "
-            "nameservices (0: not federated)"
-        )
-    kind = "ha" if ha else "federation" if federation else _stored_kind(directory)
-    return {"ha": HaCluster, "federation": FederatedCluster}.get(kind or "", LocalCluster)
-
-
-def _stored_kind(directory: str | os.PathLike | None) -> str | None:
-    """ "ha" or "federation" when `directory` holds such a cluster."""
-    path = Path(directory).expanduser() if directory else default_cluster_dir()
-    try:
-        layout = json.loads((path.resolve() / STATE_FILE).read_text()).get("namenodes")
-    except (OSError, ValueError, AttributeError):
-        return None  # no cluster yet, or its state is being replaced: LocalCluster says so
-    return layout.get("kind") if isinstance(layout, dict) else None
 
 
 def _defines(props: dict[str, Any]) -> list[str]:

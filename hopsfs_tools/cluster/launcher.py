@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import shutil
 import signal
 import ssl
@@ -19,21 +18,22 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from hopsfs_tools.cluster import owner as ownership
 from hopsfs_tools.cluster import siteconf
+from hopsfs_tools.cluster.daemons import JAVA17_OPENS, LOG4J, MAIN_CLASS, check_prerequisites
 from hopsfs_tools.cluster.kdc import Kdc
 from hopsfs_tools.cluster.netns import Network, check_request
 from hopsfs_tools.cluster.owner import MARKER, pid_alive, reap
 from hopsfs_tools.cluster.ports import free_port
 from hopsfs_tools.cluster.security import WireSecurity
 from hopsfs_tools.cluster.siteconf import HOST, NAMENODE
-from hopsfs_tools.cluster.state import STATE_FILE, ClusterError, ClusterState
+from hopsfs_tools.cluster.state import STATE_FILE, ClusterError, ClusterState, stored_kind
 from hopsfs_tools.cluster.tls import TlsMaterial
 from hopsfs_tools.config import default_cluster_dir, settings, write_site_xml
-from hopsfs_tools.hadoop.jars import hadoop_jars, jars_ready
+from hopsfs_tools.hadoop.jars import hadoop_jars
 
 log = logging.getLogger(__name__)
 
@@ -42,61 +42,7 @@ log = logging.getLogger(__name__)
 SERVICE_HOST = "localhost"
 SERVICES = {NAMENODE: "nn", "datanode": "dn", "http": "HTTP"}
 
-# The module openings Hadoop's build uses to run its daemons and tests on Java 17.
-JAVA17_OPENS = [
-    f"--add-opens=java.base/{pkg}=ALL-UNNAMED"
-    for pkg in (
-        "java.io",
-        "java.lang",
-        "java.lang.reflect",
-        "java.math",
-        "java.net",
-        "java.nio",
-        "java.text",
-        "java.util",
-        "java.util.concurrent",
-        "java.util.zip",
-        "sun.nio.ch",
-        "sun.security.util",
-        "sun.security.x509",
-    )
-]
-
-LOG4J = """\
-log4j.rootLogger=INFO,console
-log4j.appender.console=org.apache.log4j.ConsoleAppender
-log4j.appender.console.target=System.err
-log4j.appender.console.layout=org.apache.log4j.PatternLayout
-log4j.appender.console.layout.ConversionPattern=%d{ISO8601} %p %c{2}: %m%n
-"""
-
-MAIN_CLASS = {
-    NAMENODE: "org.apache.hadoop.hdfs.server.namenode.NameNode",
-    "datanode": "org.apache.hadoop.hdfs.server.datanode.DataNode",
-}
-
-
-def check_prerequisites() -> None:
-    """Raise ClusterError naming exactly what is missing: Java >= 17 and Maven."""
-    problems = []
-    java = shutil.which("java")
-    if java is None:
-        problems.append(
-            "`java` (Java >= 17) is not on PATH: install a JDK 17, e.g. `apt-get install openjdk-17-jdk-headless`"
-        )
-    else:
-        out = subprocess.run([java, "-version"], check=False, capture_output=True, text=True).stderr
-        match = re.search(r'version "(\d+)', out)
-        if not match or int(match.group(1)) < 17:
-            problems.append(
-                f"Java >= 17 is needed to run Hadoop 3.5 daemons; `java -version` says: {out.splitlines()[0] if out else '?'}"
-            )
-    if shutil.which("mvn") is None and not jars_ready():
-        problems.append(
-            "Maven (`mvn`) is not on PATH; it downloads the Hadoop jars once: `apt-get install maven`"
-        )
-    if problems:
-        raise ClusterError("cannot start the local HDFS cluster:\n  - " + "\n  - ".join(problems))
+MAX_NAMESERVICES = 4  # a federated local cluster's nameservices
 
 
 class LocalCluster:
@@ -120,10 +66,45 @@ class LocalCluster:
     one), `link` speed: cluster/netns.py
     """
 
-    def __new__(cls, directory: str | os.PathLike | None = None, *args: Any, **kw: Any) -> Any:
-        from hopsfs_tools.cluster.ha import cluster_class  # HA, federation: subclasses
+    kind: ClassVar[str] = ""  # "" a plain cluster; subclasses of a kind register themselves
+    _kinds: ClassVar[dict[str, type[LocalCluster]]] = {}
 
-        return super().__new__(cluster_class(cls, directory, **kw))
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.kind:
+            LocalCluster._kinds[cls.kind] = cls  # HA, federation (cluster/ha.py)
+
+    def __new__(cls, directory: str | os.PathLike | None = None, *args: Any, **kw: Any) -> Any:
+        return super().__new__(cls._class_for(directory, **kw))
+
+    @classmethod
+    def _class_for(
+        cls,
+        directory: str | os.PathLike | None,
+        *,
+        ha: bool = False,
+        federation: int = 0,
+        hosts: int = 0,
+        **_: Any,
+    ) -> type[LocalCluster]:
+        """The class of `LocalCluster(directory, ha=..., federation=...)`: asked for, or stored."""
+        if cls is not LocalCluster:
+            return cls
+        if ha and federation:
+            raise ValueError("a local cluster is either HA (ha=True, --ha) or federated, not both")
+        if hosts and (ha or federation):
+            raise ValueError(
+                f"hosts={hosts} with ha/federation: a multi-host cluster (--hosts) has one "
+                "NameNode; start it without --ha/--federation"
+            )
+        if federation and not 2 <= federation <= MAX_NAMESERVICES:
+            raise ValueError(
+                f"federation={federation}: a federated cluster has 2 to {MAX_NAMESERVICES} "
+                "nameservices (0: not federated)"
+            )
+        directory = Path(directory).expanduser() if directory else default_cluster_dir()
+        kind = "ha" if ha else "federation" if federation else stored_kind(directory)
+        return cls._kinds.get(kind or "", LocalCluster)
 
     def __init__(
         self,
@@ -227,7 +208,9 @@ class LocalCluster:
     def up(self, timeout: float = 240.0) -> LocalCluster:
         """Start every daemon not running yet (formatting on first start); wait until usable."""
         check_prerequisites()
-        ownership.reap_orphans()  # clusters left running by killed owners, this one included
+        ownership.reap_orphans(
+            LocalCluster
+        )  # clusters left running by killed owners, this one included
         jars = hadoop_jars(self.state.hadoop_version)
         created = not (self.directory / STATE_FILE).exists()
         if created:  # also when reap_orphans just removed this very cluster

@@ -2,7 +2,7 @@
 
 A test session or benchmark that starts a cluster is its owner: if the owner dies without
 stopping it (kill -9, OOM, a killed CI job), a watchdog process started beside the daemons
-stops them and removes a directory the owner created. `hopsfs-tools cluster up` is no owner:
+stops them and removes a directory the owner created (cluster/watchdog.py). `hopsfs-tools cluster up` is no owner:
 its daemons outlive the CLI. `reap_orphans()` (run by every `LocalCluster.up()`) finds clusters
 whose owner and watchdog are both gone by the marker on their daemons' command lines.
 """
@@ -12,15 +12,15 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import select
 import shutil
 import signal
 import subprocess
 import sys
-import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hopsfs_tools.cluster.state import STATE_FILE
 from hopsfs_tools.config import settings
 
 if TYPE_CHECKING:
@@ -88,7 +88,7 @@ def tie(cluster: LocalCluster, *, remove: bool) -> None:
     cluster.logs_dir.mkdir(parents=True, exist_ok=True)
     with (cluster.logs_dir / "watchdog.log").open("ab") as out:
         watchdog = subprocess.Popen(
-            [sys.executable, "-m", "hopsfs_tools.cluster.owner", str(cluster.directory)],
+            [sys.executable, "-m", "hopsfs_tools.cluster.watchdog", str(cluster.directory)],
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -127,16 +127,15 @@ def clean_up(cluster: LocalCluster) -> None:
     cluster.down(keep=not owner.get("remove"), timeout=10.0)
 
 
-def reap_orphans() -> list[Path]:
-    """Stop every local cluster (of this user) whose owner and watchdog are both dead."""
-    from hopsfs_tools.cluster.launcher import STATE_FILE, LocalCluster
-
+def reap_orphans(cluster_at: Callable[[Path], LocalCluster]) -> list[Path]:
+    """Stop every local cluster (of this user) whose owner and watchdog are both dead;
+    `cluster_at(directory)` opens one (LocalCluster, which calls this from `up`)."""
     cleaned = []
     for directory in sorted(_marked_directories()):
         if not (directory / STATE_FILE).exists():
             continue
         try:
-            cluster = LocalCluster(directory)
+            cluster = cluster_at(directory)
         except (OSError, TypeError, ValueError):  # gone, or written by another hopsfs-tools version
             continue
         owner = cluster.state.owner
@@ -161,46 +160,3 @@ def _marked_directories() -> set[Path]:
             continue
         found.update(Path(a[len(MARKER) :]) for a in args if a.startswith(MARKER))
     return found
-
-
-def _watch(directory: Path) -> None:
-    """Wait for the owner recorded in `directory`'s state to die, then clean the cluster up."""
-    from hopsfs_tools.cluster.launcher import STATE_FILE, LocalCluster
-
-    me = os.getpid()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    deadline = time.monotonic() + 30  # the owner writes our pid into the state right after spawn
-    while True:
-        try:
-            cluster = LocalCluster(directory) if (directory / STATE_FILE).exists() else None
-        except ValueError:  # the state file is being replaced: read it again
-            cluster = None
-        owner = cluster.state.owner if cluster else None
-        if owner is None or owner.get("watchdog") != me:
-            if time.monotonic() < deadline and (directory / STATE_FILE).exists():
-                time.sleep(0.1)
-                continue
-            return  # released, or the cluster is gone: nothing to watch
-        deadline = 0.0
-        if not owner_alive(owner):
-            clean_up(cluster)
-            return
-        _wait_exit(owner["pid"], POLL_SECONDS)
-
-
-def _wait_exit(pid: int, timeout: float) -> None:
-    """Return when `pid` exits or after `timeout` seconds (pidfd: woken at once on Linux)."""
-    try:
-        fd = os.pidfd_open(pid)
-    except (OSError, AttributeError):
-        time.sleep(timeout)
-        return
-    try:
-        select.select([fd], [], [], timeout)
-    finally:
-        os.close(fd)
-
-
-if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    _watch(Path(sys.argv[1]))

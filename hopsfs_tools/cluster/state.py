@@ -87,3 +87,12 @@ def _locked(directory: Path) -> Iterator[None]:
     with (directory / LOCK_FILE).open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield
+
+
+def stored_kind(directory: Path) -> str | None:
+    """ "ha" or "federation" when `directory` holds such a cluster (its `namenodes` state)."""
+    try:
+        layout = json.loads((directory.resolve() / STATE_FILE).read_text()).get("namenodes")
+    except (OSError, ValueError, AttributeError):
+        return None  # no cluster yet, or its state is being replaced: LocalCluster says so
+    return layout.get("kind") if isinstance(layout, dict) else None

@@ -1,4 +1,5 @@
-"""Configuration: where the cluster is (`cluster`) and who acts on it, read once (`settings`).
+"""Configuration: where the cluster is (`cluster`), who acts on it, read once (`settings`), and
+the project that identity belongs to (`project`).
 
 `settings` is the only module that reads the process environment for settings.
 """

@@ -32,7 +32,7 @@ from hopsfs_tools.fs import commit, errors
 from hopsfs_tools.fs.backends.base import FILE_MODE
 from hopsfs_tools.fs.backends.native import WRITE_STALL_TIMEOUTS, file_info
 from hopsfs_tools.fs.batch import DEFAULT_BATCH_SIZE
-from hopsfs_tools.fs.data import range_jobs, span
+from hopsfs_tools.fs.content import range_jobs, span
 from hopsfs_tools.fs.filesystem import HopsFileSystem, SettingsCached
 
 T = TypeVar("T")

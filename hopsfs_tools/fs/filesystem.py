@@ -21,20 +21,20 @@ from typing import Any
 from fsspec.spec import AbstractFileSystem, _Cached
 
 from hopsfs_tools.config import ClusterConfig, settings
-from hopsfs_tools.fs import commit, errors, forksafe
-from hopsfs_tools.fs.backends.base import Backend, BlockLocation, ContentSummary, FsStatus
-from hopsfs_tools.fs.batch import DEFAULT_BATCH_SIZE, Batch
-from hopsfs_tools.fs.client import Client
-from hopsfs_tools.fs.data import DataOps
-from hopsfs_tools.fs.file import DEFAULT_BLOCK_SIZE, HopsFile, TextFile, check_positive
-from hopsfs_tools.fs.walk import DEFAULT_CONCURRENCY, glob_descend, parallel_walk
-from hopsfs_tools.hopsworks.project import (
+from hopsfs_tools.config.project import (
     Project,
     current_project,
     relative_to,
     resolve,
     strip_scheme,
 )
+from hopsfs_tools.fs import commit, errors, forksafe
+from hopsfs_tools.fs.backends.base import Backend, BlockLocation, ContentSummary, FsStatus
+from hopsfs_tools.fs.batch import DEFAULT_BATCH_SIZE, Batch
+from hopsfs_tools.fs.client import Client
+from hopsfs_tools.fs.content import ContentOps
+from hopsfs_tools.fs.file import DEFAULT_BLOCK_SIZE, HopsFile, TextFile, check_positive
+from hopsfs_tools.fs.walk import DEFAULT_CONCURRENCY, glob_descend, parallel_walk
 
 _MODES = [sorted(m + t) for m in "rwxa" for t in ("", "b", "t")]  # open() modes (any order)
 
@@ -58,7 +58,7 @@ NO_PROJECT_HINT = (
 )
 
 
-class HopsFileSystem(DataOps, AbstractFileSystem, metaclass=SettingsCached):
+class HopsFileSystem(ContentOps, AbstractFileSystem, metaclass=SettingsCached):
     """fsspec filesystem for HDFS/HopsFS: `fsspec.filesystem("hopsfs")`, "hopsfs://..." URLs."""
 
     protocol = ("hopsfs",)

@@ -21,9 +21,9 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from hopsfs_tools.config.project import PROJECTS_ROOT, Project
 from hopsfs_tools.fs import HopsFileSystem
 from hopsfs_tools.hopsworks import hints
-from hopsfs_tools.hopsworks.project import PROJECTS_ROOT, Project
 
 DATASETS = ("Resources", "Jupyter", "Logs", "Models", "Experiments", "DataSets")
 PROJECT_MODE = 0o770

@@ -10,8 +10,8 @@ import errno
 import re
 from collections.abc import Iterable
 
+from hopsfs_tools.config.project import PROJECTS_ROOT, Project, split_user
 from hopsfs_tools.fs import errors
-from hopsfs_tools.hopsworks.project import PROJECTS_ROOT, Project, split_user
 
 HOW_TO_SET = "set HOPSFS_PROJECT=<project> or HADOOP_USER_NAME=<project>__<user>"
 CHECK_PATH = "check the path"

@@ -10,10 +10,10 @@ from typing import Any
 from anyio.to_thread import run_sync
 from tornado.web import HTTPError
 
+from hopsfs_tools.config.project import PROJECTS_ROOT, Project, current_project, resolve
 from hopsfs_tools.fs import HopsFileSystem
 from hopsfs_tools.fs.commit import TEMP_MARKER
 from hopsfs_tools.hopsworks import hints
-from hopsfs_tools.hopsworks.project import PROJECTS_ROOT, Project, current_project, resolve
 
 JUPYTER_DATASET = "Jupyter"  # where Hopsworks keeps a project's notebooks
 

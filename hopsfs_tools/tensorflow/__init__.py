@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from hopsfs_tools.data.sources import list_files
+from hopsfs_tools.sharding import list_files
 from hopsfs_tools.tensorflow.dataset import (
     AUTOTUNE,
     default_strategy,

@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 
 from hopsfs_tools import sharding
 from hopsfs_tools.config import settings
-from hopsfs_tools.data.sources import FilesOrGlob, epoch_shard, list_files
 from hopsfs_tools.formats.tfrecord import (
     READ_CHUNK,
     TFRecordError,
@@ -34,6 +33,7 @@ from hopsfs_tools.formats.tfrecord import (
     record_pieces,
 )
 from hopsfs_tools.fs import HopsFileSystem
+from hopsfs_tools.sharding import FilesOrGlob, epoch_shard, list_files
 from hopsfs_tools.tensorflow import plugin
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ def default_strategy(fs: HopsFileSystem | None = None) -> str:
 
 
 def worker_shard(shard: tuple[int, int] | None = None) -> tuple[int, int]:
-    """This reader's (index, count) among all readers (hopsfs_tools.data.sources): `shard`, else
+    """This reader's (index, count) among all readers (hopsfs_tools.sharding): `shard`, else
     TF_CONFIG's chief+workers, else $HOPSFS_SHARD_INDEX/$HOPSFS_SHARD_COUNT, else (0, 1)."""
     if shard is None:
         return sharding.shard_from_env() or (0, 1)
@@ -367,7 +367,7 @@ def tfrecord_dataset(
 
     `files_or_glob`: project-relative, absolute, hdfs:// or hopsfs:// paths, globs or directories.
     This worker reads its shard (`worker_shard`) of the files, shuffled per epoch with
-    `shuffle_files` (hopsfs_tools.data.sources: shuffle-then-shard; with `prefer_local` the
+    `shuffle_files` (hopsfs_tools.sharding: shuffle-then-shard; with `prefer_local` the
     worker keeps its local files in every epoch, in a new order each time), interleaving
     `cycle_length` files (default min(32, files)) `block_length` records at a time.
     `strategy`: "native", "cache", "stream" or "auto" (`default_strategy(fs)`). `verify` checks

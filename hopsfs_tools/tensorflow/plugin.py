@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hopsfs_tools.config import cache_dir, load_config, settings
+from hopsfs_tools.config.project import current_project
 from hopsfs_tools.fs.errors import kerberos
 from hopsfs_tools.hadoop.identity import ticket_cache_file
 from hopsfs_tools.hadoop.libhdfs import LIB_NAME, arrow_environment, libjvm_dir
-from hopsfs_tools.hopsworks.project import current_project
 
 if TYPE_CHECKING:
     from hopsfs_tools.config import ClusterConfig

@@ -174,7 +174,7 @@ def test_timeout_ends_a_run_blocked_in_native_code(tmp_path: Path) -> None:
 
 
 def test_killed_owner_takes_its_kdc_down(tmp_path: Path) -> None:
-    """The throw-away KDC (tests/integration/test_kerberos.py) dies with the process that started it."""
+    """The throw-away KDC (tests/clusters/test_kerberos.py) dies with the process that started it."""
     script = textwrap.dedent("""
         import sys, time
         from hopsfs_tools.cluster import Kdc

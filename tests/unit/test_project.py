@@ -7,7 +7,7 @@ from pathlib import PurePosixPath
 
 import pytest
 
-from hopsfs_tools.hopsworks.project import Project, current_project, resolve, split_user
+from hopsfs_tools.config.project import Project, current_project, resolve, split_user
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,7 @@
 
 Paths handed to a backend are always absolute HDFS paths without scheme or authority
 ("/Projects/P/Resources/x.csv"); resolution of project-relative paths and URIs happens
-above, in `hopsfs_tools.hopsworks.project` / `hopsfs_tools.fs.filesystem`.
+above, in `hopsfs_tools.config.project` / `hopsfs_tools.fs.filesystem`.
 
 Every method raises Python builtins carrying the path (see `hopsfs_tools.fs.errors`):
 FileNotFoundError, FileExistsError, PermissionError, IsADirectoryError,
@@ -11,11 +11,12 @@ NotADirectoryError, ConnectionError (namenode unreachable), OSError otherwise.
 
 from __future__ import annotations
 
+import threading
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, TypedDict, runtime_checkable
 
 if TYPE_CHECKING:
     from hopsfs_tools.config import ClusterConfig
-    from hopsfs_tools.fs.backends.fallback import WebHdfsFallback
 
 # The modes new files and directories ask for when the caller gives none (Hadoop's
 # FsPermission.getFileDefault/getDirDefault): the umask, or the parent's default ACL, trims them.
@@ -159,6 +160,38 @@ class Backend(Protocol):
 BackendOptions = dict[str, Any]
 
 
+class WebHdfsFallback:
+    """WebHDFS for `config`, connected on first use, for backend `owner` (named in errors)."""
+
+    def __init__(self, config: ClusterConfig, owner: str) -> None:
+        self.config = config
+        self.owner = owner
+        self._backend: Backend | None = None
+        self._lock = threading.Lock()
+
+    def get(self, what: str) -> Backend:
+        """The WebHDFS backend to compute `what` with; NotImplementedError without a URL."""
+        if not self.config.webhdfs_url and not self.config.namenode_uri.startswith("viewfs:"):
+            raise NotImplementedError(
+                f"the {self.owner} backend cannot compute {what} itself; configure a WebHDFS URL "
+                "(webhdfs_url= / HOPSFS_WEBHDFS_URL / dfs.namenode.http-address in "
+                "hdfs-site.xml) so it is delegated to WebHDFS"
+            )
+        with self._lock:
+            if self._backend is None:
+                # connect() lives in the package that imports this module: a call-time import.
+                from hopsfs_tools.fs.backends import connect
+
+                self._backend = connect(replace(self.config, backend="webhdfs"))
+            return self._backend
+
+    def close(self) -> None:
+        with self._lock:
+            backend, self._backend = self._backend, None
+        if backend is not None:
+            backend.close()
+
+
 class BackendBase:
     """What backends share: their config, `exists`, and the calls their client lacks, which go
     to a WebHDFS fallback (`web`, connected on first use) held as an attribute."""
@@ -175,8 +208,6 @@ class BackendBase:
     def web(self) -> WebHdfsFallback:
         """The WebHDFS fallback for checksums, block locations, ACLs, FsStatus."""
         if self._web is None:
-            from hopsfs_tools.fs.backends.fallback import WebHdfsFallback
-
             self._web = WebHdfsFallback(self.config, self.name)
         return self._web
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 from child import run_child
-from clusters import own_cluster, own_kdc
+from owned import own_cluster, own_kdc
 from wire import LoopbackCapture
 
 from hopsfs_tools import HopsFileSystem, load_config

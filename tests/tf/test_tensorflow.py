@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 
 from hopsfs_tools import tensorflow as htf
+from hopsfs_tools.config.project import Project
 from hopsfs_tools.formats.tfrecord import TFRecordWriter, read_records
 from hopsfs_tools.fs import HopsFileSystem
-from hopsfs_tools.hopsworks.project import Project
 
 NUM_FILES = 7
 STRATEGIES = ["native", "cache", "stream"]

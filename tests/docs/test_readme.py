@@ -2,7 +2,7 @@
 
 Every ```python and ```bash block runs, in README order, one test case per README section
 (## or ### heading): python blocks in one interpreter namespace per section, bash blocks with
-the cluster's environment, in a fresh process per section (tests/integration/readme_runner.py). The state
+the cluster's environment, in a fresh process per section (tests/docs/readme_runner.py). The state
 is the one README's quick start leaves: the demo project on the local cluster (the session's,
 found through $HOPSFS_TOOLS_CACHE/cluster), acting as `demo__<login>`, `.venv` in the working
 directory. Markers on a block's first line:
@@ -25,9 +25,9 @@ from pathlib import Path
 
 import pytest
 
+from hopsfs_tools.cli.demo_workflow import CLUSTER_VARIABLES
 from hopsfs_tools.cluster import LocalCluster
 from hopsfs_tools.config import cache_dir
-from hopsfs_tools.demo import CLUSTER_VARIABLES
 
 REPO = Path(__file__).resolve().parents[2]
 README = REPO / "README.md"

@@ -14,14 +14,14 @@ torch = pytest.importorskip("torch")
 
 
 from hopsfs_tools import HopsFileSystem
-from hopsfs_tools.cluster import LocalCluster
-from hopsfs_tools.formats.tfrecord import TFRecordWriter
-from hopsfs_tools.torch import (
+from hopsfs_tools.adapters.torch import (
     ParquetIterableDataset,
     TFRecordIterableDataset,
     data_loader,
     worker_shard,
 )
+from hopsfs_tools.cluster import LocalCluster
+from hopsfs_tools.formats.tfrecord import TFRecordWriter
 
 FILES, PER_FILE = 5, 37
 
@@ -64,7 +64,7 @@ def test_tfrecords_read_exactly_once_by_dataloader_workers(
 FORK_SCRIPT = """
 import sys
 from hopsfs_tools import HopsFileSystem
-from hopsfs_tools.torch import TFRecordIterableDataset, data_loader
+from hopsfs_tools.adapters.torch import TFRecordIterableDataset, data_loader
 namenode, webhdfs, pattern = sys.argv[1:]
 fs = HopsFileSystem(namenode=namenode, webhdfs_url=webhdfs, timeout=2)
 dataset = TFRecordIterableDataset(pattern, compression="GZIP", fs=fs)

@@ -179,7 +179,7 @@ def test_forkserver_data_loader_works_beside_the_jvm(cluster, hdfs_dir, project,
     workers are fresh processes; a plain fork of a JVM process could not use the plugin)."""
     code = f"""
 import hopsfs_tools.tensorflow, tensorflow as tf
-from hopsfs_tools.torch import TFRecordIterableDataset, data_loader
+from hopsfs_tools.adapters.torch import TFRecordIterableDataset, data_loader
 path = "hdfs://{hdfs_dir}/jvm.tfrecord"
 with tf.io.TFRecordWriter(path) as w:  # the JVM runs from here on
     for i in range(100):

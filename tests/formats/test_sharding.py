@@ -10,8 +10,8 @@ import pytest
 
 from hopsfs_tools import HopsFileSystem
 from hopsfs_tools.cluster import LocalCluster
-from hopsfs_tools.data.sources import epoch_shard
 from hopsfs_tools.sharding import (
+    epoch_shard,
     locality_assignment,
     shard_files,
     shard_from_env,

@@ -16,10 +16,10 @@ import fsspec
 import pytest
 
 from hopsfs_tools.config import load_config
+from hopsfs_tools.config.project import Project
 from hopsfs_tools.fs import HopsFileSystem
 from hopsfs_tools.fs.backends import native
 from hopsfs_tools.fs.commit import TEMP_MARKER
-from hopsfs_tools.hopsworks.project import Project
 
 
 @pytest.fixture

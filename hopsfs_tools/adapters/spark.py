@@ -136,7 +136,7 @@ def _pyspark() -> Any:
     try:
         import pyspark.sql
     except ImportError as e:
-        raise ImportError(f"hopsfs_tools.spark needs PySpark: {_INSTALL} ({e})") from e
+        raise ImportError(f"hopsfs_tools.adapters.spark needs PySpark: {_INSTALL} ({e})") from e
     return pyspark
 
 
@@ -156,7 +156,7 @@ def _check_running_spark(default_fs: str, user: str | None) -> None:
         raise ValueError(
             f"Spark already runs in this process as HDFS user {running_user!r}, not {user!r}: its "
             "JVM reads HADOOP_USER_NAME once, when it starts. Restart the Python process (Jupyter "
-            f"kernel) with HADOOP_USER_NAME={user} and get Spark from hopsfs_tools.spark.session() "
+            f"kernel) with HADOOP_USER_NAME={user} and get Spark from hopsfs_tools.adapters.spark.session() "
             "before anything else starts it"
         )
     active = spark_context._active_spark_context  # None after stop()
@@ -166,8 +166,8 @@ def _check_running_spark(default_fs: str, user: str | None) -> None:
     if (running_fs or "").rstrip("/") != default_fs.rstrip("/"):
         raise ValueError(
             f"A SparkSession is already running with fs.defaultFS={running_fs}, not {default_fs}: "
-            "stop it (spark.stop()) and call hopsfs_tools.spark.session() again, or create it "
-            "with hopsfs_tools.spark.configure(SparkSession.builder).getOrCreate()"
+            "stop it (spark.stop()) and call hopsfs_tools.adapters.spark.session() again, or create it "
+            "with hopsfs_tools.adapters.spark.configure(SparkSession.builder).getOrCreate()"
         )
 
 

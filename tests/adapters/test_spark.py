@@ -1,4 +1,4 @@
-"""hopsfs_tools.spark on the real cluster: PySpark (local mode) and hopsfs-tools share files.
+"""hopsfs_tools.adapters.spark on the real cluster: PySpark (local mode) and hopsfs-tools share files.
 
 One Spark JVM serves the module; it acts as the HDFS user of a project created for the module.
 """
@@ -15,13 +15,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hopsfs_tools import spark as hspark
+from hopsfs_tools.adapters import spark as hspark
 from hopsfs_tools.cluster import LocalCluster
 from hopsfs_tools.config import write_site_xml
+from hopsfs_tools.config.project import Project
 from hopsfs_tools.datasets import census
 from hopsfs_tools.fs import HopsFileSystem
 from hopsfs_tools.hopsworks import admin as projects
-from hopsfs_tools.hopsworks.project import Project
 
 pytest.importorskip("pyspark")
 
@@ -124,7 +124,7 @@ def part_files(fs: HopsFileSystem, directory: str, suffix: str) -> list[str]:
 
 def test_importing_the_package_does_not_import_pyspark():
     code = (
-        "import sys, hopsfs_tools, hopsfs_tools.spark\n"
+        "import sys, hopsfs_tools, hopsfs_tools.adapters.spark\n"
         "from hopsfs_tools import hdfs\n"
         "assert 'pyspark' not in sys.modules, 'pyspark imported'\n"
     )
@@ -134,14 +134,14 @@ def test_importing_the_package_does_not_import_pyspark():
 def test_missing_pyspark_names_the_extra():
     code = (
         "import sys; sys.modules['pyspark'] = None\n"
-        "from hopsfs_tools import spark\n"
+        "from hopsfs_tools.adapters import spark\n"
         "try:\n"
         "    spark.session()\n"
         "except ImportError as e:\n"
         "    print(e)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
-    assert "hopsfs_tools.spark needs PySpark" in out.stdout
+    assert "hopsfs_tools.adapters.spark needs PySpark" in out.stdout
     assert "pip install 'hopsfs-tools[spark]'" in out.stdout
 
 
@@ -194,7 +194,7 @@ def test_explicit_user_reaches_a_new_spark_jvm(
     env.pop("HADOOP_USER_NAME")
     code = (
         "import os\n"
-        "from hopsfs_tools import spark as hspark\n"
+        "from hopsfs_tools.adapters import spark as hspark\n"
         f"spark = hspark.session(user={project.user!r}, conf={SPARK_CONF!r})\n"
         "spark.range(5).write.parquet('Resources/new_jvm.parquet')\n"
         "print(spark.sparkContext.sparkUser(), os.environ['HADOOP_USER_NAME'])\n"

@@ -77,7 +77,7 @@ def test_dataloader_fork_workers_right_after_a_read(cluster, hdfs_dir):
         hdfs_dir,
         """
         from hopsfs_tools.formats.tfrecord import TFRecordWriter
-        from hopsfs_tools.torch import TFRecordIterableDataset, data_loader
+        from hopsfs_tools.adapters.torch import TFRecordIterableDataset, data_loader
         records = [b"record %d " % i * (i % 5 + 1) for i in range(200)]
         for shard in range(4):
             with fs.open(f"{directory}/train-{shard}.tfrecord", "wb") as f:

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import requests
 from child import run_child
-from clusters import own_cluster, own_kdc
 from hdfs_native import Client
+from owned import own_cluster, own_kdc
 
 from hopsfs_tools import HopsFileSystem, KerberosError, load_config
 from hopsfs_tools.cluster import Kdc, LocalCluster

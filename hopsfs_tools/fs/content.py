@@ -1,4 +1,4 @@
-"""The data operations of HopsFileSystem: cat, cat_ranges, pipe, copy, put and get of one file or
+"""The content operations of HopsFileSystem: cat, cat_ranges, pipe, copy, put and get of one file or
 of many at once (`Batch`: threads, `batch_size` at a time)."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from hopsfs_tools.fs.client import Client
 
 
-class DataOps:
+class ContentOps:
     """cat/pipe/copy/put/get of HopsFileSystem (mixed in before fsspec's AbstractFileSystem)."""
 
     client: Client
@@ -207,4 +207,4 @@ def span(start: int | None, end: int | None, size: int) -> tuple[int, int]:
     return start, max(start, end)
 
 
-__all__ = ["DataOps", "range_jobs", "span"]
+__all__ = ["ContentOps", "range_jobs", "span"]

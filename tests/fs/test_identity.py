@@ -72,7 +72,8 @@ def test_spark_configure_exports_the_filesystems_user(cluster):
         """
         import json, os
         from pyspark.sql import SparkSession
-        from hopsfs_tools import HopsFileSystem, spark
+        from hopsfs_tools import HopsFileSystem
+        from hopsfs_tools.adapters import spark
         fs = HopsFileSystem(project="idbug", namenode=os.environ["NN"], conf_dir=os.environ["CONF"])
         spark.configure(SparkSession.builder, fs=fs)
         print(json.dumps({"env": os.environ.get("HADOOP_USER_NAME")}))

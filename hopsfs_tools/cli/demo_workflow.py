@@ -22,9 +22,9 @@ from typing import Any
 from hopsfs_tools import datasets
 from hopsfs_tools.cluster import LocalCluster
 from hopsfs_tools.config import env, load_config
+from hopsfs_tools.config.project import Project, split_user
 from hopsfs_tools.fs import HopsFileSystem
 from hopsfs_tools.hopsworks.admin import DATASETS, create_project
-from hopsfs_tools.hopsworks.project import Project, split_user
 
 PROJECT = "demo"
 CSV_PATH = "Resources/adult.csv"

@@ -21,9 +21,9 @@ from hdfs_native import Client
 
 from hopsfs_tools import datasets
 from hopsfs_tools import tensorflow as htf
+from hopsfs_tools.cli.demo_workflow import CLUSTER_VARIABLES
 from hopsfs_tools.cli.main import main
 from hopsfs_tools.cluster import LocalCluster
-from hopsfs_tools.demo import CLUSTER_VARIABLES
 from hopsfs_tools.formats.tfrecord import read_records
 from hopsfs_tools.fs import HopsFileSystem
 from hopsfs_tools.fs.commit import TEMP_MARKER

@@ -13,8 +13,8 @@ import pytest
 from pyarrow.fs import FileType, FSSpecHandler, PyFileSystem
 
 from hopsfs_tools.config import BACKENDS
+from hopsfs_tools.config.project import Project
 from hopsfs_tools.fs import HopsFileSystem
-from hopsfs_tools.hopsworks.project import Project
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from hopsfs_tools.config import settings
-from hopsfs_tools.data.sources import epoch_shard, list_files
 from hopsfs_tools.formats.parquet import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_THREADS,
@@ -30,10 +29,11 @@ from hopsfs_tools.formats.parquet import (
 )
 from hopsfs_tools.formats.tfrecord import read_records
 from hopsfs_tools.fs import HopsFileSystem
+from hopsfs_tools.sharding import epoch_shard, list_files
 
 
 def worker_shard(rank_and_world: tuple[int, int] | None = None) -> tuple[int, int]:
-    """This reader's (index, count) among all readers (hopsfs_tools.data.sources): the calling
+    """This reader's (index, count) among all readers (hopsfs_tools.sharding): the calling
     DataLoader worker among all workers of all ranks."""
     rank, world = rank_and_world or _rank_and_world()
     info = get_worker_info()
@@ -74,7 +74,7 @@ class TFRecordIterableDataset(_ClusterDataset):
 
     `files_or_glob`: a list of paths, a glob ("data/train-*.tfrecord"), a directory or one file
     (globs and directories skip hidden names). Files are split across workers; `shuffle_files`
-    shuffles them with `seed` and the epoch before splitting (hopsfs_tools.data.sources).
+    shuffles them with `seed` and the epoch before splitting (hopsfs_tools.sharding).
     """
 
     def __init__(

@@ -17,7 +17,7 @@ import pytest
 from hdfs_native import Client
 
 from hopsfs_tools import hdfs
-from hopsfs_tools.hopsworks.project import Project
+from hopsfs_tools.config.project import Project
 
 # The signatures in hops-util-py's hops/hdfs.py (master), copied from its source. Where hops
 # defines a name twice (isdir, ls, stat), Python keeps the last definition: that one is listed.

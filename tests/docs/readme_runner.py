@@ -1,4 +1,4 @@
-"""Run one README section's code blocks (JSON on stdin) in order, as tests/integration/test_readme.py asks.
+"""Run one README section's code blocks (JSON on stdin) in order, as tests/docs/test_readme.py asks.
 
 Python blocks share one namespace; bash blocks run in `bash -e -o pipefail` with this process's
 environment and working directory. A block's first-line marker says how it is meant to end

@@ -1,1 +1,0 @@
-"""Framework-free input plumbing shared by the TensorFlow and PyTorch adapters."""
