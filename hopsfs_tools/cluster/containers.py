@@ -22,7 +22,7 @@ from typing import Any
 
 from hopsfs_tools.cluster.image import COMPOSE_DIR, Engine, ensure_image
 from hopsfs_tools.cluster.siteconf import NAMENODE
-from hopsfs_tools.cluster.state import ClusterError
+from hopsfs_tools.cluster.state import ClusterError, ClusterState
 from hopsfs_tools.config import default_cluster_dir, write_site_xml
 
 log = logging.getLogger(__name__)
@@ -75,6 +75,9 @@ class ContainerCluster:
         self.plan = Plan.load(self.directory) or Plan(engine=engine, project=project)
         self.engine = Engine(self.plan.engine)
         self._base = base
+        # What LocalCluster's `state` tells its users (its superuser, DataNode count); the
+        # engine, not a state file, knows the containers.
+        self.state = ClusterState(str(self.directory), DATANODES, user=SUPERUSER)
 
     # ----------------------------------------------------------------- addresses
     @property
@@ -88,11 +91,6 @@ class ContainerCluster:
     @property
     def daemon_names(self) -> list[str]:
         return [NAMENODE, *self.datanode_names]
-
-    @property
-    def user(self) -> str:
-        """HDFS's superuser (the daemons' user in the image)."""
-        return SUPERUSER
 
     def address(self, name: str) -> str:
         """Daemon `name`'s container address on the cluster network (routable from the host)."""
