@@ -1,9 +1,12 @@
 """The container cluster (compose/docker-compose.yml under podman) for this folder's tests.
 
-One session fixture builds the image (cached by content hash), brings the compose project up once,
+One fixture builds the image (cached by content hash), brings the compose project up once for
+this folder (a package: `__init__.py`, so the cluster is gone before the rest of the suite runs),
 and at the end takes it down and checks that the engine lists no container, network or volume of
-it. `cluster`, `superuser_client` and `hdfs_dir` are overridden here, so the project's own test
-modules imported by this folder's test files run unchanged against the containers.
+it. `cluster` and `superuser_client` are overridden here, so the project's own test modules
+imported by this folder's test files run unchanged against the containers. Meanwhile this process
+acts as HDFS's superuser (HADOOP_USER_NAME=hdfs, as `cluster env` says), as it is the local
+cluster's superuser elsewhere.
 """
 
 from __future__ import annotations
@@ -42,9 +45,9 @@ def _remove_stale_clusters() -> None:
             ContainerCluster(directory).down()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def container_cluster() -> Iterator[ContainerCluster]:
-    """The compose cluster, up for the whole session; removed (and checked removed) after."""
+    """The compose cluster, up for this folder's tests; removed (and checked removed) after."""
     _remove_stale_clusters()
     started = time.monotonic()
     ensure_image(Engine(ENGINE))
@@ -55,7 +58,12 @@ def container_cluster() -> Iterator[ContainerCluster]:
         started = time.monotonic()
         containers.up(timeout=300)
         TIMINGS["cluster up"] = time.monotonic() - started
-        yield containers
+        saved = os.environ.get("HADOOP_USER_NAME")
+        os.environ["HADOOP_USER_NAME"] = containers.state.user
+        try:
+            yield containers
+        finally:
+            _restore("HADOOP_USER_NAME", saved)
     finally:
         started = time.monotonic()
         containers.down()
@@ -65,28 +73,27 @@ def container_cluster() -> Iterator[ContainerCluster]:
         assert not directory.exists()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def cluster(container_cluster: ContainerCluster) -> ContainerCluster:
     """This folder's tests (and the suites they import) run against the containers."""
     return container_cluster
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def superuser_client(container_cluster: ContainerCluster) -> Client:
     """An hdfs-native client acting as HDFS's superuser in the containers ("hdfs")."""
-    saved = os.environ.get("HADOOP_USER_NAME")
-    os.environ["HADOOP_USER_NAME"] = container_cluster.state.user  # read at the client's first RPC
-    try:
-        client = Client(container_cluster.namenode_uri)
-        client.get_file_info("/")
-    finally:
-        if saved is None:
-            os.environ.pop("HADOOP_USER_NAME", None)
-        else:
-            os.environ["HADOOP_USER_NAME"] = saved
+    client = Client(container_cluster.namenode_uri)  # HADOOP_USER_NAME=hdfs: container_cluster
+    client.get_file_info("/")
     client.mkdirs("/Projects", permission=0o755, create_parent=True)
     client.set_permission("/Projects", 0o755)
     return client
+
+
+def _restore(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

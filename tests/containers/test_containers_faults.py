@@ -35,13 +35,16 @@ def _peers() -> set[tuple[str, int]]:
         if link.startswith("socket:["):
             inodes.add(link[8:-1])
     peers = set()
-    with open("/proc/net/tcp") as table:
-        for line in table.readlines()[1:]:
-            fields = line.split()
-            if fields[3] == "01" and fields[9] in inodes:  # 01: ESTABLISHED
-                address, port = fields[2].split(":")
-                host = ipaddress.IPv4Address(int.from_bytes(bytes.fromhex(address), "little"))
-                peers.add((str(host), int(port, 16)))
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):  # Java (arrow): IPv4-mapped IPv6 sockets
+        with open(table) as f:
+            for line in f.readlines()[1:]:
+                fields = line.split()
+                if fields[3] == "01" and fields[9] in inodes:  # 01: ESTABLISHED
+                    address, port = fields[2].split(":")
+                    ipv4 = bytes.fromhex(address[-8:])  # the last 32-bit word, little-endian
+                    peers.add(
+                        (str(ipaddress.IPv4Address(int.from_bytes(ipv4, "little"))), int(port, 16))
+                    )
     return peers
 
 
