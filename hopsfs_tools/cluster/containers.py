@@ -22,7 +22,7 @@ from typing import Any
 
 from hopsfs_tools.cluster.image import COMPOSE_DIR, Engine, ensure_image
 from hopsfs_tools.cluster.siteconf import NAMENODE
-from hopsfs_tools.cluster.state import ClusterError, ClusterState
+from hopsfs_tools.cluster.state import STATE_FILE, ClusterError, ClusterState
 from hopsfs_tools.config import default_cluster_dir, write_site_xml
 
 log = logging.getLogger(__name__)
@@ -133,6 +133,11 @@ class ContainerCluster:
     def up(self, timeout: float = 240.0) -> ContainerCluster:
         """Build the image (cached), start the compose project, write the conf dir, wait until
         every DataNode is live and safe mode is off."""
+        if (self.directory / STATE_FILE).exists():
+            raise ClusterError(
+                f"{self.directory} holds a local cluster: `hopsfs-tools cluster down --dir "
+                f"{self.directory}` first, or use another --dir"
+            )
         self.plan.save(self.directory)  # before creating anything: `down` knows what to remove
         self.plan.image = ensure_image(self.engine, self._base)
         self.plan.save(self.directory)
@@ -152,8 +157,9 @@ class ContainerCluster:
         self._compose("down", "-v", check=False)
         for kind in KINDS:  # what compose did not know of (a killed `up`), by label and name
             names = self.leftovers()[kind]
-            if names:
-                self.engine.run(kind, "rm", "-f", *names, check=False)
+            if names:  # containers first: a network in use cannot be removed
+                force = [] if kind == "network" else ["-f"]  # docker's network rm has no -f
+                self.engine.run(kind, "rm", *force, *names, check=False)
         left = {kind: names for kind, names in self.leftovers().items() if names}
         if left:
             raise ClusterError(f"could not remove {left} of {self.plan.project}")

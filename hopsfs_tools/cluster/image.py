@@ -211,8 +211,9 @@ def ensure_image(engine: Engine, base: str | None = None) -> str:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     for jar in sorted(jars.glob("*.jar")):
         digest.update(f"{jar.name} {jar.stat().st_size}\n".encode())
-    base_id = engine.run("images", "-q", base, quiet=True).strip() or base  # docker: pulled later
-    digest.update(base_id.encode())
+    if not engine.has_image(base):
+        engine.run("pull", base)  # before hashing: the tag is tied to the base's image id
+    digest.update(engine.run("images", "-q", base, quiet=True).strip().encode())
     tag = f"{IMAGE}:{HADOOP_VERSION}-{digest.hexdigest()[:12]}"
     if engine.has_image(tag):
         return tag
