@@ -131,7 +131,18 @@ def up(
     First stops clusters left running by killed tests or benchmarks (their owner process died).
     """
     if engine or is_container_cluster(directory):
-        _up_containers(directory, engine or "podman", base, timeout)
+        layout = {"--datanodes": datanodes != 3, "--hosts": hosts, "--racks": racks != 1}
+        layout.update(
+            {"--link": link, "--clients": clients, "--ha": ha, "--federation": federation}
+        )
+        layout["--encrypt-data-transfer"] = encrypt_data_transfer
+        layout["--rpc-protection"] = rpc_protection != "authentication"
+        if unsupported := [option for option, given in layout.items() if given]:
+            raise click.ClickException(
+                f"{', '.join(unsupported)}: not for a container cluster (compose/docker-compose.yml "
+                "is 1 NameNode and 3 DataNodes); drop them or --engine"
+            )
+        _up_containers(directory, engine, base, timeout)
         return
     for orphan in reap_orphans(LocalCluster):
         click.echo(f"stopped the cluster in {orphan}: the process that owned it is gone", err=True)
@@ -168,19 +179,24 @@ def up(
     )
 
 
-def _up_containers(directory: Path | None, engine: str, base: str | None, timeout: float) -> None:
-    """`up --engine`: build the image (cached) and start compose/docker-compose.yml."""
-    containers = ContainerCluster(directory, engine, base)
-    if containers.plan.engine != engine:
+def _up_containers(
+    directory: Path | None, engine: str | None, base: str | None, timeout: float
+) -> None:
+    """`up --engine`: build the image (cached) and start compose/docker-compose.yml (an existing
+    container cluster: its own engine)."""
+    containers = ContainerCluster(directory, engine or "podman", base)
+    if engine and containers.plan.engine != engine:
         raise click.ClickException(
             f"the cluster in {containers.directory} runs under {containers.plan.engine}: "
             "`cluster down` first, or use another --dir"
         )
+    was_running = containers.plan.image and containers.is_running()
     started = time.monotonic()
     _run(lambda: containers.up(timeout=timeout))
     status = containers.status()
+    verb = "already running" if was_running else f"started in {time.monotonic() - started:.1f}s"
     click.echo(
-        f"HDFS cluster in {engine} containers started in {time.monotonic() - started:.1f}s: "
+        f"HDFS cluster in {containers.plan.engine} containers {verb}: "
         f"{status['fs_uri']} ({status['num_live_datanodes']} live DataNodes), "
         f"WebHDFS {status['webhdfs_url']}"
     )

@@ -141,19 +141,25 @@ class ContainerCluster:
         self.plan.save(self.directory)  # before creating anything: `down` knows what to remove
         self.plan.image = ensure_image(self.engine, self._base)
         self.plan.save(self.directory)
-        self._compose("up", "-d")
-        address = self.address(NAMENODE)
-        (self.directory / "namenode-address").write_text(address)
-        self._write_config(address)
+        services = self._services()
+        if services and set(services) != set(self.daemon_names):
+            self._remove()  # what a killed `up` left half-made
+        if set(services) == set(self.daemon_names):
+            self.engine.run("start", *services.values())  # running ones stay as they are
+        else:
+            self._compose("up", "-d")
+        self._record_namenode_address()
         self.wait_ready(timeout)
         return self
 
     def down(self) -> None:
         """Remove every container, network and volume of the project, then the directory.
         ClusterError (directory kept) if the engine still lists one of them."""
-        if Plan.load(self.directory) is None:
-            shutil.rmtree(self.directory, ignore_errors=True)
-            return
+        if Plan.load(self.directory) is not None:
+            self._remove()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+    def _remove(self) -> None:
         self._compose("down", "-v", check=False)
         for kind in KINDS:  # what compose did not know of (a killed `up`), by label and name
             names = self.leftovers()[kind]
@@ -163,24 +169,19 @@ class ContainerCluster:
         left = {kind: names for kind, names in self.leftovers().items() if names}
         if left:
             raise ClusterError(f"could not remove {left} of {self.plan.project}")
-        shutil.rmtree(self.directory, ignore_errors=True)
 
     def leftovers(self) -> dict[str, list[str]]:
         """The containers, networks and volumes the engine lists for this cluster's project."""
         project = self.plan.project
         found: dict[str, list[str]] = {}
         for kind in KINDS:
-            listing = self.engine.run(
-                kind, "ls", *(["-a"] if kind == "container" else []), "--format",
-                "{{.Name}}" if kind != "container" else "{{.Names}}", quiet=True, check=False,
-            )  # fmt: skip
-            names = listing.split()
-            labelled = self.engine.run(
-                kind, "ls", *(["-a"] if kind == "container" else []), "-q", "--filter",
-                f"label=com.docker.compose.project={project}", quiet=True, check=False,
-            ).split()  # fmt: skip
+            listing = [kind, "ls", *(["-a"] if kind == "container" else [])]
+            listing += ["--format", "{{.Names}}" if kind == "container" else "{{.Name}}"]
+            names = self.engine.run(*listing, quiet=True, check=False).split()
+            label = f"label=com.docker.compose.project={project}"
+            labelled = self.engine.run(*listing, "--filter", label, quiet=True, check=False)
             mine = {n for n in names if n.startswith((f"{project}_", f"{project}-"))}
-            found[kind] = sorted(mine | set(labelled))
+            found[kind] = sorted(mine | set(labelled.split()))
         return found
 
     def stop(self, name: str, timeout: float = 30.0) -> None:
@@ -195,7 +196,9 @@ class ContainerCluster:
         """Start daemon `name`'s stopped container and wait until the cluster is usable."""
         deadline = time.monotonic() + timeout
         self.engine.run("start", self._require(name))
-        if name != NAMENODE:
+        if name == NAMENODE:
+            self._record_namenode_address()  # a restarted container may get another address
+        else:
             self._wait_registered(name, deadline)
         self.wait_ready(max(1.0, deadline - time.monotonic()))
 
@@ -295,6 +298,17 @@ class ContainerCluster:
         command = [*self.engine.compose_command(), "-p", self.plan.project, "-f", str(COMPOSE_FILE)]
         env = {"HOPSFS_IMAGE": self.plan.image} if self.plan.image else {}
         return self.engine.call([*command, *args], check=check, extra_env=env)
+
+    def _record_namenode_address(self) -> None:
+        """Write the NameNode's current address (and the client conf dir naming it)."""
+        address = self.address(NAMENODE)
+        (self.directory / "namenode-address").write_text(address)
+        self._write_config(address)
+
+    def _services(self) -> dict[str, str]:
+        """The daemons that have a container (running or not): name -> container id."""
+        found = {name: self._container(name) for name in self.daemon_names}
+        return {name: container for name, container in found.items() if container}
 
     def _container(self, name: str) -> str | None:
         """The id of daemon `name`'s container (running or not), None if it has none."""
