@@ -6,7 +6,7 @@ leading "/", is relative to the project ("/Resources/x" is /Projects/P/Resources
 "hdfs://host:port/abs" and "hopsfs://host:port/abs" are reduced to their path. Paths handed
 back are full "hdfs://host:port/abs" URIs, as pydoop's are. Functions hops gives no `project`
 argument take one here too, as the last keyword (relative paths resolve in that project).
-Differences from hops are listed in README "Coming from Hopsworks".
+Differences from hops are listed in docs/guide.md, "Coming from Hopsworks".
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from fsspec.spec import AbstractFileSystem, _Cached
 
@@ -45,9 +45,7 @@ class SettingsCached(_Cached):
 
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
         if cls is HopsFileSystem and kwargs.get("asynchronous"):  # fsspec's async interface
-            from hopsfs_tools.fs.asyncfs import AsyncHopsFileSystem
-
-            return AsyncHopsFileSystem(*args, **kwargs)
+            return cls.async_class(*args, **kwargs)
         return super().__call__(*args, **settings.options(**kwargs))
 
 
@@ -64,6 +62,9 @@ class HopsFileSystem(ContentOps, AbstractFileSystem, metaclass=SettingsCached):
     protocol = ("hopsfs",)
     root_marker = "/"
     blocksize = DEFAULT_BLOCK_SIZE
+    # fsspec's async interface to this filesystem (`asynchronous=True`, `as_async`):
+    # AsyncHopsFileSystem, which registers itself here (fs.asyncfs builds on this module).
+    async_class: ClassVar[type[AbstractFileSystem]]
 
     def __init__(
         self,
@@ -163,11 +164,16 @@ class HopsFileSystem(ContentOps, AbstractFileSystem, metaclass=SettingsCached):
 
         return PyFileSystem(_Handler(self))
 
+    def as_async(self) -> Any:
+        """This filesystem's AsyncHopsFileSystem twin (same settings and client), its sync
+        methods run on fsspec's IO loop."""
+        return self.async_class(**{**self.storage_options, "asynchronous": False})
+
     def resolve(self, path: str) -> str:
         """The absolute HDFS path of a project-relative path, absolute path or URI."""
         return self.project.resolve(path) if self.project else resolve(path)
 
-    def _named_like(self, asked: str, name: str) -> str:
+    def named_like(self, asked: str, name: str) -> str:
         """`name` (absolute) in the form of the path `asked` for, as fsspec's DirFileSystem does:
         relative to the project for a relative path (so pyarrow, given "hopsfs://dir", finds the
         entries of "dir" below it), absolute for an absolute one."""
@@ -180,7 +186,7 @@ class HopsFileSystem(ContentOps, AbstractFileSystem, metaclass=SettingsCached):
     def info(self, path: str, **kwargs: Any) -> dict[str, Any]:
         """The info dict of `path`, named in the form asked (relative or absolute)."""
         info = dict(self.client.call("info", self.resolve(path)))
-        info["name"] = self._named_like(path, info["name"])
+        info["name"] = self.named_like(path, info["name"])
         return info
 
     def ls(self, path: str, detail: bool = True, **kwargs: Any) -> list[Any]:
@@ -189,10 +195,10 @@ class HopsFileSystem(ContentOps, AbstractFileSystem, metaclass=SettingsCached):
         target = self.resolve(path)
         listing = None if kwargs.get("refresh") else self.dircache.get(target)
         if listing is None:
-            listing = self._listed(target, self.client.call("ls", target))
-        return self._entries(path, listing, detail)
+            listing = self.cache_listing(target, self.client.call("ls", target))
+        return self.listing_as_asked(path, listing, detail)
 
-    def _listed(self, target: str, entries: list[Any]) -> list[Any]:
+    def cache_listing(self, target: str, entries: list[Any]) -> list[Any]:
         """The entries of directory `target` without in-progress writes' temporary names; kept
         in fsspec's listings cache (only with use_listings_cache=True)."""
         listing = [
@@ -205,7 +211,7 @@ class HopsFileSystem(ContentOps, AbstractFileSystem, metaclass=SettingsCached):
         self.dircache[target] = listing
         return listing
 
-    def _entries(self, path: str, listing: list[Any], detail: bool) -> list[Any]:
+    def listing_as_asked(self, path: str, listing: list[Any], detail: bool) -> list[Any]:
         """`ls`'s answer for the `path` asked: entries named in its form."""
         if strip_scheme(path).startswith("/"):  # copies only of what the cache keeps
             entries = [dict(e) for e in listing] if self.dircache.use_listings_cache else listing

@@ -1,4 +1,7 @@
-"""Run one README section's code blocks (JSON on stdin) in order, as tests/docs/test_readme.py asks.
+"""Run one section's code blocks (JSON on stdin) in order, as tests/docs/test_readme.py asks.
+
+A section is one of README.md's or a docs/*.md page's (## or ### heading); each block names its
+file and line.
 
 Python blocks share one namespace; bash blocks run in `bash -e -o pipefail` with this process's
 environment and working directory. A block's first-line marker says how it is meant to end
@@ -18,7 +21,7 @@ from typing import Any
 def run_python(code: str, where: str, namespace: dict[str, Any], raises: str | None) -> str:
     """Exec `code` in `namespace`; the problem ("" if none) given the expected exception name."""
     try:
-        exec(compile(code, where, "exec"), namespace)  # noqa: S102 - README code, run on purpose
+        exec(compile(code, where, "exec"), namespace)  # noqa: S102 - docs' code, run on purpose
     except BaseException as exc:  # noqa: BLE001 - reported, whatever it is
         names = {cls.__name__ for cls in type(exc).__mro__}
         if raises and raises in names:
@@ -39,7 +42,7 @@ def run_bash(code: str, where: str, fails: bool) -> str:
 def main() -> int:
     namespace: dict[str, Any] = {"__name__": "__readme__"}
     for block in json.load(sys.stdin):
-        where = f"README.md:{block['line']} ({block['lang']} block)"
+        where = f"{block['file']}:{block['line']} ({block['lang']} block)"
         print(f"=== {where}", flush=True)
         if block["lang"] == "python":
             problem = run_python(block["code"], where, namespace, block.get("raises"))

@@ -1,11 +1,12 @@
-"""README.md's code blocks run as shown, after `hopsfs-tools demo --keep-running`.
+"""README.md's and docs/*.md's code blocks run as shown, after `hopsfs-tools demo --keep-running`.
 
-Every ```python and ```bash block runs, in README order, one test case per README section
-(## or ### heading): python blocks in one interpreter namespace per section, bash blocks with
-the cluster's environment, in a fresh process per section (tests/docs/readme_runner.py). The state
-is the one README's quick start leaves: the demo project on the local cluster (the session's,
-found through $HOPSFS_TOOLS_CACHE/cluster), acting as `demo__<login>`, `.venv` in the working
-directory. Markers on a block's first line:
+Every ```python and ```bash block runs, in file order, one test case per section (## or ###
+heading; what comes before the first one is the file's "(top)"): python blocks in one interpreter
+namespace per section, bash blocks with the cluster's environment, in a fresh process per section
+(tests/docs/readme_runner.py). The state is the one README's quick start leaves: the demo project
+on the local cluster (the session's, found through $HOPSFS_TOOLS_CACHE/cluster), acting as
+`demo__<login>`, `.venv` and the repository's files in the working directory. Markers on a
+block's first line:
 `# readme-test: raises NAME` (python) / `# readme-test: fails` (bash): meant to fail that way;
 `# readme-test: not run - <reason>`: cannot run on the CI machine (the reason is required).
 """
@@ -31,34 +32,42 @@ from hopsfs_tools.config import cache_dir
 
 REPO = Path(__file__).resolve().parents[2]
 README = REPO / "README.md"
+# README first, then the docs site's pages: a page added to docs/ is run without changing this test.
+DOCUMENTS = [README, *sorted((REPO / "docs").glob("*.md"))]
 RUNNER = Path(__file__).with_name("readme_runner.py")
 FENCE = re.compile(r"^```(\w*)\s*$")
 MARKER = re.compile(r"^#\s*readme-test:\s*(.*?)\s*$")
-# Process settings a developer's shell may carry that README's state does not have.
+# Process settings a developer's shell may carry that the quick start's state does not have.
 DROP = ("HADOOP_USER_NAME", "HOPSFS_PROJECT", "HOPSWORKS_PROJECT_NAME", "HOPSFS_BACKEND",
         "VIRTUAL_ENV", *CLUSTER_VARIABLES)  # fmt: skip
 
 
 @dataclass
 class Section:
-    """A README section (its heading) and the code blocks to run in it."""
+    """A section of README or a docs page (file and heading) and the code blocks to run in it."""
 
+    file: str  # relative to the repository: "README.md", "docs/guide.md"
     title: str
     line: int
     blocks: list[dict] = field(default_factory=list)
     not_run: list[str] = field(default_factory=list)  # "line: reason" of blocks marked not run
 
+    @property
+    def id(self) -> str:
+        """The test id: file and heading."""
+        return f"{self.file}: {self.title}"
 
-def sections(text: str) -> list[Section]:
-    """README's sections with python/bash blocks, in order; markers parsed (bad ones raise)."""
-    current = Section("(top)", 1)  # the headline example, before any heading
+
+def sections(text: str, file: str = "README.md") -> list[Section]:
+    """A file's sections with python/bash blocks, in order; markers parsed (bad ones raise)."""
+    current = Section(file, "(top)", 1)  # README's headline example, a page's title and intro
     found = [current]
     lines = text.splitlines()
     i = 0
     while i < len(lines):
         line = lines[i]
         if line.startswith(("## ", "### ")):
-            current = Section(line.lstrip("#").strip(), i + 1)
+            current = Section(file, line.lstrip("#").strip(), i + 1)
             found.append(current)
         fence = FENCE.match(line)
         if fence:
@@ -72,13 +81,14 @@ def sections(text: str) -> list[Section]:
 
 def _add_block(section: Section, lang: str, code: list[str], line: int) -> None:
     """Parse the block's marker into how it should end, or record it as not run."""
-    block = {"lang": lang, "code": "\n".join(code) + "\n", "line": line}
+    where = f"{section.file}:{line}"
+    block = {"lang": lang, "code": "\n".join(code) + "\n", "line": line, "file": section.file}
     marker = MARKER.match(code[0]) if code else None
     if marker:
         words = marker.group(1)
         if words.startswith("not run"):
             reason = words[len("not run") :].strip(" -:")
-            assert reason, f"README.md:{line}: `not run` needs a reason"
+            assert reason, f"{where}: `not run` needs a reason"
             section.not_run.append(f"{line}: {reason}")
             return
         if lang == "python" and words.startswith("raises "):
@@ -86,17 +96,21 @@ def _add_block(section: Section, lang: str, code: list[str], line: int) -> None:
         elif lang == "bash" and words == "fails":
             block["fails"] = True
         else:
-            raise AssertionError(f"README.md:{line}: unknown readme-test marker {words!r}")
+            raise AssertionError(f"{where}: unknown readme-test marker {words!r}")
     section.blocks.append(block)
 
 
-SECTIONS = sections(README.read_text())
+SECTIONS = [s for doc in DOCUMENTS for s in sections(doc.read_text(), str(doc.relative_to(REPO)))]
 
 
-def test_readme_has_runnable_blocks() -> None:
-    """The parser finds the blocks (a README reshuffle must not silently run nothing)."""
-    assert sum(len(s.blocks) for s in SECTIONS) >= 8
-    assert SECTIONS[0].title == "(top)"  # the headline example runs
+def test_docs_have_runnable_blocks() -> None:
+    """The parser finds the blocks (a reshuffle of README or the pages must not run nothing)."""
+    readme = [s for s in SECTIONS if s.file == "README.md"]
+    assert readme[0].title == "(top)"  # the headline example runs
+    assert sum(len(s.blocks) for s in readme) >= 3  # headline, tour, quick start's exploration
+    assert sum(len(s.blocks) for s in SECTIONS) >= 15
+    pages = {s.file for s in SECTIONS}
+    assert {"docs/guide.md", "docs/tensorflow.md", "docs/jupyter.md"} <= pages
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +120,7 @@ def readme_env(
     """The environment and working directory README's quick start leaves, the demo run once.
 
     $HOPSFS_TOOLS_CACHE/cluster is the session cluster (a symlink), jars and libhdfs are the
-    shared cache's; `.venv` is this interpreter's environment; a lock serializes README runs
+    shared cache's; `.venv` is this interpreter's environment; a lock serializes the runs
     sharing one cluster (they all use project `demo`).
     """
     home = tmp_path_factory.mktemp("readme")
@@ -142,7 +156,7 @@ def readme_env(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("section", SECTIONS, ids=[s.title for s in SECTIONS])
+@pytest.mark.parametrize("section", SECTIONS, ids=[s.id for s in SECTIONS])
 def test_readme_section(section: Section, readme_env: tuple[dict[str, str], Path]) -> None:
     env, work = readme_env
     proc = subprocess.run(
@@ -151,13 +165,13 @@ def test_readme_section(section: Section, readme_env: tuple[dict[str, str], Path
     )  # fmt: skip
     print(proc.stdout)
     assert proc.returncode == 0, (
-        f"README section {section.title!r} (line {section.line}):\n"
+        f"{section.file} section {section.title!r} (line {section.line}):\n"
         f"{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}"
     )
 
 
 def test_chown_example_names_the_superuser(readme_env: tuple[dict[str, str], Path]) -> None:
-    """README's refused chown (by the project's owner) says who may do it, not "ask its owner"."""
+    """The guide's refused chown (by the project's owner) says who may do it, not "ask its owner"."""
     env, work = readme_env
     code = (
         "from hopsfs_tools import hdfs\n"

@@ -3,7 +3,7 @@ error whose message names the path (or value) and says what to do, and changes n
 
 One table, one test: a case is (id, action, expected type, message fragments). After every case
 the test directory must hold exactly the files it held before (no data lost or corrupted) and no
-temporary leftovers. README.md's "Bad input catalogue" lists the same cases.
+temporary leftovers. docs/guarantees.md's "Bad input catalogue" lists the same cases.
 """
 
 from __future__ import annotations

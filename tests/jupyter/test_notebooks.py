@@ -6,8 +6,8 @@ superuser, and runs in a fresh kernel of this interpreter acting as the project'
 they show) fails the test with that cell's source and traceback. The executed notebooks, with
 their outputs and plots, are saved under the test's tmp directory, or under
 $HOPSFS_NOTEBOOK_OUT (e.g. build/notebooks) when it is set. The kernels have opted into the
-`hops` package (hopsfs_tools.compat.install_hops() in an IPython startup file, as README says),
-so notebooks written for Hopsworks (`from hops import hdfs`) run unchanged.
+`hops` package (hopsfs_tools.compat.install_hops() in an IPython startup file, as docs/guide.md
+says), so notebooks written for Hopsworks (`from hops import hdfs`) run unchanged.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""scripts/topology_figure.py draws the multi-host topology README shows (docs/multihost-topology.png)."""
+"""scripts/topology_figure.py draws docs/multihost-topology.png, shown by docs/real-cluster.md."""
 
 from __future__ import annotations
 
@@ -30,4 +30,4 @@ def test_script_regenerates_the_committed_figure(tmp_path: Path) -> None:
         capture_output=True,
     )
     assert png_size(out) == png_size(COMMITTED)  # the committed figure is the script's default
-    assert "docs/multihost-topology.png" in (REPO / "README.md").read_text()
+    assert "](multihost-topology.png)" in (REPO / "docs" / "real-cluster.md").read_text()

@@ -72,6 +72,41 @@ class RangeReader(Protocol):
     def close(self) -> None: ...
 
 
+class AsyncRangeReader(Protocol):
+    """A random-access reader of one HDFS file on an asyncio client."""
+
+    size: int
+
+    async def read_range(self, offset: int, length: int) -> bytes:
+        """Up to `length` bytes at `offset` (as RangeReader.read_range)."""
+
+
+class AsyncWriter(Protocol):
+    """A write stream on an asyncio client; the data is on the cluster once close() returns."""
+
+    async def write(self, data: bytes) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class AsyncBackend(Protocol):
+    """A backend's asyncio face (`Backend.aio`): the calls `fs.asyncfs` overlaps on one event
+    loop. Errors are translated as the backend's; retries are the caller's (`fs.client`)."""
+
+    async def info(self, path: str) -> FileInfo: ...
+
+    async def ls(self, path: str) -> list[FileInfo]: ...
+
+    async def open_read(self, path: str) -> AsyncRangeReader: ...
+
+    async def open_write(self, path: str) -> AsyncWriter:
+        """A stream creating `path` (and its parents) with FILE_MODE trimmed as in mkdir."""
+
+    async def rename(self, src: str, dst: str, *, overwrite: bool = False) -> None: ...
+
+    async def rm(self, path: str, *, recursive: bool = False) -> None: ...
+
+
 @runtime_checkable
 class Backend(Protocol):
     """What `fs` needs from a client library. Implementations: native, arrow, webhdfs.
@@ -86,6 +121,8 @@ class Backend(Protocol):
     # pipeline recovery); otherwise `fs.upload` spools what is written and restarts the upload.
     recovers_writes: bool
     renames_over: bool
+    # The asyncio face of a client that has one (see ASYNC_BACKENDS), else None.
+    aio: AsyncBackend | None
 
     def info(self, path: str) -> FileInfo: ...
 
@@ -199,6 +236,7 @@ class BackendBase:
     name: str
     recovers_writes: bool
     renames_over = True
+    aio: AsyncBackend | None = None
 
     def __init__(self, config: ClusterConfig) -> None:
         self.config = config
