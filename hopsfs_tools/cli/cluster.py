@@ -19,6 +19,7 @@ from hopsfs_tools.cluster.launcher import MAX_NAMESERVICES
 from hopsfs_tools.cluster.netns import NetworkError
 from hopsfs_tools.cluster.owner import reap_orphans
 from hopsfs_tools.cluster.security import RPC_PROTECTIONS
+from hopsfs_tools.cluster.siteconf import DEFAULT_TRASH_INTERVAL
 from hopsfs_tools.config import settings
 
 DIR_OPTION = click.option(
@@ -100,6 +101,14 @@ def cluster() -> None:
     help="N nameservices sharing the DataNodes, one tree through viewfs://hopsfs.",
 )
 @click.option(
+    "--trash-interval",
+    type=click.IntRange(0),
+    default=DEFAULT_TRASH_INTERVAL,
+    show_default=True,
+    help="Minutes a deleted path stays in its owner's trash (fs.trash.interval); 0 turns it off "
+    "(set when the cluster directory is first made).",
+)
+@click.option(
     "--engine",
     type=click.Choice(ENGINES),
     default=None,
@@ -123,6 +132,7 @@ def up(
     federation: int | None,
     encrypt_data_transfer: bool,
     rpc_protection: str,
+    trash_interval: int,
     engine: str | None,
     base: str | None,
 ) -> None:
@@ -137,6 +147,7 @@ def up(
         )
         layout["--encrypt-data-transfer"] = encrypt_data_transfer
         layout["--rpc-protection"] = rpc_protection != "authentication"
+        layout["--trash-interval"] = trash_interval != DEFAULT_TRASH_INTERVAL
         if unsupported := [option for option, given in layout.items() if given]:
             raise click.ClickException(
                 f"{', '.join(unsupported)}: not for a container cluster (compose/docker-compose.yml "
@@ -156,6 +167,7 @@ def up(
         clients=clients,
         ha=ha,
         federation=federation or 0,
+        trash_interval=trash_interval,
         **wire,
     )
     was_running = local.is_running()
