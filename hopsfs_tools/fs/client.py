@@ -2,11 +2,13 @@
 what is safe to repeat, and makes rm/rename idempotent across a lost answer.
 
 The filesystem, its files, uploads and `commit` all go through a `Client`; nothing else holds
-a backend.
+a backend. The asyncio filesystem (`fs.asyncfs`) goes through the same `Client`: its `a*` calls
+reach the backend's asyncio face with the same retry policy and hints.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections.abc import Iterator
@@ -15,7 +17,15 @@ from typing import Any, BinaryIO
 
 from hopsfs_tools.config import ClusterConfig
 from hopsfs_tools.fs import commit, errors
-from hopsfs_tools.fs.backends.base import Backend, FileInfo, FsStatus, RangeReader
+from hopsfs_tools.fs.backends import ASYNC_BACKENDS, connect
+from hopsfs_tools.fs.backends.base import (
+    AsyncBackend,
+    AsyncRangeReader,
+    Backend,
+    FileInfo,
+    FsStatus,
+    ServerDefaults,
+)
 from hopsfs_tools.fs.malloc import tune_for_large_reads
 from hopsfs_tools.fs.retry import RetryingReader, RetryPolicy
 
@@ -44,8 +54,6 @@ class Client:
         if self._backend is None:
             with self._lock:
                 if self._backend is None:
-                    from hopsfs_tools.fs.backends import connect
-
                     tune_for_large_reads()
                     self._backend = connect(self.config)
         return self._backend
@@ -64,13 +72,13 @@ class Client:
 
     def call(self, op: str, path: str, *args: Any, **kwargs: Any) -> Any:
         """backend.<op>(path, ...) for an operation that is safe to repeat, with retries."""
-        with self._hinted(path):
+        with self.hinted(path):
             return self.policy.call(
                 lambda: getattr(self.backend, op)(path, *args, **kwargs), f"{op} {path}"
             )
 
     @contextmanager
-    def _hinted(self, path: str) -> Iterator[None]:
+    def hinted(self, path: str) -> Iterator[None]:
         """A missing `path` outside /Projects gets `missing_hint` (no project is set)."""
         try:
             yield
@@ -92,9 +100,13 @@ class Client:
         """The filesystem's raw capacity and use."""
         return self.policy.call(lambda: self.backend.fs_status(), "getting the filesystem status")
 
+    def server_defaults(self) -> ServerDefaults:
+        """The NameNode's server defaults (trash interval, block size, replication)."""
+        return self.policy.call(lambda: self.backend.server_defaults(), "getting server defaults")
+
     def open_reader(self, path: str) -> RetryingReader:
         """A reader of `path` that survives lost connections (reopens, resumes at the range)."""
-        with self._hinted(path):
+        with self.hinted(path):
             return RetryingReader(lambda: self.backend.open_read(path), self.policy, path)
 
     def open_writer(self, path: str, **options: Any) -> BinaryIO:
@@ -145,6 +157,56 @@ class Client:
 
         self.policy.call(attempt, f"renaming {src} to {dst}")
 
+    # -- the asyncio face (backends with one: `asynchronous`) ----------------------------------
+
+    @property
+    def asynchronous(self) -> bool:
+        """Whether the backend has an asyncio face for the `a*` calls (known without connecting,
+        so an event loop never waits for a blocking client to connect)."""
+        return self.config.backend in ASYNC_BACKENDS
+
+    @property
+    def aio(self) -> AsyncBackend:
+        """The backend's asyncio face (connects on first use)."""
+        aio = self.backend.aio
+        if aio is None:
+            raise NotImplementedError(f"the {self.backend.name} backend has no asyncio client")
+        return aio
+
+    async def acall(self, op: str, path: str, *args: Any, **kwargs: Any) -> Any:
+        """await backend.aio.<op>(path, ...) for an operation that is safe to repeat, with the
+        same retries and hints as `call`."""
+        with self.hinted(path):
+            return await self.policy.acall(
+                lambda: getattr(self.aio, op)(path, *args, **kwargs), f"{op} {path}"
+            )
+
+    async def aopen_reader(self, path: str) -> AsyncRangeReader:
+        """An asyncio reader of `path` (opening it retried)."""
+        return await self.acall("open_read", path)
+
+    async def aread(self, reader: AsyncRangeReader, path: str, start: int, end: int) -> bytes:
+        """Bytes [start, end) of `path` from `reader`, asking again after a short read; each
+        request retried (fewer bytes only at end of file)."""
+        parts, offset = [], start
+        while offset < end:
+            chunk = await self.policy.acall(
+                lambda o=offset: reader.read_range(o, end - o), f"reading {path} at {offset}"
+            )
+            if not chunk:
+                break
+            parts.append(chunk)
+            offset += len(chunk)
+        return b"".join(parts)
+
+    async def atry_rm(self, path: str) -> None:
+        """Delete a temporary file if possible, in one attempt that a cancellation does not stop
+        (best effort: `clean_tmp` finds a leftover)."""
+        try:
+            await asyncio.shield(self.aio.rm(path))
+        except Exception as e:  # noqa: BLE001 - only a leftover
+            log.debug("could not delete the temporary file %s: %s", path, e)
+
     def try_rm(self, path: str, *, retry: bool = True) -> None:
         """Delete a temporary file if possible (best effort: `clean_tmp` finds a leftover);
         `retry=False` for a single attempt right after a failure."""
@@ -156,22 +218,4 @@ class Client:
             log.warning("could not delete the temporary file %s: %s", path, e)
 
 
-def read_exactly(reader: RangeReader, offset: int, length: int) -> bytes:
-    """Exactly `length` bytes at `offset` (looping over short reads), fewer only at end of file."""
-    if length <= 0:
-        return b""
-    data = reader.read_range(offset, length)
-    if len(data) >= length or not data:
-        return data
-    parts = [data]
-    got = len(data)
-    while got < length:
-        more = reader.read_range(offset + got, length - got)
-        if not more:
-            break
-        parts.append(more)
-        got += len(more)
-    return b"".join(parts)
-
-
-__all__ = ["Client", "read_exactly"]
+__all__ = ["Client"]

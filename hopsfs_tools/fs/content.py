@@ -7,9 +7,10 @@ import os
 from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
+from fsspec.asyn import get_loop, sync
 from fsspec.callbacks import DEFAULT_CALLBACK
 
-from hopsfs_tools.fs.client import read_exactly
+from hopsfs_tools.fs.ranges import range_jobs, read_exactly, read_ranges, span
 
 if TYPE_CHECKING:
     from hopsfs_tools.fs.batch import Batch
@@ -21,7 +22,7 @@ class ContentOps:
 
     client: Client
     blocksize: int
-    storage_options: dict[str, Any]
+    batch_size: int
     _batch: Batch
 
     def cat_file(
@@ -69,27 +70,25 @@ class ContentOps:
         **kwargs: Any,
     ) -> list[Any]:
         jobs = range_jobs(paths, starts, ends)
-        if len(jobs) > 1 and self.client.config.backend == "native":
-            # hdfs-native's asyncio client, each file opened once: measured 2x the threads below
-            return self.as_async().cat_ranges(
-                paths, starts, ends, on_error=on_error, batch_size=kwargs.get("batch_size")
+        batch_size = kwargs.get("batch_size")
+        if len(jobs) > 1 and self.client.asynchronous:
+            # the backend's asyncio client, each file opened once: measured 2x the threads below
+            targets = [(self.resolve(p), start, end) for p, start, end in jobs]
+            return sync(
+                get_loop(),
+                read_ranges,
+                self.client,
+                targets,
+                batch_size or self.batch_size,
+                on_error,
             )
-        results = self._batch.map(
-            lambda j: self.cat_file(j[0], j[1], j[2]), jobs, kwargs.get("batch_size")
-        )
+        results = self._batch.map(lambda j: self.cat_file(j[0], j[1], j[2]), jobs, batch_size)
         out = []
         for _, data, error in results:
             if error is not None and on_error == "raise":
                 raise error
             out.append(error if error is not None else data)
         return out
-
-    def as_async(self) -> Any:
-        """This filesystem's AsyncHopsFileSystem twin (same settings and client), its sync
-        methods run on fsspec's IO loop."""
-        from hopsfs_tools.fs.asyncfs import AsyncHopsFileSystem
-
-        return AsyncHopsFileSystem(**{**self.storage_options, "asynchronous": False})
 
     def pipe_file(self, path: str, value: bytes, mode: str = "overwrite", **kwargs: Any) -> None:
         """Write `value` to `path` atomically (mode "create": fail if it exists)."""
@@ -191,20 +190,4 @@ class ContentOps:
             super().get(rpath, lpath, recursive=recursive, **kwargs)
 
 
-def range_jobs(paths: list[str], starts: Any, ends: Any) -> list[tuple[str, Any, Any]]:
-    """cat_ranges' (path, start, end) triples; an int or None start/end applies to all."""
-    starts = [starts] * len(paths) if isinstance(starts, int) or starts is None else starts
-    ends = [ends] * len(paths) if isinstance(ends, int) or ends is None else ends
-    if not len(paths) == len(starts) == len(ends):
-        raise ValueError("cat_ranges: paths, starts and ends must have the same length")
-    return list(zip(paths, starts, ends, strict=True))
-
-
-def span(start: int | None, end: int | None, size: int) -> tuple[int, int]:
-    """Python-slice-like [start, end) clamped to a file of `size` bytes."""
-    start = 0 if start is None else (max(0, size + start) if start < 0 else min(start, size))
-    end = size if end is None else (max(0, size + end) if end < 0 else min(end, size))
-    return start, max(start, end)
-
-
-__all__ = ["ContentOps", "range_jobs", "span"]
+__all__ = ["ContentOps"]

@@ -6,18 +6,26 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from fsspec.spec import AbstractBufferedFile
 
-from hopsfs_tools.fs.client import read_exactly
+from hopsfs_tools.fs.ranges import read_exactly
 from hopsfs_tools.fs.upload import Upload
 
 if TYPE_CHECKING:
     from hopsfs_tools.fs.backends.base import RangeReader
-    from hopsfs_tools.fs.filesystem import HopsFileSystem
+    from hopsfs_tools.fs.client import Client
 
 DEFAULT_BLOCK_SIZE = 8 * 2**20  # readahead / write buffer: 8 MiB, as HopsFS's TF readers use
+
+
+class Owner(Protocol):
+    """What a HopsFile needs of its filesystem (a HopsFileSystem, which builds on this module)."""
+
+    client: Client
+
+    def invalidate_cache(self, path: str | None = None) -> None: ...
 
 
 class HopsFile(AbstractBufferedFile):
@@ -28,9 +36,9 @@ class HopsFile(AbstractBufferedFile):
     """
 
     DEFAULT_BLOCK_SIZE = DEFAULT_BLOCK_SIZE
-    fs: HopsFileSystem
+    fs: Owner
 
-    def __init__(self, fs: HopsFileSystem, path: str, mode: str = "rb", **kwargs: Any) -> None:
+    def __init__(self, fs: Owner, path: str, mode: str = "rb", **kwargs: Any) -> None:
         self._reader: RangeReader | None = None
         self._upload: Upload | None = None
         write_options = {

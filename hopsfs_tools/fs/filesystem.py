@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from fsspec.spec import AbstractFileSystem, _Cached
 
@@ -28,12 +28,15 @@ from hopsfs_tools.config.project import (
     resolve,
     strip_scheme,
 )
-from hopsfs_tools.fs import commit, errors, forksafe
+from hopsfs_tools.fs import checksums, commit, errors, forksafe
+from hopsfs_tools.fs.acls import AclOps
 from hopsfs_tools.fs.backends.base import Backend, BlockLocation, ContentSummary, FsStatus
 from hopsfs_tools.fs.batch import DEFAULT_BATCH_SIZE, Batch
 from hopsfs_tools.fs.client import Client
 from hopsfs_tools.fs.content import ContentOps
 from hopsfs_tools.fs.file import DEFAULT_BLOCK_SIZE, HopsFile, TextFile, check_positive
+from hopsfs_tools.fs.snapshots import SnapshotOps
+from hopsfs_tools.fs.trash import TrashOps
 from hopsfs_tools.fs.walk import DEFAULT_CONCURRENCY, glob_descend, parallel_walk
 
 _MODES = [sorted(m + t) for m in "rwxa" for t in ("", "b", "t")]  # open() modes (any order)
@@ -45,9 +48,7 @@ class SettingsCached(_Cached):
 
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
         if cls is HopsFileSystem and kwargs.get("asynchronous"):  # fsspec's async interface
-            from hopsfs_tools.fs.asyncfs import AsyncHopsFileSystem
-
-            return AsyncHopsFileSystem(*args, **kwargs)
+            return cls.async_class(*args, **kwargs)
         return super().__call__(*args, **settings.options(**kwargs))
 
 
@@ -58,12 +59,17 @@ NO_PROJECT_HINT = (
 )
 
 
-class HopsFileSystem(ContentOps, AbstractFileSystem, metaclass=SettingsCached):
+class HopsFileSystem(
+    ContentOps, TrashOps, SnapshotOps, AclOps, AbstractFileSystem, metaclass=SettingsCached
+):
     """fsspec filesystem for HDFS/HopsFS: `fsspec.filesystem("hopsfs")`, "hopsfs://..." URLs."""
 
     protocol = ("hopsfs",)
     root_marker = "/"
     blocksize = DEFAULT_BLOCK_SIZE
+    # fsspec's async interface to this filesystem (`asynchronous=True`, `as_async`):
+    # AsyncHopsFileSystem, which registers itself here (fs.asyncfs builds on this module).
+    async_class: ClassVar[type[AbstractFileSystem]]
 
     def __init__(
         self,
@@ -163,11 +169,16 @@ class HopsFileSystem(ContentOps, AbstractFileSystem, metaclass=SettingsCached):
 
         return PyFileSystem(_Handler(self))
 
+    def as_async(self) -> Any:
+        """This filesystem's AsyncHopsFileSystem twin (same settings and client), its sync
+        methods run on fsspec's IO loop."""
+        return self.async_class(**{**self.storage_options, "asynchronous": False})
+
     def resolve(self, path: str) -> str:
         """The absolute HDFS path of a project-relative path, absolute path or URI."""
         return self.project.resolve(path) if self.project else resolve(path)
 
-    def _named_like(self, asked: str, name: str) -> str:
+    def named_like(self, asked: str, name: str) -> str:
         """`name` (absolute) in the form of the path `asked` for, as fsspec's DirFileSystem does:
         relative to the project for a relative path (so pyarrow, given "hopsfs://dir", finds the
         entries of "dir" below it), absolute for an absolute one."""
@@ -180,7 +191,7 @@ class HopsFileSystem(ContentOps, AbstractFileSystem, metaclass=SettingsCached):
     def info(self, path: str, **kwargs: Any) -> dict[str, Any]:
         """The info dict of `path`, named in the form asked (relative or absolute)."""
         info = dict(self.client.call("info", self.resolve(path)))
-        info["name"] = self._named_like(path, info["name"])
+        info["name"] = self.named_like(path, info["name"])
         return info
 
     def ls(self, path: str, detail: bool = True, **kwargs: Any) -> list[Any]:
@@ -189,10 +200,10 @@ class HopsFileSystem(ContentOps, AbstractFileSystem, metaclass=SettingsCached):
         target = self.resolve(path)
         listing = None if kwargs.get("refresh") else self.dircache.get(target)
         if listing is None:
-            listing = self._listed(target, self.client.call("ls", target))
-        return self._entries(path, listing, detail)
+            listing = self.cache_listing(target, self.client.call("ls", target))
+        return self.listing_as_asked(path, listing, detail)
 
-    def _listed(self, target: str, entries: list[Any]) -> list[Any]:
+    def cache_listing(self, target: str, entries: list[Any]) -> list[Any]:
         """The entries of directory `target` without in-progress writes' temporary names; kept
         in fsspec's listings cache (only with use_listings_cache=True)."""
         listing = [
@@ -205,7 +216,7 @@ class HopsFileSystem(ContentOps, AbstractFileSystem, metaclass=SettingsCached):
         self.dircache[target] = listing
         return listing
 
-    def _entries(self, path: str, listing: list[Any], detail: bool) -> list[Any]:
+    def listing_as_asked(self, path: str, listing: list[Any], detail: bool) -> list[Any]:
         """`ls`'s answer for the `path` asked: entries named in its form."""
         if strip_scheme(path).startswith("/"):  # copies only of what the cache keeps
             entries = [dict(e) for e in listing] if self.dircache.use_listings_cache else listing
@@ -263,8 +274,16 @@ class HopsFileSystem(ContentOps, AbstractFileSystem, metaclass=SettingsCached):
         return datetime.fromtimestamp(self.info(path)["mtime"], tz=UTC)
 
     def checksum(self, path: str) -> str:  # type: ignore[override]
-        """HDFS's MD5-of-MD5-of-CRC32C file checksum (hex): equal files give equal checksums."""
-        return self.client.call("checksum", self.resolve(path))
+        """The CRC32C of a file's content (8 hex digits, HDFS's COMPOSITE_CRC value): the same
+        on every backend and for the local copy (`checksums.local_checksum`); reads the file."""
+        path = self.resolve(path)
+        if self.info(path)["type"] != "file":
+            raise errors.make(IsADirectoryError, path, f"checksum: {path} is a directory")
+        return checksums.hdfs_checksum(self.client, path)
+
+    def ukey(self, path: str) -> str:
+        """fsspec's unique key of a file's content: its checksum (equal content, equal key)."""
+        return self.checksum(path)
 
     def fs_status(self) -> FsStatus:
         """The filesystem's raw capacity and the bytes HDFS uses (the NameNode's FsStatus)."""
@@ -356,7 +375,15 @@ class HopsFileSystem(ContentOps, AbstractFileSystem, metaclass=SettingsCached):
             raise errors.make(NotADirectoryError, path, f"rmdir: {path} is not a directory")
         self._delete(path, recursive=False)
 
-    def rm(self, path: Any, recursive: bool = False, maxdepth: int | None = None) -> None:
+    def rm(
+        self, path: Any, recursive: bool = False, maxdepth: int | None = None, trash: bool = False
+    ) -> None:
+        """fsspec's rm: a permanent delete. `trash=True` deletes as `hdfs dfs -rm` does: into
+        the user's trash when the cluster's trash is on (paths in the trash: for good)."""
+        if trash:
+            for p in self.expand_path(path, recursive=False):
+                self._delete(self.resolve(p), recursive, trash=True)
+            return
         if maxdepth is None:  # whole trees: one namenode call per top-level path
             for p in self.expand_path(path, recursive=False):
                 self._delete(self.resolve(p), recursive)
@@ -369,11 +396,18 @@ class HopsFileSystem(ContentOps, AbstractFileSystem, metaclass=SettingsCached):
                 if e.errno != errno.ENOTEMPTY:
                     raise
 
-    def _delete(self, path: str, recursive: bool) -> None:
-        """Delete one path; a non-empty directory without `recursive` says to pass it."""
+    def _delete(self, path: str, recursive: bool, trash: bool = False) -> None:
+        """Delete one path (`trash`: into the trash when it is on); a non-empty directory
+        without `recursive` says to pass it."""
         self.invalidate_cache(path)
         try:
-            self.client.rm(path, recursive=recursive)
+            can = self.trash_can if trash else None
+            if can and can.enabled and not can.holds(path):
+                if not recursive and self.isdir(path) and self.ls(path, detail=False):
+                    raise OSError(errno.ENOTEMPTY, f"directory {path} is not empty", path)
+                can.move(path)
+            else:
+                self.client.rm(path, recursive=recursive)
         except OSError as e:
             if e.errno == errno.ENOTEMPTY:
                 raise OSError(

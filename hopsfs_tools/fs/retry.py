@@ -1,4 +1,5 @@
-"""Bounded retries with exponential backoff: how fs.client decides when to try again.
+"""Bounded retries with exponential backoff: how fs.client decides when to try again, for the
+sync calls and their asyncio twins alike (one policy).
 
 Only failures that may go away by themselves are retried (`errors.transient`: a lost
 connection, a NameNode restarting or in safe mode), and only around calls that are safe to
@@ -8,10 +9,11 @@ repeated.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -53,18 +55,39 @@ class RetryPolicy:
             try:
                 return func()
             except Exception as e:
-                if not transient(e) or retry >= self.retries:
+                delay = self._wait(e, retry, started, began, what)
+                if delay is None:
                     raise
-                delay = self.delay(retry)
-                now = time.monotonic()
-                if (
-                    self.deadline is not None
-                    and now + delay + (now - began) > started + self.deadline
-                ):
-                    raise
-                log.warning("%s failed (%s); retrying in %.1fs", what, e, delay)
                 time.sleep(delay)
         raise AssertionError("unreachable")
+
+    async def acall(self, func: Callable[[], Awaitable[T]], what: str) -> T:
+        """await func(), retried on transient failures as `call` does (the asyncio twin)."""
+        started = time.monotonic()
+        for retry in itertools.count():
+            began = time.monotonic()
+            try:
+                return await func()
+            except Exception as e:
+                delay = self._wait(e, retry, started, began, what)
+                if delay is None:
+                    raise
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
+    def _wait(
+        self, error: Exception, retry: int, started: float, began: float, what: str
+    ) -> float | None:
+        """The wait before retrying after `error` (attempt `retry` began at `began`, the first
+        at `started`), or None to give up."""
+        if not transient(error) or retry >= self.retries:
+            return None
+        delay = self.delay(retry)
+        now = time.monotonic()
+        if self.deadline is not None and now + delay + (now - began) > started + self.deadline:
+            return None
+        log.warning("%s failed (%s); retrying in %.1fs", what, error, delay)
+        return delay
 
 
 class RetryingReader:

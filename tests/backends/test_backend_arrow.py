@@ -1,4 +1,5 @@
-"""The arrow backend (pyarrow.fs.HadoopFileSystem over libhdfs) against a real cluster."""
+"""The arrow backend (pyarrow.fs.HadoopFileSystem over libhdfs) against a real cluster: what is its
+own (what every backend does alike: test_backend_common.py)."""
 
 from __future__ import annotations
 
@@ -14,31 +15,19 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from backend_io import get, put
+from backend_io import get, make_backend, put
 
 from hopsfs_tools.config import load_config
 from hopsfs_tools.fs.backends import arrow, webhdfs
-from hopsfs_tools.fs.backends.base import Backend
 from hopsfs_tools.fs.client import Client
 from hopsfs_tools.hadoop import jvm
 
 MiB = 1 << 20
 
 
-def make_backend(cluster: Any, **kw: Any) -> arrow.ArrowBackend:
-    """An arrow backend on the test cluster (extra kw go to load_config)."""
-    args = {
-        "namenode": cluster.namenode_uri,
-        "webhdfs_url": cluster.webhdfs_url,
-        "backend": "arrow",
-        "conf_dir": str(cluster.conf_dir),
-    }
-    return arrow.connect(load_config(**{**args, **kw}))
-
-
 @pytest.fixture(scope="module")
 def backend(cluster: Any) -> arrow.ArrowBackend:
-    b = make_backend(cluster, user=cluster.state.user)
+    b = make_backend(cluster, "arrow", user=cluster.state.user)
     yield b
     b.close()
 
@@ -51,54 +40,10 @@ def no_web(backend: arrow.ArrowBackend) -> arrow.ArrowBackend:
     b.close()
 
 
-@pytest.fixture(scope="module")
-def stranger(cluster: Any) -> arrow.ArrowBackend:
-    """A backend acting as an unprivileged user."""
-    b = make_backend(cluster, user="stranger")
-    yield b
-    b.close()
-
-
-def test_implements_backend_protocol(backend: arrow.ArrowBackend) -> None:
-    assert isinstance(backend, Backend)
-    assert backend.name == "arrow"
+def test_libhdfs_environment_goes_to_the_jvm(backend: arrow.ArrowBackend) -> None:
     env = jvm.libhdfs_environment(backend.config.conf_dir)
     assert env["ARROW_LIBHDFS_DIR"] and "hadoop-hdfs-client" in env["CLASSPATH"]
     assert "ARROW_LIBHDFS_DIR" not in os.environ  # given to the JVM, not left in the process
-
-
-def test_mkdir_info_ls(backend: arrow.ArrowBackend, hdfs_dir: str) -> None:
-    before = time.time()
-    backend.mkdir(f"{hdfs_dir}/a/b", permission=0o750)
-    put(backend, f"{hdfs_dir}/a/f.txt", b"hello")
-    d = backend.info(f"{hdfs_dir}/a/b/")
-    assert d["name"] == f"{hdfs_dir}/a/b" and d["type"] == "directory" and d["size"] == 0
-    assert d["permission"] == 0o750 and d["replication"] == 0 and d["blocksize"] == 0
-    assert isinstance(d["mtime"], float) and before - 5 < d["mtime"] < time.time() + 5
-    f = backend.info(f"{hdfs_dir}/a/f.txt")
-    assert (f["type"], f["size"], f["owner"]) == ("file", 5, backend.user)
-    assert f["replication"] >= 1 and f["blocksize"] > 0 and f["group"]
-    listing = sorted(backend.ls(f"{hdfs_dir}/a"), key=lambda i: i["name"])
-    assert [(i["name"], i["type"]) for i in listing] == [
-        (f"{hdfs_dir}/a/b", "directory"),
-        (f"{hdfs_dir}/a/f.txt", "file"),
-    ]
-    assert backend.ls(f"{hdfs_dir}/a/f.txt") == [f]
-    assert backend.ls(f"{hdfs_dir}/a/b") == []
-    assert backend.info("/")["name"] == "/" and backend.info("/")["type"] == "directory"
-
-
-def test_mkdir_errors(backend: arrow.ArrowBackend, hdfs_dir: str) -> None:
-    with pytest.raises(FileNotFoundError, match="does not exist") as e:
-        backend.mkdir(f"{hdfs_dir}/missing/child", parents=False)
-    assert e.value.filename == f"{hdfs_dir}/missing/child"
-    backend.mkdir(f"{hdfs_dir}/flat", parents=False)
-    assert backend.info(f"{hdfs_dir}/flat")["type"] == "directory"
-    put(backend, f"{hdfs_dir}/file", b"x")
-    with pytest.raises(FileExistsError):
-        backend.mkdir(f"{hdfs_dir}/file")
-    with pytest.raises(NotADirectoryError):
-        backend.mkdir(f"{hdfs_dir}/file/sub")
 
 
 def test_info_and_ls_missing(backend: arrow.ArrowBackend, hdfs_dir: str) -> None:
@@ -166,45 +111,16 @@ def test_open_read_errors(backend: arrow.ArrowBackend, hdfs_dir: str) -> None:
         backend.open_read(hdfs_dir)
 
 
-def test_rm(backend: arrow.ArrowBackend, hdfs_dir: str) -> None:
-    put(backend, f"{hdfs_dir}/d/f", b"x")
-    put(backend, f"{hdfs_dir}/g", b"y")
-    backend.rm(f"{hdfs_dir}/g")
-    assert not backend.exists(f"{hdfs_dir}/g")
-    with pytest.raises(OSError) as e:
-        backend.rm(f"{hdfs_dir}/d")
-    assert e.value.errno == errno.ENOTEMPTY and backend.exists(f"{hdfs_dir}/d/f")
-    backend.rm(f"{hdfs_dir}/d", recursive=True)
-    assert not backend.exists(f"{hdfs_dir}/d")
-    backend.mkdir(f"{hdfs_dir}/empty")
-    backend.rm(f"{hdfs_dir}/empty")
-    assert not backend.exists(f"{hdfs_dir}/empty")
-    with pytest.raises(FileNotFoundError):
-        backend.rm(f"{hdfs_dir}/nope")
-
-
-def test_rename(backend: arrow.ArrowBackend, hdfs_dir: str) -> None:
-    put(backend, f"{hdfs_dir}/a", b"A")
+def test_rename_over_a_file_moves_it_aside(backend: arrow.ArrowBackend, hdfs_dir: str) -> None:
+    """libhdfs cannot rename over a file: the Client moves the old one aside (fs.commit)."""
     put(backend, f"{hdfs_dir}/b", b"B")
-    backend.rename(f"{hdfs_dir}/a", f"{hdfs_dir}/c")
-    assert get(backend, f"{hdfs_dir}/c") == b"A" and not backend.exists(f"{hdfs_dir}/a")
-    with pytest.raises(FileExistsError):
-        backend.rename(f"{hdfs_dir}/c", f"{hdfs_dir}/b")
-    assert get(backend, f"{hdfs_dir}/b") == b"B" and get(backend, f"{hdfs_dir}/c") == b"A"
-    backend.mkdir(f"{hdfs_dir}/dir")
-    with pytest.raises(FileExistsError):  # no silent move *into* the directory
-        backend.rename(f"{hdfs_dir}/c", f"{hdfs_dir}/dir")
-    assert backend.ls(f"{hdfs_dir}/dir") == []
-    assert not backend.renames_over  # libhdfs cannot: the client moves the old file aside
+    put(backend, f"{hdfs_dir}/c", b"A")
+    assert not backend.renames_over
     with pytest.raises(NotImplementedError, match="aside"):
         backend.rename(f"{hdfs_dir}/c", f"{hdfs_dir}/b", overwrite=True)
     client = Client(backend.config, backend)
     client.rename(f"{hdfs_dir}/c", f"{hdfs_dir}/b", overwrite=True)
     assert get(backend, f"{hdfs_dir}/b") == b"A" and not backend.exists(f"{hdfs_dir}/c")
-    with pytest.raises(FileNotFoundError):
-        backend.rename(f"{hdfs_dir}/nope", f"{hdfs_dir}/x")
-    with pytest.raises(FileNotFoundError, match="parent"):
-        backend.rename(f"{hdfs_dir}/b", f"{hdfs_dir}/no/such/dir/b")
     put(backend, f"{hdfs_dir}/dir/inner", b"i")
     with pytest.raises(OSError) as e:
         client.rename(f"{hdfs_dir}/b", f"{hdfs_dir}/dir", overwrite=True)
@@ -236,72 +152,7 @@ def test_concurrent_overwriting_renames_last_one_wins(
         assert [i["name"] for i in backend.ls(hdfs_dir)] == [target]  # nothing left aside
 
 
-def test_append(backend: arrow.ArrowBackend, hdfs_dir: str) -> None:
-    put(backend, f"{hdfs_dir}/log", b"one\n")
-    with backend.append(f"{hdfs_dir}/log") as f:
-        f.write(b"two\n")
-    assert get(backend, f"{hdfs_dir}/log") == b"one\ntwo\n"
-    with pytest.raises(FileNotFoundError):
-        backend.append(f"{hdfs_dir}/nope")
-    with pytest.raises(IsADirectoryError):
-        backend.append(hdfs_dir)
-
-
-def test_set_permission_owner_replication_times(backend: arrow.ArrowBackend, hdfs_dir: str) -> None:
-    path = f"{hdfs_dir}/f"
-    put(backend, path, b"data")
-    backend.set_permission(path, 0o604)
-    backend.set_owner(path, "alice", "staff")
-    backend.set_replication(path, 3)
-    backend.set_times(path, mtime=1_600_000_000, atime=1_700_000_000)
-    info = backend.info(path)
-    assert (info["permission"], info["owner"], info["group"], info["replication"]) == (
-        0o604,
-        "alice",
-        "staff",
-        3,
-    )
-    assert (info["mtime"], info["atime"]) == (1_600_000_000.0, 1_700_000_000.0)
-    backend.set_times(path, atime=1_650_000_000)  # mtime untouched
-    assert backend.info(path)["mtime"] == 1_600_000_000.0
-    backend.set_owner(path, group="other")
-    assert (backend.info(path)["owner"], backend.info(path)["group"]) == ("alice", "other")
-    with pytest.raises(IsADirectoryError):
-        backend.set_replication(hdfs_dir, 2)
-    for call in (
-        lambda p: backend.set_permission(p, 0o700),
-        lambda p: backend.set_owner(p, "x"),
-        lambda p: backend.set_times(p, mtime=1.0),
-        lambda p: backend.set_replication(p, 1),
-    ):
-        with pytest.raises(FileNotFoundError):
-            call(f"{hdfs_dir}/nope")
-
-
-def test_permission_errors(
-    backend: arrow.ArrowBackend, stranger: arrow.ArrowBackend, hdfs_dir: str
-) -> None:
-    private = f"{hdfs_dir}/private"
-    backend.mkdir(private, permission=0o700)
-    put(backend, f"{private}/secret", b"s")
-    for call in (
-        stranger.ls,
-        lambda p: stranger.open_write(f"{p}/x"),
-        lambda p: stranger.info(f"{p}/secret"),
-        lambda p: stranger.set_permission(p, 0o777),
-        lambda p: stranger.rm(p, recursive=True),
-    ):
-        with pytest.raises(PermissionError, match="HADOOP_USER_NAME") as e:
-            call(private)
-        assert e.value.errno == errno.EACCES and e.value.filename.startswith(private)
-    put(stranger, f"{hdfs_dir}/mine", b"m")
-    assert backend.info(f"{hdfs_dir}/mine")["owner"] == "stranger"
-    with pytest.raises(PermissionError):  # only the superuser may chown
-        stranger.set_owner(f"{hdfs_dir}/mine", "root")
-    assert backend.exists(f"{private}/secret")
-
-
-def test_content_summary(
+def test_content_summary_summed_from_listings_without_webhdfs(
     backend: arrow.ArrowBackend, no_web: arrow.ArrowBackend, hdfs_dir: str
 ) -> None:
     put(backend, f"{hdfs_dir}/a/x", b"12345", replication=2)
@@ -384,7 +235,7 @@ def test_namenode_going_away_is_a_connection_error_not_not_found(fault_cluster: 
     """pyarrow alone reports a dead namenode as FileType.NotFound; we must say what is wrong."""
     cluster = fault_cluster
     hdfs_dir = ""  # the root of its own cluster
-    b = make_backend(cluster, webhdfs_url=None, timeout=10)
+    b = make_backend(cluster, "arrow", webhdfs_url=None, timeout=10)
     try:
         put(b, f"{hdfs_dir}/f", b"x")
         cluster.stop("namenode")
@@ -401,7 +252,7 @@ def test_namenode_going_away_is_a_connection_error_not_not_found(fault_cluster: 
 
 
 def test_closed_backend_raises_instead_of_crashing(cluster: Any) -> None:
-    b = make_backend(cluster)
+    b = make_backend(cluster, "arrow")
     assert b.info("/")["type"] == "directory"
     b.close()
     b.close()  # idempotent

@@ -1,4 +1,5 @@
-"""The webhdfs backend against a real cluster: every Backend method, errors, streaming, threads."""
+"""The webhdfs backend against a real cluster: what is its own (names, ranges, options, checksums,
+streaming, threads, endpoints); what every backend does alike: test_backend_common.py."""
 
 from __future__ import annotations
 
@@ -12,85 +13,25 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from backend_io import get, put
+from backend_io import get, make_backend, put
 
-from hopsfs_tools.config import ClusterConfig, load_config
+from hopsfs_tools.config import ClusterConfig
 from hopsfs_tools.fs.backends import webhdfs
-from hopsfs_tools.fs.backends.base import Backend
 
 MiB = 1 << 20
 
 
-def make_backend(cluster: Any, **kw: Any) -> webhdfs.WebHdfsBackend:
-    """A webhdfs backend on the test cluster (extra kw go to load_config)."""
-    args = {
-        "namenode": cluster.namenode_uri,
-        "webhdfs_url": cluster.webhdfs_url,
-        "backend": "webhdfs",
-    }
-    return webhdfs.connect(load_config(**{**args, **kw}))
-
-
 @pytest.fixture(scope="module")
 def backend(cluster: Any) -> webhdfs.WebHdfsBackend:
-    b = make_backend(cluster)
+    b = make_backend(cluster, "webhdfs")
     yield b
     b.close()
-
-
-@pytest.fixture
-def stranger(cluster: Any) -> webhdfs.WebHdfsBackend:
-    """A backend acting as an unprivileged user."""
-    b = make_backend(cluster, user="stranger")
-    yield b
-    b.close()
-
-
-def test_implements_backend_protocol(backend: webhdfs.WebHdfsBackend) -> None:
-    assert isinstance(backend, Backend)
-    assert backend.name == "webhdfs"
 
 
 def test_connect_needs_a_webhdfs_url() -> None:
     config = ClusterConfig("hdfs://127.0.0.1:9000", None, "webhdfs", None, None, {}, 5.0)
     with pytest.raises(ValueError, match="webhdfs_url"):
         webhdfs.connect(config)
-
-
-def test_mkdir_info_ls(backend: webhdfs.WebHdfsBackend, hdfs_dir: str) -> None:
-    before = time.time()
-    backend.mkdir(f"{hdfs_dir}/a/b", permission=0o750)
-    put(backend, f"{hdfs_dir}/a/f.txt", b"hello")
-    d = backend.info(f"{hdfs_dir}/a/b/")
-    assert d["name"] == f"{hdfs_dir}/a/b" and d["type"] == "directory" and d["size"] == 0
-    assert d["permission"] == 0o750 and d["replication"] == 0 and d["blocksize"] == 0
-    assert isinstance(d["mtime"], float) and before - 5 < d["mtime"] < time.time() + 5
-    f = backend.info(f"{hdfs_dir}/a/f.txt")
-    assert (f["type"], f["size"], f["owner"]) == ("file", 5, backend.user)
-    assert f["replication"] >= 1 and f["blocksize"] > 0 and isinstance(f["permission"], int)
-    listing = sorted(backend.ls(f"{hdfs_dir}/a"), key=lambda i: i["name"])
-    assert [(i["name"], i["type"]) for i in listing] == [
-        (f"{hdfs_dir}/a/b", "directory"),
-        (f"{hdfs_dir}/a/f.txt", "file"),
-    ]
-    assert backend.ls(f"{hdfs_dir}/a/f.txt") == [backend.info(f"{hdfs_dir}/a/f.txt")]
-    backend.mkdir(f"{hdfs_dir}/a/b")  # existing directory: no error, as in HDFS
-    assert backend.ls(f"{hdfs_dir}/a/b") == []
-
-
-def test_mkdir_errors(backend: webhdfs.WebHdfsBackend, hdfs_dir: str) -> None:
-    put(backend, f"{hdfs_dir}/file", b"x")
-    with pytest.raises(FileNotFoundError) as e:
-        backend.mkdir(f"{hdfs_dir}/missing/child", parents=False)
-    assert e.value.filename == f"{hdfs_dir}/missing/child"
-    with pytest.raises(NotADirectoryError):
-        backend.mkdir(f"{hdfs_dir}/file/child", parents=False)
-    with pytest.raises(NotADirectoryError):
-        backend.mkdir(f"{hdfs_dir}/file/child")
-    with pytest.raises(FileExistsError):
-        backend.mkdir(f"{hdfs_dir}/file")
-    backend.mkdir(f"{hdfs_dir}/new", parents=False)
-    assert backend.info(f"{hdfs_dir}/new")["type"] == "directory"
 
 
 def test_special_characters_in_names(backend: webhdfs.WebHdfsBackend, hdfs_dir: str) -> None:
@@ -133,18 +74,6 @@ def test_open_write_options_and_overwrite(backend: webhdfs.WebHdfsBackend, hdfs_
     assert get(backend, path) == b"second!"
 
 
-def test_append(backend: webhdfs.WebHdfsBackend, hdfs_dir: str) -> None:
-    path = f"{hdfs_dir}/log.txt"
-    put(backend, path, b"one\n")
-    with backend.append(path) as f:
-        f.write(b"two\n")
-    assert get(backend, path) == b"one\ntwo\n"
-    with pytest.raises(FileNotFoundError):
-        backend.append(f"{hdfs_dir}/missing")
-    with pytest.raises(IsADirectoryError):
-        backend.append(hdfs_dir)
-
-
 def test_data_errors(backend: webhdfs.WebHdfsBackend, hdfs_dir: str) -> None:
     with pytest.raises(FileNotFoundError) as e:
         backend.open_read(f"{hdfs_dir}/nope")
@@ -162,116 +91,27 @@ def test_data_errors(backend: webhdfs.WebHdfsBackend, hdfs_dir: str) -> None:
         backend.info("relative/path")
 
 
-def test_rm(backend: webhdfs.WebHdfsBackend, hdfs_dir: str) -> None:
-    put(backend, f"{hdfs_dir}/d/f", b"x")
-    backend.mkdir(f"{hdfs_dir}/empty")
-    backend.rm(f"{hdfs_dir}/empty")
-    with pytest.raises(OSError) as e:
-        backend.rm(f"{hdfs_dir}/d")
-    assert e.value.errno == errno.ENOTEMPTY and e.value.filename == f"{hdfs_dir}/d"
-    backend.rm(f"{hdfs_dir}/d/f")
-    put(backend, f"{hdfs_dir}/d/g", b"x")
-    backend.rm(f"{hdfs_dir}/d", recursive=True)
-    assert backend.ls(hdfs_dir) == []
-    with pytest.raises(FileNotFoundError):
-        backend.rm(f"{hdfs_dir}/d")
-
-
-def test_rename(backend: webhdfs.WebHdfsBackend, hdfs_dir: str) -> None:
+def test_rename_overwrite_replaces_the_file(backend: webhdfs.WebHdfsBackend, hdfs_dir: str) -> None:
     put(backend, f"{hdfs_dir}/a", b"A")
     put(backend, f"{hdfs_dir}/b", b"B")
-    backend.mkdir(f"{hdfs_dir}/dir")
-    with pytest.raises(FileExistsError) as e:
-        backend.rename(f"{hdfs_dir}/a", f"{hdfs_dir}/b")
-    assert e.value.filename == f"{hdfs_dir}/b"
-    with pytest.raises(FileExistsError):
-        backend.rename(f"{hdfs_dir}/a", f"{hdfs_dir}/dir")
-    with pytest.raises(FileNotFoundError) as e:
-        backend.rename(f"{hdfs_dir}/missing", f"{hdfs_dir}/c")
-    assert e.value.filename == f"{hdfs_dir}/missing"
-    with pytest.raises(FileNotFoundError) as e:
-        backend.rename(f"{hdfs_dir}/a", f"{hdfs_dir}/no/parent")
-    assert e.value.filename == f"{hdfs_dir}/no/parent"
+    assert backend.renames_over
     backend.rename(f"{hdfs_dir}/a", f"{hdfs_dir}/b", overwrite=True)
     assert get(backend, f"{hdfs_dir}/b") == b"A" and not backend.exists(f"{hdfs_dir}/a")
-    backend.rename(f"{hdfs_dir}/b", f"{hdfs_dir}/dir/c")
-    backend.rename(f"{hdfs_dir}/dir", f"{hdfs_dir}/dir2")
-    assert get(backend, f"{hdfs_dir}/dir2/c") == b"A"
 
 
-def test_set_permission_owner_replication_times(
-    backend: webhdfs.WebHdfsBackend, hdfs_dir: str
-) -> None:
+def test_set_times_keeps_milliseconds(backend: webhdfs.WebHdfsBackend, hdfs_dir: str) -> None:
     path = f"{hdfs_dir}/meta"
     put(backend, path, b"data")
-    backend.set_permission(path, 0o640)
-    assert backend.info(path)["permission"] == 0o640
-    backend.set_owner(path, "alice", "analysts")
-    assert (backend.info(path)["owner"], backend.info(path)["group"]) == ("alice", "analysts")
-    backend.set_owner(path, group="other")
-    assert (backend.info(path)["owner"], backend.info(path)["group"]) == ("alice", "other")
-    backend.set_replication(path, 2)
-    assert backend.info(path)["replication"] == 2
-    with pytest.raises(IsADirectoryError):
-        backend.set_replication(hdfs_dir, 2)
-    with pytest.raises(FileNotFoundError):
-        backend.set_replication(f"{hdfs_dir}/missing", 2)
     backend.set_times(path, mtime=1_600_000_000.25, atime=1_600_000_100.5)
     st = backend.info(path)
     assert (st["mtime"], st["atime"]) == (1_600_000_000.25, 1_600_000_100.5)
-    backend.set_times(path, mtime=1_700_000_000.0)
-    st = backend.info(path)
-    assert (st["mtime"], st["atime"]) == (1_700_000_000.0, 1_600_000_100.5)
-    with pytest.raises(FileNotFoundError):
-        backend.set_permission(f"{hdfs_dir}/missing", 0o600)
-
-
-def test_permission_errors(
-    backend: webhdfs.WebHdfsBackend, stranger: webhdfs.WebHdfsBackend, hdfs_dir: str
-) -> None:
-    private = f"{hdfs_dir}/private"
-    backend.mkdir(private, permission=0o755)
-    put(backend, f"{private}/f", b"x")
-    with pytest.raises(PermissionError) as e:
-        stranger.open_write(f"{private}/g").close()
-    assert e.value.errno == errno.EACCES and "stranger" in str(e.value)
-    # the datanode refuses it: raised at write or close
-    with pytest.raises(PermissionError), stranger.open_write(f"{private}/big") as f:
-        for _ in range(4):
-            f.write(os.urandom(MiB))
-    assert not backend.exists(f"{private}/big")
-    with pytest.raises(PermissionError):
-        stranger.rm(f"{private}/f")
-    with pytest.raises(PermissionError):
-        stranger.set_permission(private, 0o777)
-    backend.set_permission(private, 0o700)
-    with pytest.raises(PermissionError):
-        stranger.ls(private)
-    with pytest.raises(PermissionError):
-        stranger.open_read(f"{private}/f")
 
 
 def test_user_name_is_sent(cluster: Any, hdfs_dir: str) -> None:
-    alice = make_backend(cluster, user="alice")
+    alice = make_backend(cluster, "webhdfs", user="alice")
     put(alice, f"{hdfs_dir}/by-alice", b"hi")
     assert alice.info(f"{hdfs_dir}/by-alice")["owner"] == "alice"
     alice.close()
-
-
-def test_content_summary(backend: webhdfs.WebHdfsBackend, hdfs_dir: str) -> None:
-    put(backend, f"{hdfs_dir}/x/1", b"a" * 100)
-    put(backend, f"{hdfs_dir}/x/y/2", b"b" * 50, replication=2)
-    cs = backend.content_summary(f"{hdfs_dir}/x")
-    assert cs == {
-        "length": 150,
-        "file_count": 2,
-        "directory_count": 2,
-        "space_consumed": 100 * backend.info(f"{hdfs_dir}/x/1")["replication"] + 100,
-        "quota": -1,
-        "space_quota": -1,
-    }
-    with pytest.raises(FileNotFoundError):
-        backend.content_summary(f"{hdfs_dir}/missing")
 
 
 def test_checksum(backend: webhdfs.WebHdfsBackend, hdfs_dir: str) -> None:
@@ -374,14 +214,14 @@ def test_unreachable_server_raises_connection_error(cluster: Any) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again below: connection refused
-    refused = make_backend(cluster, webhdfs_url=f"http://127.0.0.1:{port}", timeout=2)
+    refused = make_backend(cluster, "webhdfs", webhdfs_url=f"http://127.0.0.1:{port}", timeout=2)
     with pytest.raises(ConnectionError, match=f"127.0.0.1:{port}"):
         refused.info("/")
     with socket.socket() as silent:  # accepts connections, never answers
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
         mute = make_backend(
-            cluster, webhdfs_url=f"http://127.0.0.1:{silent.getsockname()[1]}", timeout=1
+            cluster, "webhdfs", webhdfs_url=f"http://127.0.0.1:{silent.getsockname()[1]}", timeout=1
         )
         start = time.monotonic()
         with pytest.raises(ConnectionError, match="no answer within 1s"):
@@ -390,13 +230,13 @@ def test_unreachable_server_raises_connection_error(cluster: Any) -> None:
 
 
 def test_url_may_include_the_api_prefix(cluster: Any) -> None:
-    b = make_backend(cluster, webhdfs_url=cluster.webhdfs_url + "/webhdfs/v1/")
+    b = make_backend(cluster, "webhdfs", webhdfs_url=cluster.webhdfs_url + "/webhdfs/v1/")
     assert b.info("/")["type"] == "directory"
     b.close()
 
 
 def test_non_webhdfs_endpoint_is_explained(cluster: Any) -> None:
     """A URL that is an HTTP server but not WebHDFS (the namenode's web UI root path is)."""
-    b = make_backend(cluster, webhdfs_url=cluster.webhdfs_url + "/nothing-here")
+    b = make_backend(cluster, "webhdfs", webhdfs_url=cluster.webhdfs_url + "/nothing-here")
     with pytest.raises(FileNotFoundError, match="WebHDFS endpoint"):
         b.info("/")

@@ -103,7 +103,7 @@ def test_round_trip_with_a_ticket(
     assert fs.cat_file(path, start=2**20, end=2**20 + 9) == DATA[2**20 : 2**20 + 9]
     info = fs.info(path)
     assert (info["size"], info["owner"]) == (len(DATA), superuser)
-    assert fs.checksum(path)  # native delegates this to WebHDFS: SPNEGO there too
+    assert fs.backend.checksum(path)  # native delegates this to WebHDFS: SPNEGO there too
 
 
 @pytest.mark.parametrize("backend", PYTHON_BACKENDS)

@@ -8,6 +8,8 @@ import asyncio
 import multiprocessing
 import os
 import pickle
+import subprocess
+import sys
 
 import fsspec
 import pytest
@@ -98,14 +100,14 @@ def test_the_sync_face_of_the_async_filesystem(cluster, hdfs_dir):
     assert not fs.exists(hdfs_dir)
 
 
-def test_requests_overlap_and_stay_within_batch_size(cluster, hdfs_dir):
+def test_requests_overlap_and_stay_within_batch_size(cluster, hdfs_dir, monkeypatch):
     HopsFileSystem(**options(cluster)).pipe({f"{hdfs_dir}/f{i}": b"x" * 512 for i in range(60)})
 
     async def main(batch_size: int) -> int:
         fs = AsyncHopsFileSystem(
             asynchronous=True, batch_size=batch_size, skip_instance_cache=True, **options(cluster)
         )
-        real, now, peak = fs._open_reader, 0, 0
+        real, now, peak = fs.client.aopen_reader, 0, 0
 
         async def counting(target):
             nonlocal now, peak
@@ -117,7 +119,7 @@ def test_requests_overlap_and_stay_within_batch_size(cluster, hdfs_dir):
             finally:
                 now -= 1
 
-        fs._open_reader = counting
+        monkeypatch.setattr(fs.client, "aopen_reader", counting)
         out = await fs._cat([f"{hdfs_dir}/f{i}" for i in range(60)])
         assert len(out) == 60 and all(v == b"x" * 512 for v in out.values())
         return peak
@@ -164,3 +166,34 @@ def test_pickling_and_fork(cluster, hdfs_dir):
         child.join(60)
         assert child.exitcode == 0
     assert fs.cat_file(f"{hdfs_dir}/p") == b"pickled"  # and the parent's still works
+
+
+def test_async_write_errors_name_the_target(cluster, hdfs_dir):
+    """A refused async write names the file asked for, as a sync one does, not the hidden
+    temporary file it writes first (as user=mallory, in its own process: one user per process)."""
+    sync = HopsFileSystem(**options(cluster))
+    sync.mkdir(f"{hdfs_dir}/private")
+    sync.chmod(f"{hdfs_dir}/private", 0o755)  # others may look, not write
+    code = (
+        "import asyncio, sys\n"
+        "from hopsfs_tools.fs import HopsFileSystem\n"
+        "async def main():\n"
+        "    fs = HopsFileSystem(asynchronous=True, backend='native', user='mallory',\n"
+        "                        namenode=sys.argv[1])\n"
+        "    try:\n"
+        "        await fs._pipe_file(sys.argv[2] + '/private/x', b'x')\n"
+        "    except PermissionError as e:\n"
+        "        print(type(e).__name__, e.filename, e.strerror)\n"
+        "asyncio.run(main())\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "HADOOP_USER_NAME"}
+    out = subprocess.run(
+        [sys.executable, "-c", code, cluster.namenode_uri, hdfs_dir],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=True,
+    ).stdout
+    assert out.startswith(f"PermissionError {hdfs_dir}/private/x Permission denied: user=mallory")
+    assert ".hopsfs-" not in out, out

@@ -4,6 +4,7 @@ against the real cluster elsewhere; this is only the bookkeeping above it)."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import io
 import posixpath
@@ -16,6 +17,7 @@ from hopsfs_tools.fs import commit, errors
 from hopsfs_tools.fs import upload as upload_module
 from hopsfs_tools.fs.backends.base import BackendBase, FileInfo
 from hopsfs_tools.fs.client import Client
+from hopsfs_tools.fs.retry import RetryPolicy
 from hopsfs_tools.fs.upload import Upload
 
 
@@ -286,3 +288,52 @@ def test_a_datanode_lost_again_waits_until_the_namenode_avoids_it(
     assert clock.slept == waits
     assert backend.files == {"/d/target": b"data"}
     assert asked == replicas  # the first as configured; the last set to 3 once complete
+
+
+class MemoryAsync:
+    """A MemoryBackend's asyncio face (`aio`): its sync calls, awaited."""
+
+    def __init__(self, backend: MemoryBackend) -> None:
+        self.backend = backend
+
+    async def info(self, path: str) -> FileInfo:
+        self.backend._maybe_lose("ainfo")
+        return self.backend.info(path)
+
+
+@pytest.mark.parametrize(
+    ("error", "attempts"), [(ConnectionError("lost"), 4), (PermissionError("refused"), 1)]
+)
+def test_the_async_policy_retries_what_the_sync_one_does(error: OSError, attempts: int) -> None:
+    """One policy: `acall` (the asyncio filesystem's) tries as often as `call` (retries=3)."""
+    policy = RetryPolicy.from_config(CONFIG)
+    tries = {"sync": 0, "async": 0}
+
+    def sync_attempt() -> None:
+        tries["sync"] += 1
+        raise error
+
+    async def async_attempt() -> None:
+        tries["async"] += 1
+        raise error
+
+    with pytest.raises(type(error)):
+        policy.call(sync_attempt, "a sync call")
+    with pytest.raises(type(error)):
+        asyncio.run(policy.acall(async_attempt, "an async call"))
+    assert tries == {"sync": attempts, "async": attempts}
+
+
+def test_async_calls_go_through_the_client_with_retries_and_hints() -> None:
+    backend = MemoryBackend()
+    backend.aio = MemoryAsync(backend)
+    backend.files["/Projects/p/f"] = b"x"
+    client = Client(CONFIG, backend, missing_hint="set HOPSFS_PROJECT")
+    backend.lose["ainfo"] = 2  # two lost answers, then one
+    assert asyncio.run(client.acall("info", "/Projects/p/f"))["size"] == 1
+    assert backend.lose["ainfo"] == 0
+    with pytest.raises(FileNotFoundError, match="set HOPSFS_PROJECT"):
+        asyncio.run(client.acall("info", "/elsewhere/f"))
+    with pytest.raises(FileNotFoundError) as missing:  # below /Projects: no project hint
+        asyncio.run(client.acall("info", "/Projects/p/g"))
+    assert "HOPSFS_PROJECT" not in str(missing.value)

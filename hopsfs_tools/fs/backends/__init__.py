@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from hopsfs_tools.config import BACKENDS
 
 RPC_SCHEMES = ("hdfs://", "viewfs://")  # what hdfs-native and the Java client (libhdfs) speak
+ASYNC_BACKENDS = ("native",)  # backends with an asyncio face (`Backend.aio`)
 
 if TYPE_CHECKING:
     from hopsfs_tools.config import ClusterConfig

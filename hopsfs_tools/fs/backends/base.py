@@ -60,6 +60,33 @@ class FsStatus(TypedDict):
     used: int  # bytes used by HDFS (all replicas)
 
 
+class ServerDefaults(TypedDict):
+    """What the NameNode tells clients to use (its FsServerDefaults), as far as needed here."""
+
+    trash_interval: int  # minutes a deleted path stays in the trash (fs.trash.interval); 0: off
+    blocksize: int
+    replication: int
+
+
+class AclStatus(TypedDict):
+    owner: str
+    group: str
+    permission: int  # mode bits; with an ACL the group bits are its mask
+    entries: list[str]  # extended access entries, then default ones ("default:user::rwx")
+
+
+class Snapshot(TypedDict):
+    name: str
+    path: str  # <dir>/.snapshot/<name>
+    mtime: float  # the directory's modification time in the snapshot (seconds since the epoch)
+
+
+class SnapshotChange(TypedDict):
+    type: str  # "CREATE" | "DELETE" | "MODIFY" | "RENAME" (HDFS's SnapshotDiffReport)
+    path: str  # relative to the snapshottable directory ("" for itself)
+    target: str | None  # a RENAME's new relative path
+
+
 class RangeReader(Protocol):
     """A random-access reader of one HDFS file."""
 
@@ -70,6 +97,41 @@ class RangeReader(Protocol):
         again from where it stopped, see fs.client.read_exactly), nothing only at end of file."""
 
     def close(self) -> None: ...
+
+
+class AsyncRangeReader(Protocol):
+    """A random-access reader of one HDFS file on an asyncio client."""
+
+    size: int
+
+    async def read_range(self, offset: int, length: int) -> bytes:
+        """Up to `length` bytes at `offset` (as RangeReader.read_range)."""
+
+
+class AsyncWriter(Protocol):
+    """A write stream on an asyncio client; the data is on the cluster once close() returns."""
+
+    async def write(self, data: bytes) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class AsyncBackend(Protocol):
+    """A backend's asyncio face (`Backend.aio`): the calls `fs.asyncfs` overlaps on one event
+    loop. Errors are translated as the backend's; retries are the caller's (`fs.client`)."""
+
+    async def info(self, path: str) -> FileInfo: ...
+
+    async def ls(self, path: str) -> list[FileInfo]: ...
+
+    async def open_read(self, path: str) -> AsyncRangeReader: ...
+
+    async def open_write(self, path: str) -> AsyncWriter:
+        """A stream creating `path` (and its parents) with FILE_MODE trimmed as in mkdir."""
+
+    async def rename(self, src: str, dst: str, *, overwrite: bool = False) -> None: ...
+
+    async def rm(self, path: str, *, recursive: bool = False) -> None: ...
 
 
 @runtime_checkable
@@ -86,6 +148,8 @@ class Backend(Protocol):
     # pipeline recovery); otherwise `fs.upload` spools what is written and restarts the upload.
     recovers_writes: bool
     renames_over: bool
+    # The asyncio face of a client that has one (see ASYNC_BACKENDS), else None.
+    aio: AsyncBackend | None
 
     def info(self, path: str) -> FileInfo: ...
 
@@ -126,6 +190,9 @@ class Backend(Protocol):
     def fs_status(self) -> FsStatus:
         """The filesystem's raw capacity and use (the NameNode's FsStatus)."""
 
+    def server_defaults(self) -> ServerDefaults:
+        """The NameNode's server defaults (its own fs.trash.interval, block size, replication)."""
+
     def set_permission(self, path: str, mode: int) -> None: ...
 
     def set_owner(self, path: str, owner: str | None = None, group: str | None = None) -> None: ...
@@ -145,7 +212,32 @@ class Backend(Protocol):
     def acl_entries(self, path: str) -> list[str]:
         """The extended access ACL entries of `path` as aclspec text ("user:u:rwx")."""
 
+    def acl_status(self, path: str) -> AclStatus:
+        """Owner, group, mode and the ACL entries (extended access and default) of `path`."""
+
+    def set_acl(self, path: str, spec: list[str]) -> None:
+        """Replace the whole ACL (base entries user::, group::, other:: included)."""
+
+    def remove_acl(self, path: str) -> None:
+        """Remove every extended and default entry (the mode bits stay)."""
+
+    def remove_default_acl(self, path: str) -> None: ...
+
     def content_summary(self, path: str) -> ContentSummary: ...
+
+    def allow_snapshot(self, path: str) -> None:
+        """Make a directory snapshottable (the HDFS superuser only)."""
+
+    def create_snapshot(self, path: str, name: str | None = None) -> str:
+        """Take a snapshot of a snapshottable directory; its path (<dir>/.snapshot/<name>)."""
+
+    def delete_snapshot(self, path: str, name: str) -> None: ...
+
+    def snapshots(self, path: str) -> list[Snapshot]:
+        """The snapshots of a snapshottable directory."""
+
+    def snapshot_diff(self, path: str, old: str, new: str = "") -> list[SnapshotChange]:
+        """What changed in the directory from snapshot `old` to `new` ("": the live tree)."""
 
     def checksum(self, path: str) -> str:
         """HDFS's file checksum (MD5-of-MD5-of-CRC32C), as a hex string; equal across backends."""
@@ -199,6 +291,7 @@ class BackendBase:
     name: str
     recovers_writes: bool
     renames_over = True
+    aio: AsyncBackend | None = None
 
     def __init__(self, config: ClusterConfig) -> None:
         self.config = config
@@ -246,8 +339,38 @@ class BackendBase:
     def acl_entries(self, path: str) -> list[str]:
         return self.web.get("ACLs").acl_entries(path)
 
+    def acl_status(self, path: str) -> AclStatus:
+        return self.web.get("ACLs").acl_status(path)
+
+    def set_acl(self, path: str, spec: list[str]) -> None:
+        self.web.get("ACLs").set_acl(path, spec)
+
+    def remove_acl(self, path: str) -> None:
+        self.web.get("ACLs").remove_acl(path)
+
+    def remove_default_acl(self, path: str) -> None:
+        self.web.get("ACLs").remove_default_acl(path)
+
     def fs_status(self) -> FsStatus:
         return self.web.get("the filesystem's capacity").fs_status()
+
+    def allow_snapshot(self, path: str) -> None:
+        self.web.get("snapshots").allow_snapshot(path)
+
+    def create_snapshot(self, path: str, name: str | None = None) -> str:
+        return self.web.get("snapshots").create_snapshot(path, name)
+
+    def delete_snapshot(self, path: str, name: str) -> None:
+        self.web.get("snapshots").delete_snapshot(path, name)
+
+    def snapshots(self, path: str) -> list[Snapshot]:
+        return self.web.get("snapshots").snapshots(path)
+
+    def snapshot_diff(self, path: str, old: str, new: str = "") -> list[SnapshotChange]:
+        return self.web.get("snapshots").snapshot_diff(path, old, new)
+
+    def server_defaults(self) -> ServerDefaults:
+        return self.web.get("the NameNode's server defaults").server_defaults()
 
     def close(self) -> None:
         web, self._web = self._web, None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import io
 import logging
@@ -9,11 +10,10 @@ import os
 import posixpath
 import re
 import socket
-import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, wait
+from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import wait
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -24,10 +24,12 @@ from hopsfs_tools.fs import errors
 from hopsfs_tools.fs.backends.base import (
     DIR_MODE,
     FILE_MODE,
+    AclStatus,
     BackendBase,
     ContentSummary,
     FileInfo,
 )
+from hopsfs_tools.fs.backends.watched import WatchedCall, stuck_calls
 from hopsfs_tools.hadoop import identity, tokens
 
 if TYPE_CHECKING:
@@ -58,48 +60,10 @@ MAX_STUCK_CALLS = 8
 # hdfs-native keeps idle DataNode connections in a process-wide pool for this many seconds; a
 # forked child that takes one of the parent's shares its socket and hangs for good.
 POOL_IDLE = 3.0
+MODE_TTL = 2.0  # seconds the asyncio face reuses a directory's "new files inherit a default ACL"
 
-_stuck = 0  # given-up calls still blocked in their threads
-_stuck_lock = threading.Lock()
 _last_datanode_io = 0.0  # time.monotonic() of this process's last DataNode read or write
 _pool_inherited_until = 0.0  # in a forked child: when the parent's pooled connections expire
-
-
-def stuck_calls() -> int:
-    """How many given-up write calls of this process are still blocked in their threads."""
-    with _stuck_lock:
-        return _stuck
-
-
-class _WatchedCall:
-    """call(*args) in a daemon thread of its own, never joined (not even at exit: a stalled call
-    would hang it), which can be given up; counted in `stuck_calls` until it returns."""
-
-    def __init__(self, call: Callable[..., Any], *args: Any) -> None:
-        self.future: Future[Any] = Future()
-        self._given_up = self._finished = False
-        threading.Thread(
-            target=self._run, args=(call, args), name="hopsfs-native-write", daemon=True
-        ).start()
-
-    def _run(self, call: Callable[..., Any], args: tuple[Any, ...]) -> None:
-        global _stuck
-        if self.future.set_running_or_notify_cancel():
-            try:
-                self.future.set_result(call(*args))
-            except BaseException as e:  # noqa: BLE001 - handed to the waiting caller
-                self.future.set_exception(e)
-        with _stuck_lock:
-            self._finished = True
-            if self._given_up:
-                _stuck -= 1
-
-    def give_up(self) -> None:
-        global _stuck
-        with _stuck_lock:
-            if not self._finished:
-                self._given_up = True
-                _stuck += 1
 
 
 def _note_datanode_io() -> None:
@@ -172,7 +136,7 @@ class NativeBackend(BackendBase):
         props.setdefault("dfs.client.block.write.replace-datanode-on-failure.best-effort", "true")
         self._closed = False
         self._props = props
-        self._async_client: AsyncClient | None = None
+        self._aio: NativeAsync | None = None
         try:
             self._check_reachable()
             self.client = Client(config.namenode_uri, config=props)
@@ -182,13 +146,13 @@ class NativeBackend(BackendBase):
 
     # -- connection and errors -----------------------------------------------------------------
 
-    def async_client(self) -> AsyncClient:
-        """hdfs-native's asyncio client, with this client's settings and user (made on first use;
-        dropped with this backend, e.g. in a forked child)."""
-        if self._async_client is None:
-            _wait_for_inherited_pool()
-            self._async_client = AsyncClient(self.config.namenode_uri, config=self._props)
-        return self._async_client
+    @property
+    def aio(self) -> NativeAsync:  # type: ignore[override]
+        """The asyncio face: hdfs-native's AsyncClient with this client's settings and user (made
+        on first use; dropped with this backend, e.g. in a forked child)."""
+        if self._aio is None:
+            self._aio = NativeAsync(self)
+        return self._aio
 
     def _release_user(self) -> None:
         """Unbind this client's user, once (a Kerberos client is bound to none)."""
@@ -315,13 +279,17 @@ class NativeBackend(BackendBase):
 
     def rm(self, path: str, *, recursive: bool = False) -> None:
         if not self._call(path, self.client.delete, recursive):
-            raise errors.make(
-                FileNotFoundError, path, f"cannot delete {path}: no such file or directory"
-            )
+            raise _not_deleted(path)
 
     def rename(self, src: str, dst: str, *, overwrite: bool = False) -> None:
-        try:
+        with self._rename_errors(src, dst):
             self.client.rename(src, dst, overwrite)
+
+    @contextmanager
+    def _rename_errors(self, src: str, dst: str) -> Iterator[None]:
+        """Translate a rename's errors: an existing target names `dst`, the rest `src`."""
+        try:
+            yield
         except FileExistsError as e:
             raise self._error(e, dst) from e
         except (OSError, RuntimeError, ValueError) as e:
@@ -348,21 +316,33 @@ class NativeBackend(BackendBase):
         self._call(path, self.client.set_times, int(mtime * 1000), int(atime * 1000))
 
     def modify_acl_entries(self, path: str, spec: list[str]) -> None:
-        with self._errors(path):
-            self.client.modify_acl_entries(path, [_acl_entry(text) for text in spec])
+        self._call(path, self.client.modify_acl_entries, [_acl_entry(text) for text in spec])
 
     def remove_acl_entries(self, path: str, spec: list[str]) -> None:
-        with self._errors(path):
-            self.client.remove_acl_entries(path, [_acl_entry(text) for text in spec])
+        self._call(path, self.client.remove_acl_entries, [_acl_entry(text) for text in spec])
 
     def acl_entries(self, path: str) -> list[str]:
+        return [e for e in self.acl_status(path)["entries"] if not e.startswith("default:")]
+
+    def acl_status(self, path: str) -> AclStatus:
         with self._errors(path):
             status = self.client.get_acl_status(path)
-        return [
-            f"{e.type}:{e.name or ''}:{e.permissions}"
-            for e in status.entries
-            if e.scope == "access"
-        ]
+        entries = sorted(status.entries, key=lambda e: e.scope == "default")  # access first
+        return AclStatus(
+            owner=status.owner,
+            group=status.group,
+            permission=status.permission,
+            entries=[f"{_scope(e)}{e.type}:{e.name or ''}:{e.permissions}" for e in entries],
+        )
+
+    def set_acl(self, path: str, spec: list[str]) -> None:
+        self._call(path, self.client.set_acl, [_acl_entry(text) for text in spec])
+
+    def remove_acl(self, path: str) -> None:
+        self._call(path, self.client.remove_acl)
+
+    def remove_default_acl(self, path: str) -> None:
+        self._call(path, self.client.remove_default_acl)
 
     def content_summary(self, path: str) -> ContentSummary:
         cs = self._call(path, self.client.get_content_summary)
@@ -454,7 +434,7 @@ class NativeWriter(io.RawIOBase):
     def _watched(self, call: Callable[..., Any], *args: Any) -> None:
         """call(*args) with errors translated, given up if it stalls."""
         if self._stalled:
-            raise self._stall_error()
+            raise _stall_error(self.path, self._stall_after)
         if stuck_calls() >= MAX_STUCK_CALLS:
             raise errors.make(
                 OSError,
@@ -464,22 +444,15 @@ class NativeWriter(io.RawIOBase):
                 "a thread); retry once they answer, or use backend='webhdfs'",
                 code=errno.EBUSY,
             )
-        watched = _WatchedCall(call, *args)
+        watched = WatchedCall(call, *args)
         if not wait([watched.future], timeout=self._stall_after).done:
             watched.give_up()
             self._stalled = True
             log.warning("%s: hdfs-native write stalled; giving the stream up", self.path)
-            raise self._stall_error()
+            raise _stall_error(self.path, self._stall_after)
         with self._backend._errors(self.path):
             watched.future.result()
         _note_datanode_io()
-
-    def _stall_error(self) -> TimeoutError:
-        return TimeoutError(
-            errno.ETIMEDOUT,
-            f"writing {self.path}: no progress for {self._stall_after:g}s (a DataNode "
-            "pipeline stalled); the upload restarts if it can",
-        )
 
     def write(self, data: Any) -> int:
         # hdfs-native takes bytes ~3x faster than other buffers (memoryview): one copy pays off.
@@ -493,6 +466,105 @@ class NativeWriter(io.RawIOBase):
                 self._watched(self._writer.close)
             finally:
                 super().close()
+
+
+class NativeAsync:
+    """The asyncio face of a NativeBackend (its `aio`): hdfs-native's AsyncClient, errors
+    translated as the backend's."""
+
+    def __init__(self, backend: NativeBackend) -> None:
+        _wait_for_inherited_pool()
+        self._backend = backend
+        self.client = AsyncClient(backend.config.namenode_uri, config=backend._props)
+        self._modes: dict[str, tuple[float, int]] = {}
+
+    async def info(self, path: str) -> FileInfo:
+        with self._backend._errors(path):
+            return file_info(await self.client.get_file_info(path), path)
+
+    async def ls(self, path: str) -> list[FileInfo]:
+        with self._backend._errors(path):
+            return [file_info(st) async for st in self.client.list_status(path)]
+
+    async def open_read(self, path: str) -> AsyncNativeReader:
+        with self._backend._errors(path):
+            return AsyncNativeReader(self._backend, path, await self.client.read(path))
+
+    async def open_write(self, path: str) -> AsyncNativeWriter:
+        options = WriteOptions(permission=await self._create_mode(path), create_parent=True)
+        with self._backend._errors(path):
+            return AsyncNativeWriter(self._backend, path, await self.client.create(path, options))
+
+    async def _create_mode(self, path: str) -> int:
+        """The mode of a new file at `path` (see NativeBackend._create_mode), the parent's
+        answer reused for MODE_TTL seconds: one ACL-status call per directory, not per file."""
+        parent = posixpath.dirname(path)
+        now = time.monotonic()
+        known = self._modes.get(parent)
+        if known is None or now - known[0] > MODE_TTL:
+            mode = await asyncio.to_thread(self._backend._create_mode, path, None, FILE_MODE)
+            known = self._modes[parent] = (now, mode)
+        return known[1]
+
+    async def rename(self, src: str, dst: str, *, overwrite: bool = False) -> None:
+        with self._backend._rename_errors(src, dst):
+            await self.client.rename(src, dst, overwrite)
+
+    async def rm(self, path: str, *, recursive: bool = False) -> None:
+        with self._backend._errors(path):
+            deleted = await self.client.delete(path, recursive)
+        if not deleted:
+            raise _not_deleted(path)
+
+
+class AsyncNativeReader:
+    """NativeReader on the asyncio client: reads past the end are clamped."""
+
+    def __init__(self, backend: NativeBackend, path: str, reader: Any) -> None:
+        self._backend, self.path, self._reader = backend, path, reader
+        self.size: int = len(reader)
+
+    async def read_range(self, offset: int, length: int) -> bytes:
+        length = min(length, self.size - offset)
+        if length <= 0:
+            return b""
+        with self._backend._errors(self.path):
+            return await self._reader.read_range(offset, length)
+
+
+class AsyncNativeWriter:
+    """NativeWriter on the asyncio client: a write or close that makes no progress for
+    WRITE_STALL_TIMEOUTS x the timeout is given up (TimeoutError: the upload restarts)."""
+
+    def __init__(self, backend: NativeBackend, path: str, writer: Any) -> None:
+        self._backend, self.path, self._writer = backend, path, writer
+        self._stall_after = WRITE_STALL_TIMEOUTS * backend.config.timeout
+
+    async def _watched(self, call: Awaitable[Any]) -> None:
+        try:
+            await asyncio.wait_for(call, self._stall_after)
+        except TimeoutError:
+            raise _stall_error(self.path, self._stall_after) from None
+        except (OSError, RuntimeError, ValueError) as e:
+            raise self._backend._error(e, self.path) from e
+
+    async def write(self, data: bytes) -> None:
+        await self._watched(self._writer.write(data))
+
+    async def close(self) -> None:
+        await self._watched(self._writer.close())
+
+
+def _not_deleted(path: str) -> FileNotFoundError:
+    return errors.make(FileNotFoundError, path, f"cannot delete {path}: no such file or directory")
+
+
+def _stall_error(path: str, after: float) -> TimeoutError:
+    return TimeoutError(
+        errno.ETIMEDOUT,
+        f"writing {path}: no progress for {after:g}s (a DataNode pipeline stalled); the upload "
+        "restarts if it can",
+    )
 
 
 def file_info(st: FileStatus, path: str | None = None) -> FileInfo:
@@ -509,6 +581,10 @@ def file_info(st: FileStatus, path: str | None = None) -> FileInfo:
         replication=st.replication or 0,
         blocksize=st.blocksize or 0,
     )
+
+
+def _scope(entry: AclEntry) -> str:
+    return "default:" if entry.scope == "default" else ""
 
 
 def _acl_entry(text: str) -> AclEntry:
