@@ -10,6 +10,7 @@ from hopsfs_tools import __version__
 from hopsfs_tools.cli.acl import ACL_COMMANDS
 from hopsfs_tools.cli.cluster import cluster
 from hopsfs_tools.cli.demo import demo
+from hopsfs_tools.cli.env import env_command
 from hopsfs_tools.cli.files import FILE_COMMANDS
 from hopsfs_tools.cli.jupyter import jupyter
 from hopsfs_tools.cli.libhdfs import libhdfs
@@ -32,6 +33,7 @@ def main(verbose: bool) -> None:
 
 main.add_command(cluster)
 main.add_command(demo)
+main.add_command(env_command)
 main.add_command(jupyter)
 main.add_command(libhdfs)
 main.add_command(project)
