@@ -28,7 +28,7 @@ _MISSING = missing_tools() + [
 if _MISSING:
     pytest.skip(
         f"Kerberos tests need {', '.join(_MISSING)}: apt-get install krb5-kdc krb5-admin-server "
-        "krb5-user libkrb5-dev gcc python3-dev, then make test EXTRAS=test,kerberos,tf,torch,notebooks,spark,jupyter,docs",
+        "krb5-user libkrb5-dev gcc python3-dev, then make test EXTRAS=test,kerberos,tf,torch,notebooks,spark,jupyter,docs,tools",
         allow_module_level=True,
     )
 
