@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV   := .venv
 # Kerberos (extra `kerberos`, tests/clusters/test_kerberos.py) needs MIT Kerberos packages: .ci/run adds it.
-EXTRAS ?= test,tf,torch,notebooks,spark,jupyter,docs
+EXTRAS ?= test,tf,torch,notebooks,spark,jupyter,docs,tools
 
 .PHONY: install demo test docs clean
 

@@ -265,18 +265,23 @@ def mkdir(hdfs_path: str, project: str | None = None) -> None:
 
 
 @_hops
-def rmr(hdfs_path: str, project: str | None = None) -> None:
-    """Remove a file or a whole directory tree; FileNotFoundError if missing."""
-    ctx = _context(project)
-    ctx.fs.delete(ctx.path(hdfs_path), recursive=True)
+def rmr(hdfs_path: str, project: str | None = None, *, skip_trash: bool = False) -> None:
+    """Remove a file or a whole directory tree; FileNotFoundError if missing. Into the trash
+    when the cluster's trash is on (hops' pydoop delete is permanent: `skip_trash=True`)."""
+    delete(hdfs_path, recursive=True, project=project, skip_trash=skip_trash)
 
 
 @_hops
-def delete(hdfs_path: str, recursive: bool = False, project: str | None = None) -> None:
+def delete(
+    hdfs_path: str, recursive: bool = False, project: str | None = None, *, skip_trash: bool = False
+) -> None:
     """Remove a path (a non-empty directory needs recursive=True); FileNotFoundError if missing
-    (hops checks that the path exists first)."""
+    (hops checks that the path exists first). Into the trash when the cluster's trash is on
+    (hops' pydoop delete is permanent: `skip_trash=True`)."""
     ctx = _context(project)
-    ctx.fs.delete(ctx.path(hdfs_path), recursive=recursive)
+    path = ctx.path(hdfs_path)
+    ctx.fs.info(path)  # FileNotFoundError naming it
+    ctx.fs.rm(path, recursive=recursive, trash=not skip_trash)
 
 
 @_hops

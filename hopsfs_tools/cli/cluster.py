@@ -12,11 +12,14 @@ from typing import Any
 import click
 
 from hopsfs_tools.cluster import ClusterError, LocalCluster
+from hopsfs_tools.cluster.containers import ContainerCluster, is_container_cluster
 from hopsfs_tools.cluster.ha import HaCluster
+from hopsfs_tools.cluster.image import ENGINES
 from hopsfs_tools.cluster.launcher import MAX_NAMESERVICES
 from hopsfs_tools.cluster.netns import NetworkError
 from hopsfs_tools.cluster.owner import reap_orphans
 from hopsfs_tools.cluster.security import RPC_PROTECTIONS
+from hopsfs_tools.cluster.siteconf import DEFAULT_TRASH_INTERVAL
 from hopsfs_tools.config import settings
 
 DIR_OPTION = click.option(
@@ -32,7 +35,9 @@ def _cluster(directory: Path | None, datanodes: int = 3, **layout: Any) -> Local
     return _run(lambda: LocalCluster(directory, datanodes=datanodes, **layout))
 
 
-def _existing(directory: Path | None) -> LocalCluster:
+def _existing(directory: Path | None) -> LocalCluster | ContainerCluster:
+    if is_container_cluster(directory):
+        return ContainerCluster(directory)
     local = _cluster(directory)
     if not local.state.ports and not local.network:
         raise click.ClickException(
@@ -95,6 +100,26 @@ def cluster() -> None:
     default=None,
     help="N nameservices sharing the DataNodes, one tree through viewfs://hopsfs.",
 )
+@click.option(
+    "--trash-interval",
+    type=click.IntRange(0),
+    default=DEFAULT_TRASH_INTERVAL,
+    show_default=True,
+    help="Minutes a deleted path stays in its owner's trash (fs.trash.interval); 0 turns it off "
+    "(set when the cluster directory is first made).",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default=None,
+    help="Run the cluster in containers (compose/docker-compose.yml) with podman or Docker.",
+)
+@click.option(
+    "--base",
+    default=None,
+    help="With --engine: the image the cluster image is built FROM (default: debian:bookworm-slim "
+    "for Docker; for podman a base made with debootstrap, no registry needed).",
+)
 def up(
     datanodes: int,
     hosts: int,
@@ -107,11 +132,29 @@ def up(
     federation: int | None,
     encrypt_data_transfer: bool,
     rpc_protection: str,
+    trash_interval: int,
+    engine: str | None,
+    base: str | None,
 ) -> None:
     """Start the cluster (idempotent: reports the running cluster if already up).
 
     First stops clusters left running by killed tests or benchmarks (their owner process died).
     """
+    if engine or is_container_cluster(directory):
+        layout = {"--datanodes": datanodes != 3, "--hosts": hosts, "--racks": racks != 1}
+        layout.update(
+            {"--link": link, "--clients": clients, "--ha": ha, "--federation": federation}
+        )
+        layout["--encrypt-data-transfer"] = encrypt_data_transfer
+        layout["--rpc-protection"] = rpc_protection != "authentication"
+        layout["--trash-interval"] = trash_interval != DEFAULT_TRASH_INTERVAL
+        if unsupported := [option for option, given in layout.items() if given]:
+            raise click.ClickException(
+                f"{', '.join(unsupported)}: not for a container cluster (compose/docker-compose.yml "
+                "is 1 NameNode and 3 DataNodes); drop them or --engine"
+            )
+        _up_containers(directory, engine, base, timeout)
+        return
     for orphan in reap_orphans(LocalCluster):
         click.echo(f"stopped the cluster in {orphan}: the process that owned it is gone", err=True)
     wire = {"encrypt_data_transfer": encrypt_data_transfer, "rpc_protection": rpc_protection}
@@ -124,6 +167,7 @@ def up(
         clients=clients,
         ha=ha,
         federation=federation or 0,
+        trash_interval=trash_interval,
         **wire,
     )
     was_running = local.is_running()
@@ -142,6 +186,32 @@ def up(
         f"({status['num_live_datanodes']} live DataNodes), WebHDFS {status['webhdfs_url']}"
     )
     _echo_hosts(local)
+    click.echo(
+        f'  eval "$(hopsfs-tools cluster env{dir_arg(directory)})"   # to point clients at it'
+    )
+
+
+def _up_containers(
+    directory: Path | None, engine: str | None, base: str | None, timeout: float
+) -> None:
+    """`up --engine`: build the image (cached) and start compose/docker-compose.yml (an existing
+    container cluster: its own engine)."""
+    containers = ContainerCluster(directory, engine or "podman", base)
+    if engine and containers.plan.engine != engine:
+        raise click.ClickException(
+            f"the cluster in {containers.directory} runs under {containers.plan.engine}: "
+            "`cluster down` first, or use another --dir"
+        )
+    was_running = containers.plan.image and containers.is_running()
+    started = time.monotonic()
+    _run(lambda: containers.up(timeout=timeout))
+    status = containers.status()
+    verb = "already running" if was_running else f"started in {time.monotonic() - started:.1f}s"
+    click.echo(
+        f"HDFS cluster in {containers.plan.engine} containers {verb}: "
+        f"{status['fs_uri']} ({status['num_live_datanodes']} live DataNodes), "
+        f"WebHDFS {status['webhdfs_url']}"
+    )
     click.echo(
         f'  eval "$(hopsfs-tools cluster env{dir_arg(directory)})"   # to point clients at it'
     )
@@ -180,7 +250,7 @@ def status(directory: Path | None, as_json: bool) -> None:
     """Live/dead DataNodes, capacity, addresses and pids."""
     local = _existing(directory)
     info = local.status()
-    if local.network:
+    if getattr(local, "network", None):
         info["hosts"] = _hosts(local)
     if as_json:
         click.echo(json.dumps(info, indent=2))
@@ -203,11 +273,14 @@ def status(directory: Path | None, as_json: bool) -> None:
         click.echo("namenode:    not reachable")
     for name, proc in info["processes"].items():
         state = f"running (pid {proc['pid']})" if proc["running"] else "stopped"
+        if proc.get("container"):
+            state += f" container {proc['container'][:12]}"
         namenode = info.get("namenodes", {}).get(name)  # HA / federation: id and HA state
         if namenode:
             state += f" {namenode['id']} {namenode['state'] or 'not answering'}"
         click.echo(f"  {name:<12} {state}")
-    _echo_hosts(local)
+    if isinstance(local, LocalCluster):
+        _echo_hosts(local)
     if not info["namenode_reachable"]:
         raise SystemExit(1)
 
@@ -225,7 +298,16 @@ def env(directory: Path | None) -> None:
 @DIR_OPTION
 @click.option("--keep", is_flag=True, help="Keep the data directory (restart later with `up`).")
 def down(directory: Path | None, keep: bool) -> None:
-    """Stop every daemon and remove the cluster directory (unless --keep)."""
+    """Stop every daemon and remove the cluster directory (unless --keep).
+
+    A container cluster: removes every container, network and volume it made (--keep: no)."""
+    if is_container_cluster(directory):
+        if keep:
+            raise click.ClickException("--keep is for local clusters: containers are removed")
+        containers = ContainerCluster(directory)
+        _run(containers.down)
+        click.echo(f"containers, networks and volumes of {containers.plan.project} removed")
+        return
     local = _cluster(directory)
     if not local.state.ports and not local.network:  # a half-started one may have a network
         click.echo(f"no cluster in {local.directory}")

@@ -301,8 +301,12 @@ def tail(fs: HopsFileSystem, path: str, count: int) -> None:
 @click.argument("paths", nargs=-1, required=True)
 @click.option("-r", "-R", "recursive", is_flag=True, help="Delete directories and their content.")
 @click.option("-f", "force", is_flag=True, help="No error for missing paths.")
-def rm(fs: HopsFileSystem, paths: tuple[str, ...], recursive: bool, force: bool) -> None:
-    """Delete files (and directories with -r)."""
+@click.option("--skip-trash", is_flag=True, help="Delete for good instead of moving to the trash.")
+def rm(
+    fs: HopsFileSystem, paths: tuple[str, ...], recursive: bool, force: bool, skip_trash: bool
+) -> None:
+    """Delete files (and directories with -r): into your trash when the cluster's trash is on,
+    as `hdfs dfs -rm` (get them back with `hopsfs-tools trash restore PATH`)."""
     for path in _expand(fs, paths, missing_ok=force):
         try:
             info = fs.info(path)
@@ -316,7 +320,13 @@ def rm(fs: HopsFileSystem, paths: tuple[str, ...], recursive: bool, force: bool)
                 f"{info['name']} is a directory (use -r to delete it and its content)",
                 info["name"],
             )
-        fs.rm(info["name"], recursive=recursive)
+        target = fs.resolve(info["name"])
+        can = fs.trash_can
+        if skip_trash or not can.enabled or can.holds(target):
+            fs.rm(info["name"], recursive=recursive)
+            click.echo(f"Deleted {info['name']}")
+        else:
+            click.echo(f"Moved {info['name']} to the trash at {fs.trash(target)}")
 
 
 @_command()

@@ -7,12 +7,15 @@ import logging
 import click
 
 from hopsfs_tools import __version__
+from hopsfs_tools.cli.acl import ACL_COMMANDS
 from hopsfs_tools.cli.cluster import cluster
 from hopsfs_tools.cli.demo import demo
+from hopsfs_tools.cli.env import env_command
 from hopsfs_tools.cli.files import FILE_COMMANDS
 from hopsfs_tools.cli.jupyter import jupyter
 from hopsfs_tools.cli.libhdfs import libhdfs
 from hopsfs_tools.cli.project import project
+from hopsfs_tools.cli.safety import SAFETY_COMMANDS
 from hopsfs_tools.cli.tfplugin import tf_plugin
 from hopsfs_tools.cli.token import token
 
@@ -30,10 +33,11 @@ def main(verbose: bool) -> None:
 
 main.add_command(cluster)
 main.add_command(demo)
+main.add_command(env_command)
 main.add_command(jupyter)
 main.add_command(libhdfs)
 main.add_command(project)
 main.add_command(tf_plugin)
 main.add_command(token)
-for _command in FILE_COMMANDS:
+for _command in FILE_COMMANDS + SAFETY_COMMANDS + ACL_COMMANDS:
     main.add_command(_command)

@@ -58,6 +58,9 @@ class LocalCluster:
     unprivileged ports need HTTPS, so it implies `tls=True`. `rpc_protection="privacy"` and
     `encrypt_data_transfer=True` encrypt its RPC and block traffic (cluster/security.py).
 
+    `trash_interval`: minutes a deleted path stays in its owner's trash (fs.trash.interval; one
+    day by default, 0 turns trash off); set when the cluster directory is first made.
+
     `owned=True` ties a cluster this process starts to this process (tests, benchmarks): if it
     dies without `down()`, a watchdog stops the daemons (cluster/owner.py). Without it (the CLI's
     `cluster up`) the daemons keep running after the starting process exits.
@@ -122,7 +125,11 @@ class LocalCluster:
         federation: int = 0,
         rpc_protection: str = "authentication",
         encrypt_data_transfer: bool | str = False,
+        trash_interval: int = siteconf.DEFAULT_TRASH_INTERVAL,
     ) -> None:
+        if trash_interval < 0:
+            raise ValueError(f"trash_interval={trash_interval}: minutes >= 0 (0 turns trash off)")
+        self.trash_interval = trash_interval
         datanodes = check_request(hosts, racks, link, clients, tls or kerberos) or datanodes
         if datanodes < 1:
             raise ValueError(f"a cluster needs at least 1 DataNode, got datanodes={datanodes}")

@@ -11,6 +11,9 @@ if TYPE_CHECKING:
 
 HOST = "127.0.0.1"
 NAMENODE = "namenode"
+# Minutes a deleted path stays in its owner's trash (fs.trash.interval), as distributions ship
+# it (one day); the NameNode's emptier rolls and expires trash checkpoints at that pace.
+DEFAULT_TRASH_INTERVAL = 1440
 
 
 def base_properties(cluster: LocalCluster) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -24,6 +27,7 @@ def base_properties(cluster: LocalCluster) -> tuple[dict[str, Any], dict[str, An
         "ipc.client.connect.max.retries": 3,
         "ipc.client.connect.retry.interval": 500,
         "ipc.client.connect.timeout": 5000,
+        "fs.trash.interval": cluster.trash_interval,
     }
     hdfs_site = {
         "dfs.namenode.name.dir": cluster.directory / "name",
@@ -52,6 +56,9 @@ def base_properties(cluster: LocalCluster) -> tuple[dict[str, Any], dict[str, An
         "dfs.namenode.datanode.registration.ip-hostname-check": "false",
         "dfs.blocksize": 128 * 1024 * 1024,
         "dfs.namenode.fs-limits.min-block-size": 1024,
+        # File checksums as one CRC32C of the whole content, whatever the block and chunk
+        # sizes: comparable with a local file's (fs/checksums.py) and across clusters.
+        "dfs.checksum.combine.mode": "COMPOSITE_CRC",
     }
     if cluster.state.namenodes:  # HA or federation: several NameNodes (cluster/ha.py)
         cluster.namenode_properties(core_site, hdfs_site)  # type: ignore[attr-defined]

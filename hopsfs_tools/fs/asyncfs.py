@@ -52,6 +52,8 @@ _THREADED = (
     "walk",
     "expand_path",
     "checksum",
+    "ukey",
+    "trash",
     "modified",
     "open",
     "_open",

@@ -24,6 +24,7 @@ from hopsfs_tools.fs.backends.base import (
     Backend,
     FileInfo,
     FsStatus,
+    ServerDefaults,
 )
 from hopsfs_tools.fs.malloc import tune_for_large_reads
 from hopsfs_tools.fs.retry import RetryingReader, RetryPolicy
@@ -98,6 +99,10 @@ class Client:
     def fs_status(self) -> FsStatus:
         """The filesystem's raw capacity and use."""
         return self.policy.call(lambda: self.backend.fs_status(), "getting the filesystem status")
+
+    def server_defaults(self) -> ServerDefaults:
+        """The NameNode's server defaults (trash interval, block size, replication)."""
+        return self.policy.call(lambda: self.backend.server_defaults(), "getting server defaults")
 
     def open_reader(self, path: str) -> RetryingReader:
         """A reader of `path` that survives lost connections (reopens, resumes at the range)."""

@@ -92,6 +92,7 @@ JAVA_MESSAGES: dict[str, type[OSError]] = {
     "Cannot append to directory": IsADirectoryError,
     "must both be directories": FileExistsError,  # rename onto an existing path of another type
     "directory is not empty": OSError,  # rename over a non-empty directory
+    "already a snapshot with the same name": FileExistsError,
 }
 
 _ERRNO: dict[str, int] = {

@@ -28,12 +28,15 @@ from hopsfs_tools.config.project import (
     resolve,
     strip_scheme,
 )
-from hopsfs_tools.fs import commit, errors, forksafe
+from hopsfs_tools.fs import checksums, commit, errors, forksafe
+from hopsfs_tools.fs.acls import AclOps
 from hopsfs_tools.fs.backends.base import Backend, BlockLocation, ContentSummary, FsStatus
 from hopsfs_tools.fs.batch import DEFAULT_BATCH_SIZE, Batch
 from hopsfs_tools.fs.client import Client
 from hopsfs_tools.fs.content import ContentOps
 from hopsfs_tools.fs.file import DEFAULT_BLOCK_SIZE, HopsFile, TextFile, check_positive
+from hopsfs_tools.fs.snapshots import SnapshotOps
+from hopsfs_tools.fs.trash import TrashOps
 from hopsfs_tools.fs.walk import DEFAULT_CONCURRENCY, glob_descend, parallel_walk
 
 _MODES = [sorted(m + t) for m in "rwxa" for t in ("", "b", "t")]  # open() modes (any order)
@@ -56,7 +59,9 @@ NO_PROJECT_HINT = (
 )
 
 
-class HopsFileSystem(ContentOps, AbstractFileSystem, metaclass=SettingsCached):
+class HopsFileSystem(
+    ContentOps, TrashOps, SnapshotOps, AclOps, AbstractFileSystem, metaclass=SettingsCached
+):
     """fsspec filesystem for HDFS/HopsFS: `fsspec.filesystem("hopsfs")`, "hopsfs://..." URLs."""
 
     protocol = ("hopsfs",)
@@ -269,8 +274,16 @@ class HopsFileSystem(ContentOps, AbstractFileSystem, metaclass=SettingsCached):
         return datetime.fromtimestamp(self.info(path)["mtime"], tz=UTC)
 
     def checksum(self, path: str) -> str:  # type: ignore[override]
-        """HDFS's MD5-of-MD5-of-CRC32C file checksum (hex): equal files give equal checksums."""
-        return self.client.call("checksum", self.resolve(path))
+        """The CRC32C of a file's content (8 hex digits, HDFS's COMPOSITE_CRC value): the same
+        on every backend and for the local copy (`checksums.local_checksum`); reads the file."""
+        path = self.resolve(path)
+        if self.info(path)["type"] != "file":
+            raise errors.make(IsADirectoryError, path, f"checksum: {path} is a directory")
+        return checksums.hdfs_checksum(self.client, path)
+
+    def ukey(self, path: str) -> str:
+        """fsspec's unique key of a file's content: its checksum (equal content, equal key)."""
+        return self.checksum(path)
 
     def fs_status(self) -> FsStatus:
         """The filesystem's raw capacity and the bytes HDFS uses (the NameNode's FsStatus)."""
@@ -362,7 +375,15 @@ class HopsFileSystem(ContentOps, AbstractFileSystem, metaclass=SettingsCached):
             raise errors.make(NotADirectoryError, path, f"rmdir: {path} is not a directory")
         self._delete(path, recursive=False)
 
-    def rm(self, path: Any, recursive: bool = False, maxdepth: int | None = None) -> None:
+    def rm(
+        self, path: Any, recursive: bool = False, maxdepth: int | None = None, trash: bool = False
+    ) -> None:
+        """fsspec's rm: a permanent delete. `trash=True` deletes as `hdfs dfs -rm` does: into
+        the user's trash when the cluster's trash is on (paths in the trash: for good)."""
+        if trash:
+            for p in self.expand_path(path, recursive=False):
+                self._delete(self.resolve(p), recursive, trash=True)
+            return
         if maxdepth is None:  # whole trees: one namenode call per top-level path
             for p in self.expand_path(path, recursive=False):
                 self._delete(self.resolve(p), recursive)
@@ -375,11 +396,18 @@ class HopsFileSystem(ContentOps, AbstractFileSystem, metaclass=SettingsCached):
                 if e.errno != errno.ENOTEMPTY:
                     raise
 
-    def _delete(self, path: str, recursive: bool) -> None:
-        """Delete one path; a non-empty directory without `recursive` says to pass it."""
+    def _delete(self, path: str, recursive: bool, trash: bool = False) -> None:
+        """Delete one path (`trash`: into the trash when it is on); a non-empty directory
+        without `recursive` says to pass it."""
         self.invalidate_cache(path)
         try:
-            self.client.rm(path, recursive=recursive)
+            can = self.trash_can if trash else None
+            if can and can.enabled and not can.holds(path):
+                if not recursive and self.isdir(path) and self.ls(path, detail=False):
+                    raise OSError(errno.ENOTEMPTY, f"directory {path} is not empty", path)
+                can.move(path)
+            else:
+                self.client.rm(path, recursive=recursive)
         except OSError as e:
             if e.errno == errno.ENOTEMPTY:
                 raise OSError(

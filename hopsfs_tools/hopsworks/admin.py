@@ -10,7 +10,9 @@ A dataset (a directory directly in /Projects/P) is shared with project Q the sam
 member of Q gets `r-x` (or `rwx`) entries on the dataset's tree, default ones included so new files
 inherit them, and `--x` on /Projects/P to reach it (not to list it). The ACLs are the only record:
 `add_member` finds the datasets shared with a project there and gives a new member the same access.
-Everything here needs the HDFS superuser.
+`create_project` makes every dataset snapshottable (`hopsfs-tools snapshot`), and it and
+`add_member` make each member's home /user/P__u (where its trash
+lives). Everything here needs the HDFS superuser.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from hopsfs_tools.hopsworks import hints
 
 DATASETS = ("Resources", "Jupyter", "Logs", "Models", "Experiments", "DataSets")
 PROJECT_MODE = 0o770
+HOME_ROOT = "/user"
+HOME_MODE = 0o700  # a user's home: its trash, nobody else's business
 README_MODE = 0o660  # a dataset's README.md: read and written by the project, no one else
 # What each dataset holds, for its README.md (as Hopsworks writes one into every dataset).
 DESCRIPTIONS = {
@@ -92,7 +96,20 @@ def create_project(name: str, user: str, fs: HopsFileSystem | None = None) -> Pr
             fs.modify_acl_entries(path, _entries([owner], "rwx", directory=True))
         for dataset in DATASETS:
             _write_readme(fs, posixpath.join(root, dataset), owner, name)
+            fs.allow_snapshots(posixpath.join(root, dataset))  # its owner may snapshot it
+        _make_home(fs, owner, name)
     return project_info(name, fs)
+
+
+def _make_home(fs: HopsFileSystem, user: str, group: str) -> None:
+    """/user/<user> owned by `user`, mode 0700, unless it exists: where its trash lives (a
+    project user may not create it under /user, which belongs to the superuser)."""
+    home = f"{HOME_ROOT}/{user}"
+    if fs.exists(home):
+        return
+    fs.makedirs(home, exist_ok=True)
+    fs.chown(home, user, group)
+    fs.chmod(home, HOME_MODE)
 
 
 def readme_text(dataset: str) -> str:
@@ -116,6 +133,7 @@ def add_member(name: str, user: str, fs: HopsFileSystem | None = None) -> int:
     member = Project(name, f"{name}__{user}").user
     root = _root(name, fs)
     with _needs_superuser(f"adding {member} to project {name}"):
+        _make_home(fs, member, name)
         count = _update_tree(fs, root, [member], "rwx")
         for share in shared_with(name, fs):  # datasets of other projects shared with this one
             count += _grant_share(fs, share.path, [member], _share_perms(share.read_only))

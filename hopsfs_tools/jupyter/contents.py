@@ -59,6 +59,12 @@ class HopsContentsManager(AsyncContentsManager):
     always_delete_dir = Bool(
         True, config=True, help="Delete non-empty directories (JupyterLab asks for confirmation)."
     )
+    delete_to_trash = Bool(
+        True,
+        config=True,
+        help="Deletes move to the user's HDFS trash when the cluster's trash is on (as "
+        "jupyter_server's delete_to_trash; `hopsfs-tools trash restore` brings them back).",
+    )
     max_copy_folder_size_mb = Int(500, config=True, help="The largest folder copied, in MiB.")
 
     @default("root_dir")
@@ -298,7 +304,7 @@ class HopsContentsManager(AsyncContentsManager):
             names = {posixpath.basename(p) for p in self.fs.ls(hpath, detail=False)}
             if names - {checkpoints}:
                 raise HTTPError(400, f"Directory {path} not empty")
-        self.fs.rm(hpath, recursive=info["type"] == "directory")
+        self.fs.rm(hpath, recursive=info["type"] == "directory", trash=self.delete_to_trash)
 
     def _rename(self, old_path: str, new_path: str) -> None:
         old, new = self.hdfs_path(old_path), self.hdfs_path(new_path)

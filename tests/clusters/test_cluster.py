@@ -11,13 +11,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-import yaml
 from hdfs_native import Client, WriteOptions
 
 from hopsfs_tools.cluster import ClusterError, LocalCluster, check_prerequisites
 from hopsfs_tools.cluster.owner import pid_alive
 
-REPO = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "hopsfs_tools.cli"]
 
 
@@ -183,20 +181,3 @@ def test_start_failure_reports_daemon_log(tmp_path: Path) -> None:
     text = str(info.value)
     assert "namenode" in text and "exited during start-up" in text
     assert "BindException" in text or "Address already in use" in text
-
-
-def test_compose_file_parses_and_matches_docs() -> None:
-    compose = yaml.safe_load((REPO / "compose" / "docker-compose.yml").read_text())
-    services = compose["services"]
-    assert set(services) == {"namenode", "datanode-1", "datanode-2", "datanode-3"}
-    page = (REPO / "docs" / "local-cluster.md").read_text()  # its "Docker Compose" section
-    for name, service in services.items():
-        for mapping in service.get("ports", []):
-            host_port = str(mapping).split(":")[0]
-            assert host_port in page, (
-                f"{name} publishes {host_port}, which docs/local-cluster.md does not mention"
-            )
-    nn_env = " ".join(services["namenode"].get("environment", []))
-    assert "dfs.webhdfs.enabled" in nn_env or "WEBHDFS" in nn_env.upper()
-    for dn in ("datanode-1", "datanode-2", "datanode-3"):
-        assert services[dn]["hostname"] == dn

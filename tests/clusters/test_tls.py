@@ -109,7 +109,8 @@ def test_native_backend_delegates_to_webhdfs_over_https(
     path = f"/tls/checksum-{time.time_ns()}.bin"
     try:
         native.pipe(path, DATA)
-        assert native.checksum(path) == webhdfs(tls_cluster, ca_cert=ca).checksum(path)  # HTTPS
+        web = webhdfs(tls_cluster, ca_cert=ca)
+        assert native.backend.checksum(path) == web.backend.checksum(path)  # HTTPS
     finally:
         native.close()
 

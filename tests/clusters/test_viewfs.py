@@ -97,7 +97,7 @@ def test_backend_follows_the_mount_table(federation: FederatedCluster, backend: 
     # a rename inside one mount works; checksums come from the right nameservice
     fs.mv(f"/ns2/{backend}/part-0.bin", f"/ns2/{backend}/part-1.bin")
     assert second.exists(f"/ns2/{backend}/part-1.bin")
-    assert fs.checksum(f"/ns2/{backend}/part-1.bin") == second.checksum(
+    assert fs.backend.checksum(f"/ns2/{backend}/part-1.bin") == second.backend.checksum(
         f"/ns2/{backend}/part-1.bin"
     )
     # a rename across mounts is refused (as Hadoop's ViewFileSystem does), nothing moves

@@ -59,6 +59,7 @@ HOPS_SIGNATURES = {
     "get_webhdfs_port": "",
 }
 # Functions hops gives no `project` argument that take one here, as the last keyword.
+TRASH_ADDED = {"delete", "rmr"}  # keyword-only skip_trash: hops' permanent delete (docs/safety.md)
 PROJECT_ADDED = {"delete", "cp", "ls", "move", "rename", "stat", "dump", "load", "abs_path"}
 
 
@@ -102,6 +103,9 @@ def test_signature_is_hops(name: str) -> None:
     expected = inspect.signature(eval(f"lambda {HOPS_SIGNATURES[name]}: None"))
     if name in PROJECT_ADDED:
         extra = inspect.Parameter("project", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None)
+        expected = expected.replace(parameters=[*expected.parameters.values(), extra])
+    if name in TRASH_ADDED:
+        extra = inspect.Parameter("skip_trash", inspect.Parameter.KEYWORD_ONLY, default=False)
         expected = expected.replace(parameters=[*expected.parameters.values(), extra])
     assert _bare(inspect.signature(getattr(hdfs, name))) == expected
 

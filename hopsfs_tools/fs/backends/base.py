@@ -60,6 +60,33 @@ class FsStatus(TypedDict):
     used: int  # bytes used by HDFS (all replicas)
 
 
+class ServerDefaults(TypedDict):
+    """What the NameNode tells clients to use (its FsServerDefaults), as far as needed here."""
+
+    trash_interval: int  # minutes a deleted path stays in the trash (fs.trash.interval); 0: off
+    blocksize: int
+    replication: int
+
+
+class AclStatus(TypedDict):
+    owner: str
+    group: str
+    permission: int  # mode bits; with an ACL the group bits are its mask
+    entries: list[str]  # extended access entries, then default ones ("default:user::rwx")
+
+
+class Snapshot(TypedDict):
+    name: str
+    path: str  # <dir>/.snapshot/<name>
+    mtime: float  # the directory's modification time in the snapshot (seconds since the epoch)
+
+
+class SnapshotChange(TypedDict):
+    type: str  # "CREATE" | "DELETE" | "MODIFY" | "RENAME" (HDFS's SnapshotDiffReport)
+    path: str  # relative to the snapshottable directory ("" for itself)
+    target: str | None  # a RENAME's new relative path
+
+
 class RangeReader(Protocol):
     """A random-access reader of one HDFS file."""
 
@@ -163,6 +190,9 @@ class Backend(Protocol):
     def fs_status(self) -> FsStatus:
         """The filesystem's raw capacity and use (the NameNode's FsStatus)."""
 
+    def server_defaults(self) -> ServerDefaults:
+        """The NameNode's server defaults (its own fs.trash.interval, block size, replication)."""
+
     def set_permission(self, path: str, mode: int) -> None: ...
 
     def set_owner(self, path: str, owner: str | None = None, group: str | None = None) -> None: ...
@@ -182,7 +212,32 @@ class Backend(Protocol):
     def acl_entries(self, path: str) -> list[str]:
         """The extended access ACL entries of `path` as aclspec text ("user:u:rwx")."""
 
+    def acl_status(self, path: str) -> AclStatus:
+        """Owner, group, mode and the ACL entries (extended access and default) of `path`."""
+
+    def set_acl(self, path: str, spec: list[str]) -> None:
+        """Replace the whole ACL (base entries user::, group::, other:: included)."""
+
+    def remove_acl(self, path: str) -> None:
+        """Remove every extended and default entry (the mode bits stay)."""
+
+    def remove_default_acl(self, path: str) -> None: ...
+
     def content_summary(self, path: str) -> ContentSummary: ...
+
+    def allow_snapshot(self, path: str) -> None:
+        """Make a directory snapshottable (the HDFS superuser only)."""
+
+    def create_snapshot(self, path: str, name: str | None = None) -> str:
+        """Take a snapshot of a snapshottable directory; its path (<dir>/.snapshot/<name>)."""
+
+    def delete_snapshot(self, path: str, name: str) -> None: ...
+
+    def snapshots(self, path: str) -> list[Snapshot]:
+        """The snapshots of a snapshottable directory."""
+
+    def snapshot_diff(self, path: str, old: str, new: str = "") -> list[SnapshotChange]:
+        """What changed in the directory from snapshot `old` to `new` ("": the live tree)."""
 
     def checksum(self, path: str) -> str:
         """HDFS's file checksum (MD5-of-MD5-of-CRC32C), as a hex string; equal across backends."""
@@ -284,8 +339,38 @@ class BackendBase:
     def acl_entries(self, path: str) -> list[str]:
         return self.web.get("ACLs").acl_entries(path)
 
+    def acl_status(self, path: str) -> AclStatus:
+        return self.web.get("ACLs").acl_status(path)
+
+    def set_acl(self, path: str, spec: list[str]) -> None:
+        self.web.get("ACLs").set_acl(path, spec)
+
+    def remove_acl(self, path: str) -> None:
+        self.web.get("ACLs").remove_acl(path)
+
+    def remove_default_acl(self, path: str) -> None:
+        self.web.get("ACLs").remove_default_acl(path)
+
     def fs_status(self) -> FsStatus:
         return self.web.get("the filesystem's capacity").fs_status()
+
+    def allow_snapshot(self, path: str) -> None:
+        self.web.get("snapshots").allow_snapshot(path)
+
+    def create_snapshot(self, path: str, name: str | None = None) -> str:
+        return self.web.get("snapshots").create_snapshot(path, name)
+
+    def delete_snapshot(self, path: str, name: str) -> None:
+        self.web.get("snapshots").delete_snapshot(path, name)
+
+    def snapshots(self, path: str) -> list[Snapshot]:
+        return self.web.get("snapshots").snapshots(path)
+
+    def snapshot_diff(self, path: str, old: str, new: str = "") -> list[SnapshotChange]:
+        return self.web.get("snapshots").snapshot_diff(path, old, new)
+
+    def server_defaults(self) -> ServerDefaults:
+        return self.web.get("the NameNode's server defaults").server_defaults()
 
     def close(self) -> None:
         web, self._web = self._web, None

@@ -24,6 +24,7 @@ from hopsfs_tools.fs import errors
 from hopsfs_tools.fs.backends.base import (
     DIR_MODE,
     FILE_MODE,
+    AclStatus,
     BackendBase,
     ContentSummary,
     FileInfo,
@@ -316,21 +317,33 @@ class NativeBackend(BackendBase):
         self._call(path, self.client.set_times, int(mtime * 1000), int(atime * 1000))
 
     def modify_acl_entries(self, path: str, spec: list[str]) -> None:
-        with self._errors(path):
-            self.client.modify_acl_entries(path, [_acl_entry(text) for text in spec])
+        self._call(path, self.client.modify_acl_entries, [_acl_entry(text) for text in spec])
 
     def remove_acl_entries(self, path: str, spec: list[str]) -> None:
-        with self._errors(path):
-            self.client.remove_acl_entries(path, [_acl_entry(text) for text in spec])
+        self._call(path, self.client.remove_acl_entries, [_acl_entry(text) for text in spec])
 
     def acl_entries(self, path: str) -> list[str]:
+        return [e for e in self.acl_status(path)["entries"] if not e.startswith("default:")]
+
+    def acl_status(self, path: str) -> AclStatus:
         with self._errors(path):
             status = self.client.get_acl_status(path)
-        return [
-            f"{e.type}:{e.name or ''}:{e.permissions}"
-            for e in status.entries
-            if e.scope == "access"
-        ]
+        entries = sorted(status.entries, key=lambda e: e.scope == "default")  # access first
+        return AclStatus(
+            owner=status.owner,
+            group=status.group,
+            permission=status.permission,
+            entries=[f"{_scope(e)}{e.type}:{e.name or ''}:{e.permissions}" for e in entries],
+        )
+
+    def set_acl(self, path: str, spec: list[str]) -> None:
+        self._call(path, self.client.set_acl, [_acl_entry(text) for text in spec])
+
+    def remove_acl(self, path: str) -> None:
+        self._call(path, self.client.remove_acl)
+
+    def remove_default_acl(self, path: str) -> None:
+        self._call(path, self.client.remove_default_acl)
 
     def content_summary(self, path: str) -> ContentSummary:
         cs = self._call(path, self.client.get_content_summary)
@@ -575,6 +588,10 @@ def file_info(st: FileStatus, path: str | None = None) -> FileInfo:
         replication=st.replication or 0,
         blocksize=st.blocksize or 0,
     )
+
+
+def _scope(entry: AclEntry) -> str:
+    return "default:" if entry.scope == "default" else ""
 
 
 def _acl_entry(text: str) -> AclEntry:

@@ -18,12 +18,16 @@ from urllib.parse import urlsplit
 from hopsfs_tools.config import viewfs_mounts
 from hopsfs_tools.fs import errors
 from hopsfs_tools.fs.backends.base import (
+    AclStatus,
     BackendBase,
     BlockLocation,
     ContentSummary,
     FileInfo,
     FsStatus,
     RangeReader,
+    ServerDefaults,
+    Snapshot,
+    SnapshotChange,
     norm_path,
 )
 from hopsfs_tools.fs.backends.webhdfs import WebHdfsBackend
@@ -186,6 +190,33 @@ class ViewFsBackend(BackendBase):
     def content_summary(self, path: str) -> ContentSummary:
         return self._call("content_summary", path)
 
+    def acl_status(self, path: str) -> AclStatus:
+        return self._call("acl_status", path)
+
+    def set_acl(self, path: str, spec: list[str]) -> None:
+        self._call("set_acl", path, spec)
+
+    def remove_acl(self, path: str) -> None:
+        self._call("remove_acl", path)
+
+    def remove_default_acl(self, path: str) -> None:
+        self._call("remove_default_acl", path)
+
+    def allow_snapshot(self, path: str) -> None:
+        self._call("allow_snapshot", path)
+
+    def create_snapshot(self, path: str, name: str | None = None) -> str:
+        return self._call("create_snapshot", path, name)
+
+    def delete_snapshot(self, path: str, name: str) -> None:
+        self._call("delete_snapshot", path, name)
+
+    def snapshots(self, path: str) -> list[Snapshot]:
+        return self._call("snapshots", path)
+
+    def snapshot_diff(self, path: str, old: str, new: str = "") -> list[SnapshotChange]:
+        return self._call("snapshot_diff", path, old, new)
+
     def checksum(self, path: str) -> str:
         return self._call("checksum", path)
 
@@ -193,6 +224,11 @@ class ViewFsBackend(BackendBase):
         self, path: str, start: int = 0, length: int | None = None
     ) -> list[BlockLocation]:
         return self._call("block_locations", path, start, length)
+
+    def server_defaults(self) -> ServerDefaults:
+        """The server defaults of the root's mount's NameNode."""
+        backend, _ = self._target(self._mounts[-1].point)
+        return backend.server_defaults()
 
     def fs_status(self) -> FsStatus:
         """The FsStatus of the root's mount (federated nameservices share their DataNodes)."""

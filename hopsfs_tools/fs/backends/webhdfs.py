@@ -31,6 +31,7 @@ from hopsfs_tools.fs.backends.base import (
 )
 from hopsfs_tools.fs.backends.httpauth import kerberos_auth
 from hopsfs_tools.fs.backends.namenodes import API, NameNodes
+from hopsfs_tools.fs.backends.webhdfs_admin import AdminCalls
 
 if TYPE_CHECKING:
     from hopsfs_tools.config import ClusterConfig
@@ -58,7 +59,7 @@ def connect(config: ClusterConfig) -> WebHdfsBackend:
     return WebHdfsBackend(config)
 
 
-class WebHdfsBackend(BackendBase):
+class WebHdfsBackend(AdminCalls, BackendBase):
     """The Backend protocol over WebHDFS: namenode JSON calls, datanode redirects for data."""
 
     name = "webhdfs"
