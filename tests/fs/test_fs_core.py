@@ -679,7 +679,7 @@ def test_sequential_big_reads_fetch_the_next_range_ahead(fs, hdfs_dir, monkeypat
     fs.pipe_file(path, data)
     reader = fs.client.backend.open_read(path)
     fetched: list[tuple[int, int]] = []
-    fetch = reader._reader.read_range  # hdfs-native's
+    fetch = reader._reader.read_range  # the native reader's, under the read-ahead
 
     def recording(offset: int, length: int) -> bytes:
         fetched.append((offset, length))

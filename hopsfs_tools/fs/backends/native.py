@@ -358,10 +358,10 @@ class NativeBackend(BackendBase):
 
     # -- data ----------------------------------------------------------------------------------
 
-    def open_read(self, path: str) -> NativeReader:
+    def open_read(self, path: str) -> ReadAhead:
         _wait_for_inherited_pool()
         with self._errors(path):
-            return NativeReader(self, path, self.client.read(path))
+            return ReadAhead(NativeReader(self, path, self.client.read(path)))
 
     def open_write(
         self,
@@ -397,28 +397,22 @@ class NativeBackend(BackendBase):
 
 
 class NativeReader:
-    """Random access to one file; reads past the end are clamped (hdfs-native panics on them).
-    Sequential big reads fetch the next range ahead (fs/readahead.py)."""
+    """Random access to one file; reads past the end are clamped (hdfs-native panics on them)."""
 
     def __init__(self, backend: NativeBackend, path: str, reader: Any) -> None:
         self._backend, self.path, self._reader = backend, path, reader
         self.size: int = len(reader)
-        self._ahead = ReadAhead(self._fetch, self.size)
 
     def read_range(self, offset: int, length: int) -> bytes:
         length = min(length, self.size - offset)
         if length <= 0:
             return b""
-        data = self._ahead.read(offset, length)
+        with self._backend._errors(self.path):
+            data = self._reader.read_range(offset, length)
         _note_datanode_io()
         return data
 
-    def _fetch(self, offset: int, length: int) -> bytes:
-        with self._backend._errors(self.path):
-            return self._reader.read_range(offset, length)
-
     def close(self) -> None:
-        self._ahead.close()
         self._reader.close()
 
 
