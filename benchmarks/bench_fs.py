@@ -22,6 +22,7 @@ import asyncio
 import hashlib
 import os
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -44,6 +45,16 @@ from hopsfs_tools.hadoop.jars import hadoop_jars
 CHUNK = 8 * 1024 * 1024
 BACKENDS = ("native", "arrow", "webhdfs")
 SECTIONS = ["tree", "large", "ranges", "small"]
+
+
+def rounds_of(fn: Callable[[], object], repeat: int) -> list[float]:
+    """Wall times of `repeat` runs."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
 
 
 def timed(fn: Callable[[], object], repeat: int) -> float:
@@ -80,12 +91,13 @@ def java_fsshell(cluster: LocalCluster, *args: str, stdout=subprocess.DEVNULL) -
 
 
 def bench_large(
-    cluster: LocalCluster, size: int, repeat: int, base: str
-) -> dict[str, tuple[float, float]]:
-    """{client: (write_s, read_s)} for one `size`-byte file, best of `repeat` rounds; each round
-    runs every client once, in turn, so that load drifting over the run hits them alike."""
+    cluster: LocalCluster, size: int, repeat: int, base: str, clients: list[str] | None = None
+) -> dict[str, tuple[list[float], list[float]]]:
+    """{client: (write seconds per round, read seconds per round)} for one `size`-byte file;
+    each round runs every client once, in turn (interleaved), so that load drifting over the run
+    hits them alike."""
     cases: dict[str, tuple[Callable[[], None], Callable[[], None] | None]] = {}
-    checks: list[Callable[[], None]] = []  # each backend's file read back and hashed, untimed
+    checks: dict[str, Callable[[], None]] = {}  # each backend's file read back, hashed, untimed
     with tempfile.TemporaryDirectory() as tmp:
         local = Path(tmp) / "big.bin"
         want = make_local_file(local, size)
@@ -109,7 +121,14 @@ def bench_large(
                 while src.read(CHUNK):
                     pass
 
+        def raw_parallel_read() -> None:  # the bare client's ceiling: 4 ranges at once
+            reader = raw.read(f"{base}/raw.bin")
+            with ThreadPoolExecutor(4) as pool:
+                for _ in pool.map(lambda at: reader.read_range(at, CHUNK), range(0, size, CHUNK)):
+                    pass
+
         cases["raw hdfs-native"] = (overwrite(raw_write, f"{base}/raw.bin"), raw_read)
+        cases["raw hdfs-native, 4 ranges at once"] = (None, raw_parallel_read)
         for backend in BACKENDS:
             fs = HopsFileSystem(
                 backend=backend,
@@ -136,7 +155,7 @@ def bench_large(
                         digest.update(chunk)
                 assert digest.hexdigest() == want, f"{backend}: content differs"
 
-            checks.append(fs_check)
+            checks[f"hopsfs {backend}"] = fs_check
 
             cases[f"hopsfs {backend}"] = (overwrite(fs_write, target), fs_read)
             if backend == "arrow":  # the Java client recovers writes itself: nothing to spool
@@ -154,18 +173,41 @@ def bench_large(
             lambda: java_fsshell(cluster, "-put", "-f", str(local), java_target),
             lambda: java_fsshell(cluster, "-cat", java_target),
         )
-        best = {
-            name: [float("inf"), float("nan") if read is None else float("inf")]
-            for name, (_, read) in cases.items()
-        }
+        if clients:  # only the rows naming one of `clients` (the raw client's always)
+            cases = {
+                name: case
+                for name, case in cases.items()
+                if name.startswith("raw") or any(c in name for c in clients)
+            }
+        rounds: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in cases}
         for _ in range(repeat):
             for name, (write, read) in cases.items():
-                best[name][0] = min(best[name][0], timed(write, 1))
+                if write is not None:
+                    rounds[name][0].append(timed(write, 1))
                 if read is not None:
-                    best[name][1] = min(best[name][1], timed(read, 1))
-        for check in checks:
-            check()
-    return {name: (w, r) for name, (w, r) in best.items()}
+                    rounds[name][1].append(timed(read, 1))
+        for name, check in checks.items():
+            if name in cases:
+                check()
+    return rounds
+
+
+def rate(mib: float, seconds: list[float]) -> str:
+    """MiB/s of the median round and the min-max over the rounds ("" without rounds)."""
+    if not seconds:
+        return ""
+    return f"{mib / statistics.median(seconds):.0f} ({mib / max(seconds):.0f}-{mib / min(seconds):.0f})"
+
+
+def ratios(base: list[float], other: list[float]) -> str:
+    """Speed of `other` vs `base`: the ratio of medians and the min-max of per-round ratios."""
+    if not base or not other:
+        return ""
+    per_round = [b / o for b, o in zip(base, other, strict=False)]
+    return (
+        f"{statistics.median(base) / statistics.median(other):.2f} "
+        f"({min(per_round):.2f}-{max(per_round):.2f})"
+    )
 
 
 def raw_exists(client: Client, path: str) -> bool:
@@ -390,13 +432,13 @@ def bench_ranges(cluster: LocalCluster, args: argparse.Namespace, path: str) -> 
         assert got[:20] == want
 
     return {
-        "cat_file loop": timed(loop, args.repeat),
-        "cat_ranges sync": timed(lambda: fs.cat_ranges(paths, starts, ends), args.repeat),
-        "cat_ranges sync, webhdfs (threads)": timed(
+        "cat_file loop": rounds_of(loop, args.repeat),
+        "cat_ranges sync": rounds_of(lambda: fs.cat_ranges(paths, starts, ends), args.repeat),
+        "cat_ranges sync, webhdfs (threads)": rounds_of(
             lambda: web.cat_ranges(paths, starts, ends), args.repeat
         ),
-        "cat_file loop, webhdfs": timed(lambda: web_loop(), args.repeat),
-        "cat_ranges async": timed(lambda: asyncio.run(on_loop()), args.repeat),
+        "cat_file loop, webhdfs": rounds_of(lambda: web_loop(), args.repeat),
+        "cat_ranges async": rounds_of(lambda: asyncio.run(on_loop()), args.repeat),
     }
 
 
@@ -438,28 +480,35 @@ def run(cluster: LocalCluster, args: argparse.Namespace) -> None:
                     )
                 )
         if "large" in args.only:
-            size = args.size_mib * 1024 * 1024
-            print(f"\n# large file: {args.size_mib} MiB, replication 3, best of {args.repeat}")
-            large = bench_large(cluster, size, args.repeat, base)
-            raw_w, raw_r = large["raw hdfs-native"]
-            print(
-                f"{'client':<34}{'write MiB/s':>12}{'read MiB/s':>12}{'write/raw':>11}"
-                f"{'read/raw':>10}"
-            )
-            for name, (w, r) in large.items():
-                mib = args.size_mib
+            for mib in args.large_mib or [args.size_mib]:
                 print(
-                    f"{name:<34}{mib / w:>12.0f}{mib / r:>12.0f}{raw_w / w:>11.2f}"
-                    f"{raw_r / r:>10.2f}"
+                    f"\n# large file: {mib} MiB, replication 3, {args.repeat} interleaved rounds: "
+                    "median (min-max of rounds)"
                 )
+                large = bench_large(
+                    cluster, mib * 1024 * 1024, args.repeat, base, args.large_clients
+                )
+                raw_w, raw_r = large["raw hdfs-native"]
+                print(
+                    f"{'client':<36}{'write MiB/s':>16}{'read MiB/s':>16}{'write/raw':>18}"
+                    f"{'read/raw':>18}"
+                )
+                for name, (w, r) in large.items():
+                    print(
+                        f"{name:<36}{rate(mib, w):>16}{rate(mib, r):>16}{ratios(raw_w, w):>18}"
+                        f"{ratios(raw_r, r):>18}"
+                    )
             print("# java FsShell times include JVM start-up (~1 s)")
         if "ranges" in args.only:
             if "large" not in args.only:
                 make_big(cluster, f"{base}/native.bin", args.size_mib * 1024 * 1024)
             print(f"\n# {args.ranges} random 64 KiB ranges of a {args.size_mib} MiB file")
-            ranges = bench_ranges(cluster, args, f"{base}/native.bin")
-            for key, secs in ranges.items():
-                print(f"{key:<44}{secs:>8.3f} s")
+            spans = bench_ranges(cluster, args, f"{base}/native.bin")
+            for key, secs in spans.items():
+                print(
+                    f"{key:<44}{min(secs):>8.3f} s (best; rounds {min(secs):.3f}-{max(secs):.3f})"
+                )
+            ranges = {key: min(secs) for key, secs in spans.items()}
             for label, slow, fast in (
                 ("native: cat_ranges sync vs loop", "cat_file loop", "cat_ranges sync"),
                 (
@@ -513,6 +562,17 @@ def main() -> int:
         type=int,
         default=int(env("BENCH_SIZE_MIB", 1024)),
         help="large-file size ($BENCH_SIZE_MIB, default 1024)",
+    )
+    parser.add_argument(
+        "--large-mib",
+        type=int,
+        action="append",
+        help="large-file size(s) to write and read, repeatable (default: --size-mib)",
+    )
+    parser.add_argument(
+        "--large-clients",
+        nargs="*",
+        help="only the large-file rows naming one of these (e.g. native arrow; raw always runs)",
     )
     parser.add_argument(
         "--small-files",

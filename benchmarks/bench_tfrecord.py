@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import statistics
 import struct
 import subprocess
 import sys
@@ -219,9 +220,12 @@ def workload(
         for key, ds in plugin_reads.items():
             readers[key] = (lambda ds=ds: total_bytes(tf, ds, batch), expect)
         best = dict.fromkeys(readers, INFINITE)
+        walls: dict[str, list[float]] = {key: [] for key in readers}  # every round's wall time
         for _ in range(repeat):  # round robin: a slow spell of the machine hits every reader
             for key, (fn, size_read) in readers.items():
-                best[key] = min(best[key], timed(fn, size_read))
+                run = timed(fn, size_read)
+                walls[key].append(run.wall)
+                best[key] = min(best[key], run)
         native = {f"TF local, {kind}": best[f"TF local, {kind}"] for kind in local_reads}
         results = {**native, "HDFS raw read (no TF)": best["HDFS raw read (no TF)"]}
         fastest_local = min(native.values())
@@ -243,16 +247,24 @@ def workload(
         print(f"\n# {name}: {records} records of {size} B = {mib:.0f} MiB in {files} files")
         bound = results["bound: local + raw"].wall
         print(
-            f"{'reader':<32}{'seconds':>9}{'MiB/s':>7}{'rec/s':>9}{'vs local':>9}{'vs bound':>9}"
-            f"{'vs naive':>9}{'vs raw':>8}{'cpu s':>7}{'cluster s':>10}{'cores':>6}"
+            f"{'reader':<32}{'seconds':>9}{'rounds s':>12}{'MiB/s':>7}{'rec/s':>9}{'vs local':>9}"
+            f"{'vs bound':>9}{'vs naive':>9}{'vs raw':>8}{'cpu s':>7}{'cluster s':>10}{'cores':>6}"
         )
         for key, run in results.items():
             secs = run.wall
+            spread = f"{min(walls[key]):.2f}-{max(walls[key]):.2f}" if key in walls else "-"
             print(
-                f"{key:<32}{secs:>9.2f}{mib / secs:>7.0f}{records / secs:>9.0f}"
+                f"{key:<32}{secs:>9.2f}{spread:>12}{mib / secs:>7.0f}{records / secs:>9.0f}"
                 f"{limit / secs:>8.2f}x{bound / secs:>8.2f}x{naive / secs:>8.1f}x"
                 f"{ceiling / secs:>7.2f}x{run.cpu:>7.2f}{run.cluster:>10.2f}"
                 f"{(run.cpu + run.cluster) / secs:>6.1f}"
+            )
+        plugin_walls = walls["TF native over hdfs:// (plugin)"]
+        for key in ("hopsfs native", UNCHECKED, "  + seed interleave"):  # the target's measure
+            per_round = [p / w for p, w in zip(plugin_walls, walls[key], strict=True)]
+            print(
+                f"{key.strip()} vs the plugin row: best {results['TF native over hdfs:// (plugin)'].wall / results[key].wall:.2f}x, "
+                f"per round {min(per_round):.2f}-{max(per_round):.2f}x"
             )
         same = {  # the plugin against TF reading the same files locally with the same pipeline
             "sequential": ("TF native over hdfs:// (plugin)", "TF local, sequential"),
@@ -268,8 +280,11 @@ def workload(
         fs.rm(remote, recursive=True)
 
 
-def small_ops(tf, fs: HopsFileSystem, base: str, calls: int) -> None:
-    """`calls` x exists / stat / listdir of one small directory: tf.io.gfile vs fsspec."""
+def small_ops(tf, fs: HopsFileSystem, base: str, calls: int, rounds: int = 5) -> None:
+    """`calls` x exists / stat / listdir of one small directory: tf.io.gfile vs fsspec, in
+    `rounds` interleaved blocks after a warm-up of 2,000 calls each (the JVM compiles the
+    Hadoop client's code for the first few thousand: a long-running process's cost is
+    measured)."""
     directory = f"{base}/small"
     fs.makedirs(directory, exist_ok=True)
     for i in range(10):
@@ -280,18 +295,28 @@ def small_ops(tf, fs: HopsFileSystem, base: str, calls: int) -> None:
         "stat": (lambda: tf.io.gfile.stat(f"{url}/f1"), lambda: fs.info(f"{directory}/f1")),
         "listdir (10 files)": (lambda: tf.io.gfile.listdir(url), lambda: fs.ls(directory)),
     }
-    print(f"\n# {calls} x each metadata call on one directory (microseconds per call)")
-    print(f"{'operation':<20}{'tf.io.gfile':>13}{'fsspec hopsfs':>15}{'gfile speed':>13}")
+    print(
+        f"\n# {calls} x each metadata call on one directory, in {rounds} interleaved blocks "
+        "(microseconds per call: median block (min-max); speed: median of per-block ratios)"
+    )
+    print(f"{'operation':<20}{'tf.io.gfile':>18}{'fsspec hopsfs':>18}{'gfile speed':>20}")
     for name, (gfile_call, fsspec_call) in pairs.items():
-        micros = []
         for call in (gfile_call, fsspec_call):
-            for _ in range(max(1, calls // 4)):  # warm up (connections; the JVM's JIT)
+            for _ in range(2000):  # warm up (connections; the JVM's JIT)
                 call()
-            start = time.perf_counter()
-            for _ in range(calls):
-                call()
-            micros.append((time.perf_counter() - start) / calls * 1e6)
-        print(f"{name:<20}{micros[0]:>13.0f}{micros[1]:>15.0f}{micros[1] / micros[0]:>12.2f}x")
+        blocks: tuple[list[float], list[float]] = ([], [])
+        for _ in range(rounds):
+            for call, out in zip((gfile_call, fsspec_call), blocks, strict=True):
+                start = time.perf_counter()
+                for _ in range(calls // rounds):
+                    call()
+                out.append((time.perf_counter() - start) / (calls // rounds) * 1e6)
+        speed = sorted(f / g for g, f in zip(*blocks, strict=True))
+        cells = [f"{statistics.median(b):.0f} ({min(b):.0f}-{max(b):.0f})" for b in blocks]
+        print(
+            f"{name:<20}{cells[0]:>18}{cells[1]:>18}"
+            f"{statistics.median(speed):>9.2f}x ({speed[0]:.2f}-{speed[-1]:.2f})"
+        )
 
 
 def rss_bytes() -> int:

@@ -11,11 +11,12 @@ $TMPDIR, up to SPOOL_LIMIT bytes). A client that cannot exclude a lost DataNode 
 (hdfs-native) is often given it again by the NameNode: after a second DataNode loss the restart
 waits until the NameNode leaves that DataNode out (`stale_datanode_avoided_after`), and
 restarts write one replica fewer (a NameNode short of healthy DataNodes fills a pipeline with a
-stale one), asking for the full count once the data is in. A chunk of KEEP_IN_THREAD bytes or
-more is copied into the spool by a thread of its own while the same chunk goes to the cluster
-(one chunk at a time: the copy costs CPU, not memory). `restartable=False` keeps no copy and
-never restarts: faster, but a DataNode lost mid-write fails the write (the target stays as it
-was). Appends are never restarted.
+stale one), asking for the full count once the data is in. A chunk of KEEP_IN_THREAD bytes
+or more is copied into the spool by a thread of its own while it goes to the cluster; the spool
+may lag the send by KEEP_BEHIND bytes of `bytes` chunks (memory bounded; a slow local disk does
+not hold the send back), and a restart first waits until the spool holds everything.
+`restartable=False` keeps no copy and never restarts: faster, but a DataNode lost mid-write
+fails the write (the target stays as it was). Appends are never restarted.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -38,6 +40,7 @@ SPOOL_MEMORY = 8 * 2**20  # a restartable write keeps this much in memory, the r
 SPOOL_LIMIT = 2 * 2**30  # ... and stops keeping a copy (no more restarts) beyond this size
 REPLAY_CHUNK = 8 * 2**20  # bytes per write when a restart replays the spool
 KEEP_IN_THREAD = 2**20  # chunks this large are spooled beside the send, not before it
+KEEP_BEHIND = 64 * 2**20  # bytes of immutable chunks the spool may lag behind the send
 
 
 class Upload:
@@ -70,7 +73,8 @@ class Upload:
         self._raw: Any = None
         self._spool: tempfile.SpooledTemporaryFile[bytes] | None = None
         self._keeper: ThreadPoolExecutor | None = None  # spools big chunks beside the send
-        self._keeping: Future[None] | None = None  # the chunk being spooled
+        self._keeping: deque[tuple[Future[None], int]] = deque()  # chunks being spooled, sizes
+        self._wait_all = False  # a memoryview chunk is being spooled: wait for it before more
         self._touched = time.monotonic()
         self._replication: int | None = None  # asked for again at finish (see _fewer_replicas)
 
@@ -162,24 +166,31 @@ class Upload:
 
     def _keep_beside(self, data: bytes | memoryview) -> None:
         """Count `data` and add it to the spool: a big chunk in the keeper thread (started
-        now, waited for by `_kept`), after the chunk before it is in."""
+        now, in order). The spool may lag behind the send by KEEP_BEHIND bytes of `bytes`
+        chunks (immutable: the caller cannot change them meanwhile); a memoryview (the file's
+        buffer, reused once this returns) is in the spool before the next chunk is taken."""
         size = data.nbytes if isinstance(data, memoryview) else len(data)
         self._written += size
-        self._kept()
+        self._kept(KEEP_BEHIND - size)
         if self._spool is None:
             return
         if size < KEEP_IN_THREAD:
+            self._kept()
             self._keep(data, size)
             return
         if self._keeper is None:
             self._keeper = ThreadPoolExecutor(1, thread_name_prefix="hopsfs-spool")
-        self._keeping = self._keeper.submit(self._keep, data, size)
+        self._keeping.append((self._keeper.submit(self._keep, data, size), size))
+        self._wait_all = isinstance(data, memoryview)
 
-    def _kept(self) -> None:
-        """Wait until every chunk handed to the keeper thread is in the spool."""
-        keeping, self._keeping = self._keeping, None
-        if keeping is not None:
-            keeping.result()
+    def _kept(self, behind: int = 0) -> None:
+        """Wait until at most `behind` bytes handed to the keeper thread are not yet in the
+        spool (and none of a memoryview chunk, whose buffer the caller reuses)."""
+        if self._wait_all:
+            behind, self._wait_all = 0, False
+        while self._keeping and sum(size for _, size in self._keeping) > max(behind, 0):
+            future, _ = self._keeping.popleft()
+            future.result()
 
     def _keep(self, data: bytes | memoryview, size: int) -> None:
         """Add `data` to the spool; past SPOOL_LIMIT (or a full local disk) stop keeping it.

@@ -16,7 +16,6 @@ import atexit
 import os
 import posixpath
 import shutil
-import struct
 import tempfile
 import threading
 from collections import deque
@@ -27,14 +26,13 @@ from hopsfs_tools import sharding
 from hopsfs_tools.config import settings
 from hopsfs_tools.formats.tfrecord import (
     READ_CHUNK,
-    TFRecordError,
     compression_of,
     read_record_batches,
     record_pieces,
 )
 from hopsfs_tools.fs import HopsFileSystem
 from hopsfs_tools.sharding import FilesOrGlob, epoch_shard, list_files
-from hopsfs_tools.tensorflow import plugin
+from hopsfs_tools.tensorflow import checks, plugin
 
 if TYPE_CHECKING:
     import tensorflow as tf
@@ -48,8 +46,6 @@ PIECE_BYTES = READ_CHUNK  # "cache": uncompressed files are copied in pieces of 
 COPY_STREAMS = 4  # "cache": pieces read from HDFS at once (each holds up to 2 pieces in memory)
 STREAM_BUFFER_BYTES = 32 * 2**20  # "stream": read buffers of all open files (1-8 MiB each)
 NATIVE_BUFFER_BYTES = 8 * 2**20  # "native": TFRecordDataset's read buffer per open file
-RECORD_OVERHEAD = 16  # TFRecord framing: length (8) + its CRC (4) + data CRC (4)
-CHECK_BATCH = 8  # records counted at once by the corrupt-record check (memory: 8 x record)
 
 
 def _tf() -> Any:
@@ -347,7 +343,7 @@ def tfrecord_dataset(
     files_or_glob: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
     *,
     compression: str | None = None,
-    num_parallel_reads: int | None = AUTOTUNE,
+    num_parallel_reads: int | str | None = "auto",
     cycle_length: int | None = None,
     block_length: int = 1,
     deterministic: bool = True,
@@ -368,13 +364,17 @@ def tfrecord_dataset(
     `files_or_glob`: project-relative, absolute, hdfs:// or hopsfs:// paths, globs or directories.
     This worker reads its shard (`worker_shard`) of the files, shuffled per epoch with
     `shuffle_files` (hopsfs_tools.sharding: shuffle-then-shard; with `prefer_local` the
-    worker keeps its local files in every epoch, in a new order each time), interleaving
-    `cycle_length` files (default min(32, files)) `block_length` records at a time.
+    worker keeps its local files in every epoch, in a new order each time). "native" reads the
+    files one after another, as TF's TFRecordDataset does, unless `cycle_length` or
+    `num_parallel_reads` is given; the others interleave `cycle_length` files (default
+    min(32, files)) `block_length` records at a time, `num_parallel_reads` at once (AUTOTUNE).
     `strategy`: "native", "cache", "stream" or "auto" (`default_strategy(fs)`). `verify` checks
     CRCs in "stream" and, in "native" and "cache", names the HDFS file and offset of a bad record
-    (TF checks every CRC itself, but its error names neither; the check costs CPU per record:
-    verify=False is faster); `cache_dir` ($HOPSFS_CACHE_DIR, else the temp dir), `cache_bytes`
-    and `lookahead_files` tune "cache".
+    (TF checks every CRC itself, but its error names neither). In "native" on uncompressed files
+    the check costs nothing per record (the plugin tells whether TF read each file to its end;
+    only a file it did not is read again); elsewhere it costs CPU per record: verify=False is
+    faster. `cache_dir` ($HOPSFS_CACHE_DIR, else the temp dir), `cache_bytes` and
+    `lookahead_files` tune "cache".
     """
     tf = _tf()
     fs = _filesystem(fs)
@@ -388,22 +388,28 @@ def tfrecord_dataset(
     cycle = max(1, min(cycle_length or CYCLE_LENGTH, len(files)))
     order = _EpochFiles(files, shard, shuffle_files, seed, prefer_local, fs)
     name_spec = tf.TensorSpec((), tf.string)
-    end_check = _compressed_end_check(fs, kind) if kind else None
+    end_check = checks.compressed_end_check(fs, kind) if kind else None
 
     if strategy == "native":
         uri = plugin.uri_maker(fs)
+        read_to_end = verify and kind is None  # the plugin follows the framing (no per-record op)
 
         def paths() -> Iterator[tuple[str, int]]:
             for path, size in order.next():
-                yield uri(path), size
+                url = uri(path)
+                yield plugin.records_url(url, plugin.records_token()) if read_to_end else url, size
 
         def per_file(path: tf.Tensor, size: tf.Tensor) -> tf.data.Dataset:
             records = tf.data.TFRecordDataset(
                 path, compression_type=kind or "", buffer_size=NATIVE_BUFFER_BYTES
             )
+            if read_to_end:
+                return checks.then_check_end(
+                    tf, records.ignore_errors(), path, checks.end_reached(fs)
+                )
             if not verify:
                 return records
-            return _checked(tf, records, path, size, tf.constant(0, tf.int64), end_check)
+            return checks.checked(tf, records, path, size, tf.constant(0, tf.int64), end_check)
 
     elif strategy == "cache":
 
@@ -443,7 +449,7 @@ def tfrecord_dataset(
 
         def per_piece(local: tf.Tensor, name: tf.Tensor, base: tf.Tensor, size: tf.Tensor) -> Any:
             records = tf.data.TFRecordDataset(local, compression_type=kind or "", buffer_size=2**20)
-            return _checked(tf, records, name, size, base, end_check) if verify else records
+            return checks.checked(tf, records, name, size, base, end_check) if verify else records
 
         def per_file(key: tf.Tensor, _: tf.Tensor) -> tf.data.Dataset:
             local_pieces = tf.data.Dataset.from_generator(
@@ -470,16 +476,23 @@ def tfrecord_dataset(
                 batches, args=(path,), output_signature=tf.TensorSpec((None,), tf.string)
             ).unbatch()
 
-    names = tf.data.Dataset.from_generator(
-        paths, output_signature=(name_spec, tf.TensorSpec((), tf.int64))
-    )
-    dataset = names.interleave(
-        per_file,
-        cycle_length=cycle,
-        block_length=block_length,
-        num_parallel_calls=num_parallel_reads,
-        deterministic=deterministic if num_parallel_reads else None,
-    )
+    if strategy == "native":  # the epoch's files in one Python call (not one per file)
+        names = _epoch_list(tf, paths)
+    else:  # "cache" opens its cache as the files are reached, and closes it if abandoned
+        names = tf.data.Dataset.from_generator(
+            paths, output_signature=(name_spec, tf.TensorSpec((), tf.int64))
+        )
+    if num_parallel_reads == "auto" and strategy == "native" and cycle_length is None:
+        dataset = names.flat_map(per_file)  # one file after another, as TF's TFRecordDataset
+    else:
+        parallel = AUTOTUNE if num_parallel_reads == "auto" else num_parallel_reads
+        dataset = names.interleave(
+            per_file,
+            cycle_length=cycle,
+            block_length=block_length,
+            num_parallel_calls=parallel,
+            deterministic=deterministic if parallel else None,
+        )
     if shard[1] > 1:  # already sharded by file: distribution strategies must not reshard
         options = tf.data.Options()
         options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
@@ -487,84 +500,15 @@ def tfrecord_dataset(
     return dataset.prefetch(prefetch) if prefetch else dataset
 
 
-def _checked(
-    tf: Any,
-    records: tf.data.Dataset,
-    name: tf.Tensor,
-    size: tf.Tensor,
-    base: tf.Tensor,
-    end_check: Callable[..., bool] | None = None,
-) -> tf.data.Dataset:
-    """`records` of the `size` bytes at byte `base` of file `name`, failing with an error that
-    names the file and the offset of the record TF could not read (TF's own error says only
-    "corrupted record at N", of a local piece or an unnamed file).
+def _epoch_list(tf: Any, paths: Callable[[], Iterator[tuple[str, int]]]) -> tf.data.Dataset:
+    """The (name, size) elements `paths()` yields, asked for anew each time it is iterated."""
 
-    TF ends a file's TFRecordDataset at its first bad record (so that ignore_errors works);
-    the framed sizes of the records read add up to that record's (uncompressed) offset, which
-    must be the end of an uncompressed file, and which `end_check` (a compressed file's
-    `_compressed_end_check`) judges otherwise. Counted per batch of CHECK_BATCH records.
-    """
-    batches = records.ignore_errors().batch(CHECK_BATCH).map(lambda b: (b, False))
-    marked = batches.concatenate(tf.data.Dataset.from_tensors((tf.constant([], tf.string), True)))
+    def epoch() -> tuple[Any, Any]:
+        files = list(paths())
+        return [name for name, _ in files], tf.constant([size for _, size in files], tf.int64)
 
-    def step(offset: tf.Tensor, item: tuple[tf.Tensor, tf.Tensor]) -> tuple[Any, Any]:
-        batch, end = item
+    def listed(_: Any) -> tuple[Any, Any]:
+        names, sizes = tf.py_function(epoch, [], (tf.string, tf.int64))
+        return tf.ensure_shape(names, [None]), tf.ensure_shape(sizes, [None])
 
-        def check() -> tf.Tensor:
-            if end_check is not None:
-                ok = tf.py_function(end_check, [name, size, base + offset], tf.bool)
-            else:
-                message = tf.strings.join(
-                    [
-                        "corrupt or truncated TFRecord: ",
-                        name,
-                        " at byte offset ",
-                        tf.strings.as_string(base + offset),
-                        " (or the read failed there)",
-                    ]
-                )
-                ok = tf.debugging.Assert(tf.equal(offset, size), [message])
-            with tf.control_dependencies([ok]):
-                return tf.identity(offset)
-
-        framed = tf.reduce_sum(tf.cast(tf.strings.length(batch), tf.int64) + RECORD_OVERHEAD)
-        return tf.cond(end, check, lambda: offset + framed), batch
-
-    return marked.scan(tf.constant(0, tf.int64), step).unbatch()
-
-
-def _compressed_end_check(fs: HopsFileSystem, kind: str) -> Callable[..., bool]:
-    """For `_checked`: whether TF read all of a compressed file, given where it stopped
-    (`reached`, an uncompressed offset); else raises TFRecordError naming the file and offset.
-
-    A GZIP file whose trailer's uncompressed size (ISIZE, mod 2**32) equals `reached` was read
-    to its end: one 4-byte read. Any other file (ZLIB has no size trailer; multi-member GZIP;
-    a damaged file) is read again in Python, which finds and names the bad record, or confirms
-    that TF read everything.
-    """
-
-    def check(name: Any, size: Any, reached: Any) -> bool:
-        path, size, reached = os.fsdecode(name.numpy()), int(size), int(reached)
-        if kind == "GZIP" and size >= 18:  # 10-byte header + 8-byte trailer
-            isize = struct.unpack("<I", fs.cat_file(path, start=size - 4))[0]
-            if isize == reached % 2**32:
-                return True
-        total = 0
-        try:
-            with fs.open(path, "rb", cache_type="none") as f:
-                for batch in read_record_batches(f, compression=kind, name=path):
-                    total += sum(len(record) + RECORD_OVERHEAD for record in batch)
-        except TFRecordError as error:
-            error.args = (f"{error}; TensorFlow stopped at uncompressed byte offset {reached}",)
-            raise
-        if total != reached:
-            raise TFRecordError(
-                path,
-                reached,
-                f"TensorFlow could not read on ({total} uncompressed bytes in the file)",
-                "uncompressed byte offset",
-                hint="the read failed there; retry, or check the file",
-            )
-        return True
-
-    return check
+    return tf.data.Dataset.from_tensors(0).map(listed).unbatch()

@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <utility>
 #include <mutex>
 #include <sstream>
@@ -57,7 +58,6 @@ int hdfsSeek(hdfsFS, hdfsFile, int64_t);
 int32_t hdfsWrite(hdfsFS, hdfsFile, const void*, int32_t);
 int hdfsHFlush(hdfsFS, hdfsFile);
 int hdfsHSync(hdfsFS, hdfsFile);
-hdfsFileInfo* hdfsGetPathInfo(hdfsFS, const char*);
 hdfsFileInfo* hdfsListDirectory(hdfsFS, const char*, int*);
 void hdfsFreeFileInfo(hdfsFileInfo*, int);
 int hdfsCreateDirectory(hdfsFS, const char*);
@@ -87,7 +87,8 @@ struct Settings {
 };
 
 std::mutex g_mutex;  // guards g_settings, g_connections and JVM creation
-Settings g_settings;
+// Replaced whole by hopsfs_tf_configure: a call copies the pointer, not the class path and conf.
+std::shared_ptr<const Settings> g_settings = std::make_shared<const Settings>();
 std::map<std::string, hdfsFS> g_connections;  // "scheme://authority|user" -> connection
 
 // -- statuses ----------------------------------------------------------------------------------
@@ -139,11 +140,12 @@ bool Resolve(const std::string& uri, Target* target, TF_Status* status) {
   size_t sep = uri.find("://");
   std::string scheme = sep == std::string::npos ? "" : uri.substr(0, sep);
   std::string rest = sep == std::string::npos ? uri : uri.substr(sep + 3);
-  Settings settings;
+  std::shared_ptr<const Settings> current;
   {
     std::lock_guard<std::mutex> lock(g_mutex);
-    settings = g_settings;
+    current = g_settings;
   }
+  const Settings& settings = *current;
   if (!settings.configured) {
     Fail(status, TF_FAILED_PRECONDITION,
          "the hopsfs-tools TensorFlow plugin is not configured: call "
@@ -272,7 +274,7 @@ bool HasMountTable(const Settings& s, const std::string& cluster, TF_Status* sta
 
 hdfsFS Connect(const Target& target, TF_Status* status) {
   std::lock_guard<std::mutex> lock(g_mutex);
-  const Settings& s = g_settings;
+  const Settings& s = *g_settings;
   std::string key = target.cluster + "|" + s.user + "|" + s.ticket_cache;
   auto it = g_connections.find(key);
   if (it != g_connections.end()) return it->second;
@@ -300,11 +302,94 @@ JNIEnv* AttachedEnv() {
   JavaVM* vms[1];
   jsize count = 0;
   JNIEnv* env = nullptr;
-  if (JNI_GetCreatedJavaVMs(vms, 1, &count) != JNI_OK || count == 0 ||
-      vms[0]->AttachCurrentThreadAsDaemon(reinterpret_cast<void**>(&env), nullptr) != JNI_OK) {
+  if (JNI_GetCreatedJavaVMs(vms, 1, &count) != JNI_OK || count == 0) return nullptr;
+  if (vms[0]->GetEnv(reinterpret_cast<void**>(&env), JNI_VERSION_1_8) == JNI_OK) return env;
+  if (vms[0]->AttachCurrentThreadAsDaemon(reinterpret_cast<void**>(&env), nullptr) != JNI_OK) {
     return nullptr;
   }
   return env;
+}
+
+// Classes and methods of the metadata calls made through JNI, looked up once (global refs).
+struct Java {
+  jclass path, file_system, file_status, not_found, access_denied, not_directory;
+  jmethodID path_init, get_status, list_status, is_directory, length, mtime, get_path, name;
+};
+
+const Java* JavaClasses(JNIEnv* env) {
+  static std::once_flag once;
+  static Java java;
+  static bool found = false;
+  std::call_once(once, [env] {
+    auto global = [env](const char* name) {
+      jclass local = env->FindClass(name);
+      return local == nullptr ? nullptr : static_cast<jclass>(env->NewGlobalRef(local));
+    };
+    java.path = global("org/apache/hadoop/fs/Path");
+    java.file_system = global("org/apache/hadoop/fs/FileSystem");
+    java.file_status = global("org/apache/hadoop/fs/FileStatus");
+    java.not_found = global("java/io/FileNotFoundException");
+    java.access_denied = global("org/apache/hadoop/security/AccessControlException");
+    java.not_directory = global("org/apache/hadoop/fs/ParentNotDirectoryException");
+    if (env->ExceptionCheck()) return env->ExceptionClear();
+    java.path_init = env->GetMethodID(java.path, "<init>", "(Ljava/lang/String;)V");
+    java.get_status = env->GetMethodID(java.file_system, "getFileStatus",
+                                       "(Lorg/apache/hadoop/fs/Path;)Lorg/apache/hadoop/fs/FileStatus;");
+    java.list_status = env->GetMethodID(java.file_system, "listStatus",
+                                        "(Lorg/apache/hadoop/fs/Path;)[Lorg/apache/hadoop/fs/FileStatus;");
+    java.is_directory = env->GetMethodID(java.file_status, "isDirectory", "()Z");
+    java.length = env->GetMethodID(java.file_status, "getLen", "()J");
+    java.mtime = env->GetMethodID(java.file_status, "getModificationTime", "()J");
+    java.get_path = env->GetMethodID(java.file_status, "getPath", "()Lorg/apache/hadoop/fs/Path;");
+    java.name = env->GetMethodID(java.path, "getName", "()Ljava/lang/String;");
+    if (env->ExceptionCheck()) return env->ExceptionClear();
+    found = true;
+  });
+  return found ? &java : nullptr;
+}
+
+// The errno a Java exception stands for: ENOENT, EACCES, ENOTDIR, else libhdfs's kInternal.
+int ErrnoOf(JNIEnv* env, const Java& java, jthrowable error) {
+  if (env->IsInstanceOf(error, java.not_found)) return ENOENT;
+  if (env->IsInstanceOf(error, java.access_denied)) return EACCES;
+  if (env->IsInstanceOf(error, java.not_directory)) return ENOTDIR;
+  return kInternal;
+}
+
+struct FileInfo {
+  int64_t size = 0;
+  int64_t mtime_ms = 0;
+};
+
+enum class Kind { kMissing, kFile, kDirectory, kError };
+
+// FileSystem.getFileStatus(path) through JNI: one NameNode call (libhdfs's hdfsGetPathInfo
+// makes two: exists, then getFileStatus). On kError, `*err` is the failure's errno.
+Kind JavaStat(hdfsFS fs, const std::string& path, int* err, FileInfo* out) {
+  JNIEnv* env = AttachedEnv();
+  const Java* java = env == nullptr ? nullptr : JavaClasses(env);
+  *err = kInternal;
+  if (java == nullptr) return Kind::kError;
+  env->PushLocalFrame(8);
+  jobject jpath = env->NewObject(java->path, java->path_init, env->NewStringUTF(path.c_str()));
+  jobject stat = env->ExceptionCheck()
+                     ? nullptr
+                     : env->CallObjectMethod(static_cast<jobject>(fs), java->get_status, jpath);
+  Kind kind = Kind::kError;
+  if (jthrowable error = env->ExceptionOccurred()) {
+    env->ExceptionClear();
+    *err = ErrnoOf(env, *java, error);
+    if (*err == ENOENT) kind = Kind::kMissing;
+  } else if (stat != nullptr) {
+    kind = env->CallBooleanMethod(stat, java->is_directory) ? Kind::kDirectory : Kind::kFile;
+    if (out != nullptr) {
+      out->size = env->CallLongMethod(stat, java->length);
+      out->mtime_ms = env->CallLongMethod(stat, java->mtime);
+    }
+    *err = 0;
+  }
+  env->PopLocalFrame(nullptr);
+  return kind;
 }
 
 std::string JavaString(JNIEnv* env, jobject object, const char* cls, const char* method) {
@@ -370,7 +455,7 @@ std::pair<TF_Code, std::string> Explain(const Target& t, int err) {
   std::string hint;
   {
     std::lock_guard<std::mutex> lock(g_mutex);
-    hint = g_settings.kerberos_hint;
+    hint = g_settings->kerberos_hint;
   }
   if (!hint.empty() && IsAuthenticationFailure(java)) {
     return {TF_PERMISSION_DENIED, hint + " [" + java + "]"};
@@ -381,40 +466,30 @@ std::pair<TF_Code, std::string> Explain(const Target& t, int err) {
 
 // -- file status -------------------------------------------------------------------------------
 
-enum class Kind { kMissing, kFile, kDirectory, kError };
-
-// What `path` is; on kError, `status` says why (libhdfs errno mapped, path named).
+// What `path` is; on kError, `status` says why (the Java failure mapped, path named).
 Kind StatPath(hdfsFS fs, const Target& t, const std::string& path, TF_Status* status,
-              hdfsFileInfo* out = nullptr) {
-  errno = 0;
-  hdfsFileInfo* info = hdfsGetPathInfo(fs, path.c_str());
-  if (info == nullptr) {
-    int err = errno;
-    if (err == ENOENT) return Kind::kMissing;
-    if (err == EACCES || err == ENOTDIR) {
-      // HDFS refuses "file/child" with AccessControlException: look for a file ancestor
-      for (std::string p = Parent(path); p != "/"; p = Parent(p)) {
-        hdfsFileInfo* up = hdfsGetPathInfo(fs, p.c_str());
-        if (up == nullptr) continue;
-        bool is_file = up->mKind == 'F';
-        hdfsFreeFileInfo(up, 1);
-        if (is_file) {
-          Fail(status, TF_FAILED_PRECONDITION, t.cluster + p + " is a file, not a directory");
-          return Kind::kError;
-        }
-        break;
+              FileInfo* out = nullptr) {
+  int err = 0;
+  Kind kind = JavaStat(fs, path, &err, out);
+  if (kind != Kind::kError) return kind;
+  if (err == EACCES || err == ENOTDIR) {
+    // HDFS refuses "file/child" with AccessControlException: look for a file ancestor
+    for (std::string p = Parent(path); p != "/"; p = Parent(p)) {
+      int up_err = 0;
+      Kind up = JavaStat(fs, p, &up_err, nullptr);
+      if (up == Kind::kMissing || up == Kind::kError) continue;
+      if (up == Kind::kFile) {
+        Fail(status, TF_FAILED_PRECONDITION, t.cluster + p + " is a file, not a directory");
+        return Kind::kError;
       }
+      break;
     }
-    Target at = t;
-    at.fs = fs, at.path = path;
-    auto [code, reason] = Explain(at, err);
-    Fail(status, code, "status of " + t.cluster + path + " failed: " + reason);
-    return Kind::kError;
   }
-  Kind kind = info->mKind == 'D' ? Kind::kDirectory : Kind::kFile;
-  if (out != nullptr) *out = *info, out->mName = nullptr, out->mOwner = nullptr, out->mGroup = nullptr;
-  hdfsFreeFileInfo(info, 1);
-  return kind;
+  Target at = t;
+  at.fs = fs, at.path = path;
+  auto [code, reason] = Explain(at, err);
+  Fail(status, code, "status of " + t.cluster + path + " failed: " + reason);
+  return Kind::kError;
 }
 
 // Missing `path`: NOT_FOUND, unless an ancestor is a file (FAILED_PRECONDITION).
@@ -452,17 +527,94 @@ bool Open(const char* uri, Target* t, hdfsFS* fs, TF_Status* status) {
 
 // -- random access files -----------------------------------------------------------------------
 
+// -- TFRecord end check (hopsfs_tools.tensorflow.dataset) ---------------------------------------
+// A URL ending in kRecordsMark<token> is a TFRecord file read by TF's TFRecordDataset (through a
+// BufferedInputStream, sequentially). The plugin follows its record framing (the 8-byte lengths,
+// no CRCs: TF checks those) as the bytes pass and notes, under `token`, whether TF asked for
+// bytes at the end of the file right at a record boundary: TF's reader asks for more only once
+// it has consumed (and CRC-checked) every byte before, so that read means every record was
+// whole. A read crossing the end returns its bytes with OK (not OUT_OF_RANGE), so that TF comes
+// back for the end. Once the file is done, the graph reads the URL with kRecordsEndMark<token>
+// (tf.io.read_file, no Python): empty if TF read every record, one byte if it stopped early
+// (then Python reads the file again to name the bad record). Nothing is checked per record.
+
+constexpr char kRecordsMark[] = "#hopsfs-records=";
+constexpr char kRecordsEndMark[] = "#hopsfs-records-end=";
+
+struct RecordWalk {
+  uint64_t token = 0;       // 0: not a TFRecord file being checked
+  int64_t next = 0;         // where the next record starts
+  int64_t walked = 0;       // bytes followed so far (reads must be sequential)
+  unsigned char header[8];  // the next record's length, as far as read
+  int header_have = 0;
+  bool sequential = true;
+  bool clean = false;  // TF asked for bytes at the end, right at a record boundary
+};
+
+std::mutex g_walk_mutex;
+std::map<uint64_t, bool> g_walk_results;  // token -> clean, until its end URL is opened
+
+// The token of a URL ending in `mark`<token> (0 if it does not).
+uint64_t TokenOf(const std::string& uri, const char* mark, size_t mark_size) {
+  size_t at = uri.rfind(mark);
+  return at == std::string::npos ? 0 : strtoull(uri.c_str() + at + mark_size - 1, nullptr, 10);
+}
+
+// Whether TF read the file of `token` to its end, every record whole (unknown: no); `forget`
+// drops the token.
+bool RecordsClean(uint64_t token, bool forget) {
+  std::lock_guard<std::mutex> lock(g_walk_mutex);
+  auto it = g_walk_results.find(token);
+  if (it == g_walk_results.end()) return false;
+  bool clean = it->second;
+  if (forget) g_walk_results.erase(it);
+  return clean;
+}
+
+// Follow the framing of `n` bytes read at `offset`.
+void Walk(RecordWalk* w, const char* data, int64_t offset, int64_t n) {
+  if (offset != w->walked) w->sequential = false;
+  if (!w->sequential) return;
+  int64_t pos = offset, end = offset + n;
+  while (pos < end) {
+    if (pos < w->next) {
+      pos = std::min(end, w->next);
+      continue;
+    }
+    int64_t take = std::min<int64_t>(8 - w->header_have, end - pos);
+    memcpy(w->header + w->header_have, data + (pos - offset), static_cast<size_t>(take));
+    w->header_have += static_cast<int>(take), pos += take;
+    if (w->header_have == 8) {
+      uint64_t length = 0;
+      for (int i = 7; i >= 0; --i) length = (length << 8) | w->header[i];
+      if (length > (uint64_t{1} << 56)) {  // not a length TF would read: TF failed there
+        w->sequential = false;
+        return;
+      }
+      w->next += 12 + static_cast<int64_t>(length) + 4;
+      w->header_have = 0;
+    }
+  }
+  w->walked = end;
+}
+
 struct ReadFile {
   hdfsFS fs;
-  hdfsFile file;
+  hdfsFile file;  // nullptr: an end URL, whose `content` is read from memory
   Target target;
   std::mutex mutex;      // one stream: reads take turns (TF reads a file from one thread)
   int64_t position = 0;  // where the stream is; a read elsewhere seeks first
+  RecordWalk walk;
+  std::string content;
 };
 
 void RandomAccessCleanup(TF_RandomAccessFile* file) {
   auto* f = static_cast<ReadFile*>(file->plugin_file);
-  hdfsCloseFile(f->fs, f->file);
+  if (f->file != nullptr) hdfsCloseFile(f->fs, f->file);
+  if (f->walk.token != 0) {
+    std::lock_guard<std::mutex> lock(g_walk_mutex);
+    g_walk_results[f->walk.token] = f->walk.clean;
+  }
   delete f;
 }
 
@@ -472,6 +624,13 @@ void RandomAccessCleanup(TF_RandomAccessFile* file) {
 int64_t Read(const TF_RandomAccessFile* file, uint64_t offset, size_t n, char* buffer,
              TF_Status* status) {
   auto* f = static_cast<ReadFile*>(file->plugin_file);
+  if (f->file == nullptr) {  // an end URL
+    size_t done = offset < f->content.size() ? std::min(n, f->content.size() - offset) : 0;
+    memcpy(buffer, f->content.data() + std::min<size_t>(offset, f->content.size()), done);
+    if (done < n) Fail(status, TF_OUT_OF_RANGE, "end of " + f->target.uri);
+    else TF_SetStatus(status, TF_OK, "");
+    return static_cast<int64_t>(done);
+  }
   std::lock_guard<std::mutex> lock(f->mutex);
   if (f->position != static_cast<int64_t>(offset)) {
     errno = 0;
@@ -496,6 +655,17 @@ int64_t Read(const TF_RandomAccessFile* file, uint64_t offset, size_t n, char* b
     if (got == 0) break;
     done += static_cast<size_t>(got);
     f->position += got;
+  }
+  RecordWalk& walk = f->walk;
+  if (walk.token != 0) {
+    Walk(&walk, buffer, static_cast<int64_t>(offset), static_cast<int64_t>(done));
+    if (done == 0) {  // TF asks at the end: clean if right at a record boundary
+      walk.clean = walk.sequential && walk.header_have == 0 &&
+                   walk.next == static_cast<int64_t>(offset) && walk.walked == walk.next;
+    } else if (done < n) {  // come back for the end (see RecordWalk)
+      TF_SetStatus(status, TF_OK, "");
+      return static_cast<int64_t>(done);
+    }
   }
   if (done < n) {
     Fail(status, TF_OUT_OF_RANGE, "read past the end of " + f->target.uri);
@@ -575,43 +745,78 @@ void Init(TF_Filesystem* filesystem, TF_Status* status) {
 
 void Cleanup(TF_Filesystem* filesystem) {}
 
-void NewRandomAccessFile(const TF_Filesystem*, const char* uri, TF_RandomAccessFile* file,
+void NewRandomAccessFile(const TF_Filesystem*, const char* marked, TF_RandomAccessFile* file,
                          TF_Status* status) {
+  std::string uri = marked;
+  if (uint64_t end = TokenOf(uri, kRecordsEndMark, sizeof(kRecordsEndMark))) {
+    auto* opened = new ReadFile;
+    opened->fs = nullptr, opened->file = nullptr, opened->target.uri = uri;
+    opened->content = RecordsClean(end, true) ? "" : "x";
+    file->plugin_file = opened;
+    return TF_SetStatus(status, TF_OK, "");
+  }
+  uint64_t token = TokenOf(uri, kRecordsMark, sizeof(kRecordsMark));
+  if (token != 0) uri.resize(uri.rfind(kRecordsMark));
   Target t;
   hdfsFS fs;
-  if (!Open(uri, &t, &fs, status)) return;
-  Kind kind = Lookup(fs, t, t.path, status);
-  if (kind == Kind::kDirectory) Fail(status, TF_FAILED_PRECONDITION, t.uri + " is a directory");
-  if (kind != Kind::kFile) return;
+  if (!Open(uri.c_str(), &t, &fs, status)) return;
   errno = 0;
   hdfsFile handle = hdfsOpenFile(fs, t.path.c_str(), O_RDONLY, 0, 0, 0);
-  if (handle == nullptr) return FailErrno(t, "open of", status);
+  if (handle == nullptr) {  // explain: missing, a directory, a file on the way, or the errno
+    int err = errno;
+    Kind kind = Lookup(fs, t, t.path, status);
+    if (kind == Kind::kDirectory) Fail(status, TF_FAILED_PRECONDITION, t.uri + " is a directory");
+    if (kind != Kind::kFile) return;
+    errno = err;
+    return FailErrno(t, "open of", status);
+  }
   auto* opened = new ReadFile;
   opened->fs = fs, opened->file = handle, opened->target = t;
+  opened->walk.token = token;
   file->plugin_file = opened;
   TF_SetStatus(status, TF_OK, "");
 }
 
+// Why creating or appending to `t` failed: it is a directory, an ancestor is a file (Hadoop's
+// ParentNotDirectoryException), or the Java failure (errno as the failed call left it).
+void FailWrite(hdfsFS fs, const Target& t, const std::string& what, TF_Status* status) {
+  int err = errno;
+  for (std::string p = t.path;; p = Parent(p)) {
+    int ignored = 0;
+    Kind kind = JavaStat(fs, p, &ignored, nullptr);
+    if (kind == Kind::kDirectory && p == t.path) {
+      return Fail(status, TF_FAILED_PRECONDITION, t.uri + " is a directory");
+    }
+    if (kind == Kind::kFile && p != t.path) {
+      return Fail(status, TF_FAILED_PRECONDITION, t.cluster + p + " is a file, not a directory");
+    }
+    if (kind == Kind::kDirectory || kind == Kind::kFile || p == "/") break;
+  }
+  errno = err;
+  FailErrno(t, what, status);
+}
+
+// A new file is created with its missing parents (Hadoop's create, as TF <= 2.5's HDFS
+// filesystem and tensorflow-io's did through libhdfs's hdfsOpenFile(O_WRONLY)); TF's modular
+// filesystem tests want NOT_FOUND there instead (README: TensorFlow). No lookup beforehand:
+// a failure is explained afterwards (FailWrite). Appending asks for the file's size first.
 void OpenForWriting(const char* uri, TF_WritableFile* file, bool append, TF_Status* status) {
   Target t;
   hdfsFS fs;
   if (!Open(uri, &t, &fs, status)) return;
-  hdfsFileInfo info{};
-  Kind kind = StatPath(fs, t, t.path, status, &info);
-  if (kind == Kind::kError) return;
-  if (kind == Kind::kDirectory) return Fail(status, TF_FAILED_PRECONDITION, t.uri + " is a directory");
-  if (kind == Kind::kMissing) {  // HDFS would create missing parents: TF wants NOT_FOUND
-    Kind parent = Lookup(fs, t, Parent(t.path), status);
-    if (parent == Kind::kFile)
-      return Fail(status, TF_FAILED_PRECONDITION, t.cluster + Parent(t.path) + " is a file");
-    if (parent != Kind::kDirectory) return;
+  FileInfo info;
+  bool appending = false;
+  if (append) {
+    Kind kind = StatPath(fs, t, t.path, status, &info);
+    if (kind == Kind::kError) return;
+    if (kind == Kind::kDirectory) return Fail(status, TF_FAILED_PRECONDITION, t.uri + " is a directory");
+    appending = kind == Kind::kFile;  // else created
   }
-  bool appending = append && kind == Kind::kFile;
   errno = 0;
   hdfsFile handle =
       hdfsOpenFile(fs, t.path.c_str(), appending ? (O_WRONLY | O_APPEND) : O_WRONLY, 0, 0, 0);
-  if (handle == nullptr) return FailErrno(t, appending ? "append to" : "create of", status);
-  file->plugin_file = new WriteFile{fs, handle, t, appending ? info.mSize : 0};
+  if (handle == nullptr) return FailWrite(fs, t, appending ? "append to" : "create of", status);
+  file->plugin_file = new WriteFile{fs, handle, t, appending ? info.size : 0};
   TF_SetStatus(status, TF_OK, "");
 }
 
@@ -633,16 +838,35 @@ void PathExists(const TF_Filesystem*, const char* uri, TF_Status* status) {
   if (kind == Kind::kFile || kind == Kind::kDirectory) TF_SetStatus(status, TF_OK, "");
 }
 
+// One lookup (TF's fallback, FileExists then Stat, makes two; tf.io.gfile.listdir asks first).
+// TF's ModularFileSystem reads only the status: a file is FAILED_PRECONDITION.
+bool IsDirectory(const TF_Filesystem*, const char* uri, TF_Status* status) {
+  Target t;
+  hdfsFS fs;
+  if (!Open(uri, &t, &fs, status)) return false;
+  Kind kind = Lookup(fs, t, t.path, status);
+  if (kind == Kind::kFile) Fail(status, TF_FAILED_PRECONDITION, t.uri + " is not a directory");
+  if (kind != Kind::kDirectory) return false;
+  TF_SetStatus(status, TF_OK, "");
+  return true;
+}
+
 void Stat(const TF_Filesystem*, const char* uri, TF_FileStatistics* stats, TF_Status* status) {
+  if (uint64_t end = TokenOf(uri, kRecordsEndMark, sizeof(kRecordsEndMark))) {  // see RecordWalk
+    stats->length = RecordsClean(end, false) ? 0 : 1;
+    stats->mtime_nsec = 0;
+    stats->is_directory = false;
+    return TF_SetStatus(status, TF_OK, "");
+  }
   Target t;
   hdfsFS fs;
   if (!Open(uri, &t, &fs, status)) return;
-  hdfsFileInfo info{};
+  FileInfo info;
   Kind kind = StatPath(fs, t, t.path, status, &info);
   if (kind == Kind::kMissing) FailMissing(fs, t, t.path, status);
   if (kind != Kind::kFile && kind != Kind::kDirectory) return;
-  stats->length = kind == Kind::kFile ? info.mSize : 0;
-  stats->mtime_nsec = static_cast<int64_t>(info.mLastMod) * 1000000000LL;
+  stats->length = kind == Kind::kFile ? info.size : 0;
+  stats->mtime_nsec = info.mtime_ms * 1000000LL;
   stats->is_directory = kind == Kind::kDirectory;
   TF_SetStatus(status, TF_OK, "");
 }
@@ -660,41 +884,58 @@ int64_t GetFileSize(const TF_Filesystem* filesystem, const char* uri, TF_Status*
 
 void* Allocate(size_t size) { return malloc(size); }
 
+// FileSystem.listStatus through JNI, reading only each entry's name (libhdfs's
+// hdfsListDirectory converts every field of every entry, a dozen Java calls each).
 int GetChildren(const TF_Filesystem*, const char* uri, char*** entries, TF_Status* status) {
   Target t;
   hdfsFS fs;
   if (!Open(uri, &t, &fs, status)) return -1;
-  int count = 0;
-  errno = 0;
-  hdfsFileInfo* list = hdfsListDirectory(fs, t.path.c_str(), &count);
-  if (list == nullptr && errno != 0) {  // explain: missing, a file on the way, or the errno
-    int err = errno;
+  JNIEnv* env = AttachedEnv();
+  const Java* java = env == nullptr ? nullptr : JavaClasses(env);
+  if (java == nullptr) {
+    Fail(status, TF_INTERNAL, "no Java VM to list " + t.uri);
+    return -1;
+  }
+  env->PushLocalFrame(8);
+  jobject jpath = env->NewObject(java->path, java->path_init, env->NewStringUTF(t.path.c_str()));
+  auto list = env->ExceptionCheck() ? nullptr
+                                    : static_cast<jobjectArray>(env->CallObjectMethod(
+                                          static_cast<jobject>(fs), java->list_status, jpath));
+  if (jthrowable error = env->ExceptionOccurred()) {  // explain: missing, a file on the way, ...
+    env->ExceptionClear();
+    int err = ErrnoOf(env, *java, error);
+    env->PopLocalFrame(nullptr);
     if (Lookup(fs, t, t.path, status) == Kind::kDirectory) {
       errno = err;
       FailErrno(t, "listing of", status);
     }
     return -1;
   }
-  // HDFS lists a file as itself: one entry named like the path
-  if (count == 1 && list[0].mKind == 'F') {
-    std::string name(list[0].mName);
-    size_t at = name.find("://");
-    std::string path = at == std::string::npos ? name : name.substr(name.find('/', at + 3));
-    if (path == t.path) {
-      hdfsFreeFileInfo(list, count);
-      Fail(status, TF_FAILED_PRECONDITION, t.uri + " is a file, not a directory");
-      return -1;
-    }
+  jsize count = list == nullptr ? 0 : env->GetArrayLength(list);
+  std::vector<std::string> names;
+  bool only_file = false;
+  for (jsize i = 0; i < count; ++i) {
+    env->PushLocalFrame(4);
+    jobject entry = env->GetObjectArrayElement(list, i);
+    auto name = static_cast<jstring>(
+        env->CallObjectMethod(env->CallObjectMethod(entry, java->get_path), java->name));
+    const char* chars = env->GetStringUTFChars(name, nullptr);
+    names.emplace_back(chars);
+    env->ReleaseStringUTFChars(name, chars);
+    only_file = count == 1 && !env->CallBooleanMethod(entry, java->is_directory);
+    env->PopLocalFrame(nullptr);
   }
-  *entries = static_cast<char**>(Allocate(sizeof(char*) * std::max(count, 1)));
-  for (int i = 0; i < count; ++i) {
-    std::string name(list[i].mName);
-    name = name.substr(name.rfind('/') + 1);
-    (*entries)[i] = strdup(name.c_str());
+  env->PopLocalFrame(nullptr);
+  // HDFS lists a file as itself: one file entry named like the path, and the path a file
+  if (only_file && names[0] == t.path.substr(t.path.rfind('/') + 1) &&
+      StatPath(fs, t, t.path, status) == Kind::kFile) {
+    Fail(status, TF_FAILED_PRECONDITION, t.uri + " is a file, not a directory");
+    return -1;
   }
-  if (list != nullptr) hdfsFreeFileInfo(list, count);
+  *entries = static_cast<char**>(Allocate(sizeof(char*) * std::max<size_t>(names.size(), 1)));
+  for (size_t i = 0; i < names.size(); ++i) (*entries)[i] = strdup(names[i].c_str());
   TF_SetStatus(status, TF_OK, "");
-  return count;
+  return static_cast<int>(names.size());
 }
 
 void CreateDir(const TF_Filesystem*, const char* uri, TF_Status* status) {
@@ -913,6 +1154,7 @@ void ProvideFilesystemSupportFor(TF_FilesystemPluginOps* ops, const char* scheme
   fs->rename_file = RenameFile;
   fs->copy_file = CopyFile;
   fs->path_exists = PathExists;
+  fs->is_directory = IsDirectory;
   fs->stat = Stat;
   fs->get_file_size = GetFileSize;
   fs->translate_name = TranslateName;
@@ -959,8 +1201,9 @@ extern "C" __attribute__((visibility("default"))) int hopsfs_tf_configure(const 
     else if (key == "jvm_option") settings.jvm_options.push_back(value);
     else if (key.rfind("conf.", 0) == 0) settings.conf.emplace_back(key.substr(5), value);
   }
+  auto configured = std::make_shared<const Settings>(std::move(settings));
   std::lock_guard<std::mutex> lock(g_mutex);
-  g_settings = settings;
+  g_settings = std::move(configured);
   return 0;
 }
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import itertools
 import logging
 import os
 import re
@@ -48,6 +49,9 @@ _IMPORT_NOTICES = re.compile(
 )
 _LOCK = threading.Lock()
 _REGISTERED: list[Path] = []  # the plugin this process registered (TF cannot register twice)
+RECORDS_MARK = "#hopsfs-records="  # see records_url (kRecordsMark in hdfs_filesystem.cc)
+RECORDS_END_MARK = "#hopsfs-records-end="  # read (empty: TF read every record) after the file
+_TOKENS = itertools.count(int.from_bytes(os.urandom(4), "little") << 24 | 1)
 
 
 def tensorflow() -> Any:
@@ -246,12 +250,34 @@ def register() -> Path:
     with _LOCK:
         path = _REGISTERED[0] if _REGISTERED else build()
         settings = _settings_text().encode()
-        ctypes.CDLL(str(path)).hopsfs_tf_configure(settings)  # same handle TF dlopens
+        _library(path).hopsfs_tf_configure(settings)  # same handle TF dlopens
         if not _REGISTERED:
             tf.experimental.register_filesystem_plugin(str(path))
             _REGISTERED.append(path)
             log.info("registered %s with TensorFlow from %s", ", ".join(SCHEMES), path)
         return path
+
+
+def records_token() -> int:
+    """A new token for `records_url` (unique in this process)."""
+    return next(_TOKENS)
+
+
+def records_url(url: str, token: int) -> str:
+    """`url` of a TFRecord file marked so that the plugin follows its framing while TF reads it;
+    afterwards the same URL with RECORDS_END_MARK for RECORDS_MARK reads as nothing if TF read
+    every record to the end, else as one byte (RecordWalk in hdfs_filesystem.cc)."""
+    return f"{url}{RECORDS_MARK}{token}"
+
+
+_LIBRARIES: dict[Path, ctypes.CDLL] = {}
+
+
+def _library(path: Path) -> ctypes.CDLL:
+    """The plugin's library, through the handle TF dlopens too (dlopen returns the same one)."""
+    if path not in _LIBRARIES:
+        _LIBRARIES[path] = ctypes.CDLL(str(path))
+    return _LIBRARIES[path]
 
 
 def registered() -> bool:

@@ -294,13 +294,48 @@ def test_cache_copies_uncompressed_files_in_bounded_pieces(
     assert not any(files for _, _, files in os.walk(cache_dir))
 
 
-def test_truncated_shard_names_the_hdfs_file_and_offset(tf, fs, hdfs_dir):
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_truncated_shard_names_the_hdfs_file_and_offset(tf, fs, hdfs_dir, strategy):
     path = f"{hdfs_dir}/cut.tfrecord"
     with fs.open(path, "wb") as f, TFRecordWriter(f) as writer:
         writer.write_all([b"x" * 100] * 10)
     fs.pipe_file(path, fs.cat_file(path)[:-10])
     with pytest.raises(tf.errors.OpError, match=rf"{path} at byte offset 1044"):
-        read(htf.tfrecord_dataset(path, fs=fs, strategy="cache"))
+        read(htf.tfrecord_dataset(path, fs=fs, strategy=strategy))
+
+
+@pytest.mark.parametrize("damage", ["none", "empty", "corrupt-early", "corrupt-last", "cut"])
+def test_native_end_check_follows_records_across_buffer_fills(
+    tf, fs, hdfs_dir, damage, monkeypatch
+):
+    """The "native" strategy checks no record itself: the plugin follows the framing while TF
+    reads (here in 4 KiB fills, so records straddle them) and tells whether TF got to the end;
+    only then is the file read again, naming the bad record."""
+    monkeypatch.setattr(htf.dataset, "NATIVE_BUFFER_BYTES", 4096)
+    path = f"{hdfs_dir}/fills.tfrecord"
+    records = [] if damage == "empty" else [os.urandom(100 + 37 * i) for i in range(120)]
+    with fs.open(path, "wb") as f, TFRecordWriter(f) as writer:
+        writer.write_all(records)
+    offsets = np.cumsum([0] + [len(r) + 16 for r in records]).tolist()
+    data = bytearray(fs.cat_file(path))
+    bad = {"corrupt-early": 7, "corrupt-last": 119, "cut": 119}.get(damage)
+    if damage.startswith("corrupt"):
+        data[offsets[bad] + 12 + 50] ^= 1  # a data byte
+    elif damage == "cut":
+        data = data[:-3]
+    fs.pipe_file(path, bytes(data))
+    dataset = htf.tfrecord_dataset(path, fs=fs, strategy="native")
+    if bad is None:
+
+        def no_second_read(*args, **kwargs):
+            raise AssertionError("a whole file was read again")
+
+        monkeypatch.setattr(htf.checks, "read_record_batches", no_second_read)
+        assert read(dataset) == records
+        return
+    with pytest.raises(tf.errors.OpError) as info:
+        read(dataset)
+    assert f"{path} at byte offset {offsets[bad]}" in str(info.value)
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)

@@ -189,12 +189,14 @@ def test_hopsfs_urls_resolve_against_the_project(cluster, superuser_client):
 # TranslateName differs by design: the plugin keeps scheme and authority (the cluster).
 # RenameFileSourceIsDirectory differs: a directory is renamed when the target does not exist,
 # as TF's local filesystem does (SavedModel exporters rename temporary directories).
+# CreateFileNonExisting and AppendFileNonExisting differ: a new file's missing parents are
+# created (Hadoop's create), as TF <= 2.5's HDFS filesystem and tensorflow-io's did.
 
 
 def test_create_file_conformance(root):
     write(f"{root}/a_file", "")  # TestCreateFile
-    with pytest.raises(tf.errors.NotFoundError):  # TestCreateFileNonExisting
-        write(f"{root}/dir_not_found/a_file", "x")
+    write(f"{root}/dir_not_found/a_file", "x")  # TestCreateFileNonExisting: parents made
+    assert gfile.isdir(f"{root}/dir_not_found") and read(f"{root}/dir_not_found/a_file") == "x"
     gfile.mkdir(f"{root}/a_dir")
     with pytest.raises(tf.errors.FailedPreconditionError):  # TestCreateFileExistingDir
         write(f"{root}/a_dir", "x")
@@ -204,8 +206,8 @@ def test_create_file_conformance(root):
 
 def test_append_file_conformance(root):
     write(f"{root}/a_file", "", "a")  # TestAppendFile
-    with pytest.raises(tf.errors.NotFoundError):  # TestAppendFileNonExisting
-        write(f"{root}/dir_not_found/a_file", "x", "a")
+    write(f"{root}/dir_not_found/a_file", "x", "a")  # TestAppendFileNonExisting: parents made
+    assert read(f"{root}/dir_not_found/a_file") == "x"
     gfile.mkdir(f"{root}/a_dir")
     with pytest.raises(tf.errors.FailedPreconditionError):  # TestAppendFileExistingDir
         write(f"{root}/a_dir", "x", "a")

@@ -93,6 +93,34 @@ def test_truncated_file_raises_naming_the_hdfs_file(hdfs_dir, project):
         read_all(tf.data.TFRecordDataset(f"{root}/data/part-0.tfrecord").batch(8))
 
 
+def test_writers_create_missing_parents_as_tf_hdfs_did(hdfs_dir, project):
+    """A new file's missing parents are created (Hadoop's create), as TF <= 2.5's HDFS
+    filesystem and tensorflow-io's did: code written for them works unchanged. A file in the
+    way still fails."""
+    root = f"hdfs://{hdfs_dir}/new"
+    with tf.io.TFRecordWriter(f"{root}/records/deep/part-0.tfrecord") as writer:
+        writer.write(b"one")
+    records = tf.data.TFRecordDataset(f"{root}/records/deep/part-0.tfrecord")
+    assert [record.numpy() for record in records] == [b"one"]
+    with tf.io.gfile.GFile(f"{root}/text/a/b.txt", "w") as f:
+        f.write("hello")
+    with tf.io.gfile.GFile(f"{root}/text/a/b.txt") as f:
+        assert f.read() == "hello"
+    summaries = tf.summary.create_file_writer(f"{root}/logs/run-1")
+    with summaries.as_default():
+        tf.summary.scalar("loss", 0.5, step=1)
+    summaries.close()
+    [events] = tf.io.gfile.listdir(f"{root}/logs/run-1")
+    assert events.startswith("events.out.tfevents.")
+    assert tf.io.gfile.stat(f"{root}/logs/run-1/{events}").length > 0
+    in_the_way = pytest.raises(tf.errors.FailedPreconditionError, match="b.txt is a file")
+    with in_the_way, tf.io.gfile.GFile(f"{root}/text/a/b.txt/c.txt", "w") as f:
+        f.write("x")
+    with in_the_way:
+        tf.io.TFRecordWriter(f"{root}/text/a/b.txt/deeper/part-0.tfrecord")
+    assert not tf.io.gfile.isdir(f"{root}/text/a/b.txt")
+
+
 def small_model() -> tf.keras.Model:
     model = tf.keras.Sequential(
         [
