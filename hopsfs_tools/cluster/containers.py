@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from hopsfs_tools.cluster.daemons import namenode_health
 from hopsfs_tools.cluster.image import COMPOSE_DIR, Engine, ensure_image
 from hopsfs_tools.cluster.siteconf import NAMENODE
 from hopsfs_tools.cluster.state import STATE_FILE, ClusterError, ClusterState
@@ -240,22 +241,7 @@ class ContainerCluster:
         }
         if not running:
             return result
-        try:
-            fsn, info = self.jmx("FSNamesystemState"), self.jmx("NameNodeInfo")
-        except (OSError, ClusterError, ValueError):
-            return result
-        live = json.loads(info.get("LiveNodes") or "{}")
-        dead = json.loads(info.get("DeadNodes") or "{}")
-        result.update(
-            namenode_reachable=True,
-            safemode=bool(info.get("Safemode")),
-            live_datanodes=sorted(v.get("xferaddr", k) for k, v in live.items()),
-            dead_datanodes=sorted(v.get("xferaddr", k) for k, v in dead.items()),
-            num_live_datanodes=fsn["NumLiveDataNodes"],
-            num_dead_datanodes=fsn["NumDeadDataNodes"],
-            capacity_used=fsn["CapacityUsed"],
-            capacity_remaining=fsn["CapacityRemaining"],
-        )
+        result.update(namenode_health(self.jmx))
         return result
 
     def wait_ready(self, timeout: float = 240.0) -> None:

@@ -3,9 +3,12 @@ the Java 17 module openings and the log4j setup Hadoop's own launcher gives them
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
+from typing import Any
 
 from hopsfs_tools.cluster.siteconf import NAMENODE
 from hopsfs_tools.cluster.state import ClusterError
@@ -66,3 +69,27 @@ def check_prerequisites() -> None:
         )
     if problems:
         raise ClusterError("cannot start the local HDFS cluster:\n  - " + "\n  - ".join(problems))
+
+
+def namenode_health(jmx: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
+    """What a NameNode's JMX beans say of its cluster: live/dead DataNodes, safe mode, capacity,
+    files and blocks (the `status` keys of every kind of cluster); {} when it does not answer."""
+    try:
+        fsn, info = jmx("FSNamesystemState"), jmx("NameNodeInfo")
+    except (OSError, ClusterError, ValueError):
+        return {}
+    live = json.loads(info.get("LiveNodes") or "{}")
+    dead = json.loads(info.get("DeadNodes") or "{}")
+    return {
+        "namenode_reachable": True,
+        "safemode": bool(info.get("Safemode")),
+        "live_datanodes": sorted(v.get("xferaddr", k) for k, v in live.items()),
+        "dead_datanodes": sorted(v.get("xferaddr", k) for k, v in dead.items()),
+        "num_live_datanodes": fsn["NumLiveDataNodes"],
+        "num_dead_datanodes": fsn["NumDeadDataNodes"],
+        "capacity_total": fsn["CapacityTotal"],
+        "capacity_used": fsn["CapacityUsed"],
+        "capacity_remaining": fsn["CapacityRemaining"],
+        "files_total": fsn["FilesTotal"],
+        "blocks_total": fsn["BlocksTotal"],
+    }

@@ -23,7 +23,13 @@ from urllib.parse import urlsplit
 
 from hopsfs_tools.cluster import owner as ownership
 from hopsfs_tools.cluster import siteconf
-from hopsfs_tools.cluster.daemons import JAVA17_OPENS, LOG4J, MAIN_CLASS, check_prerequisites
+from hopsfs_tools.cluster.daemons import (
+    JAVA17_OPENS,
+    LOG4J,
+    MAIN_CLASS,
+    check_prerequisites,
+    namenode_health,
+)
 from hopsfs_tools.cluster.kdc import Kdc
 from hopsfs_tools.cluster.netns import Network, check_request
 from hopsfs_tools.cluster.owner import MARKER, pid_alive, reap
@@ -319,26 +325,7 @@ class LocalCluster:
         }
         if not self.state.ports or not self.is_running():
             return result
-        try:
-            fsn = self.jmx("FSNamesystemState")
-            info = self.jmx("NameNodeInfo")
-        except (OSError, ClusterError, ValueError):
-            return result
-        live = json.loads(info.get("LiveNodes") or "{}")
-        dead = json.loads(info.get("DeadNodes") or "{}")
-        result.update(
-            namenode_reachable=True,
-            safemode=bool(info.get("Safemode")),
-            live_datanodes=sorted(v.get("xferaddr", k) for k, v in live.items()),
-            dead_datanodes=sorted(v.get("xferaddr", k) for k, v in dead.items()),
-            num_live_datanodes=fsn["NumLiveDataNodes"],
-            num_dead_datanodes=fsn["NumDeadDataNodes"],
-            capacity_total=fsn["CapacityTotal"],
-            capacity_used=fsn["CapacityUsed"],
-            capacity_remaining=fsn["CapacityRemaining"],
-            files_total=fsn["FilesTotal"],
-            blocks_total=fsn["BlocksTotal"],
-        )
+        result.update(namenode_health(self.jmx))
         return result
 
     def wait_ready(self, timeout: float = 240.0) -> None:
