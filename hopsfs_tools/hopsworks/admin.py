@@ -18,6 +18,7 @@ lives). Everything here needs the HDFS superuser.
 from __future__ import annotations
 
 import errno
+import logging
 import posixpath
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -42,6 +43,8 @@ DESCRIPTIONS = {
     "DataSets": "Data sets of the project.",
 }
 _SUPERUSER = "the user who started the namenode; select it with HADOOP_USER_NAME"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -96,9 +99,25 @@ def create_project(name: str, user: str, fs: HopsFileSystem | None = None) -> Pr
             fs.modify_acl_entries(path, _entries([owner], "rwx", directory=True))
         for dataset in DATASETS:
             _write_readme(fs, posixpath.join(root, dataset), owner, name)
-            fs.allow_snapshots(posixpath.join(root, dataset))  # its owner may snapshot it
+        _allow_snapshots(fs, [posixpath.join(root, dataset) for dataset in DATASETS])
         _make_home(fs, owner, name)
     return project_info(name, fs)
+
+
+def _allow_snapshots(fs: HopsFileSystem, datasets: list[str]) -> None:
+    """Make `datasets` snapshottable (their owner may then snapshot them). A filesystem that
+    knows no WebHDFS URL cannot (the RPC clients lack allowSnapshot): the project is made all
+    the same, and a warning says how to allow snapshots later."""
+    try:
+        for dataset in datasets:
+            fs.allow_snapshots(dataset)
+    except NotImplementedError as exc:
+        log.warning(
+            "%s; datasets of %s are not snapshottable: run `hopsfs-tools snapshot allow "
+            "DATASET` against a configuration with WebHDFS to allow it",
+            exc,
+            posixpath.dirname(datasets[0]),
+        )
 
 
 def _make_home(fs: HopsFileSystem, user: str, group: str) -> None:

@@ -20,7 +20,6 @@ from hopsfs_tools.config.project import Project
 from hopsfs_tools.fs import HopsFileSystem
 from hopsfs_tools.fs.backends import native
 from hopsfs_tools.fs.commit import TEMP_MARKER
-from hopsfs_tools.fs.readahead import READ_AHEAD_MIN
 
 
 @pytest.fixture
@@ -668,34 +667,3 @@ def test_fork_after_hdfs_native_fsspec_use_does_not_hang(cluster, hdfs_dir):
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "forked"
-
-
-def test_sequential_big_reads_fetch_the_next_range_ahead(fs, hdfs_dir, monkeypatch):
-    """From the second adjoining big read on, the native reader fetches the next range beside
-    the caller; every byte arrives once and in order. Random reads fetch nothing ahead."""
-    chunk = READ_AHEAD_MIN
-    data = os.urandom(5 * chunk + 12345)
-    path = f"{hdfs_dir}/big.bin"
-    fs.pipe_file(path, data)
-    reader = fs.client.backend.open_read(path)
-    fetched: list[tuple[int, int]] = []
-    fetch = reader._reader.read_range  # the native reader's, under the read-ahead
-
-    def recording(offset: int, length: int) -> bytes:
-        fetched.append((offset, length))
-        return fetch(offset, length)
-
-    monkeypatch.setattr(reader._reader, "read_range", recording)
-    got = b"".join(reader.read_range(offset, chunk) for offset in range(0, len(data), chunk))
-    assert got == data
-    assert sorted(fetched) == [(o, min(chunk, len(data) - o)) for o in range(0, len(data), chunk)]
-    reader.close()
-    fetched.clear()
-    random_reader = fs.client.backend.open_read(path)
-    fetch = random_reader._reader.read_range
-    monkeypatch.setattr(random_reader._reader, "read_range", recording)
-    assert random_reader.read_range(3 * chunk, chunk) == data[3 * chunk : 4 * chunk]
-    assert random_reader.read_range(chunk, chunk) == data[chunk : 2 * chunk]
-    assert fetched == [(3 * chunk, chunk), (chunk, chunk)]
-    with fs.open(path, "rb", block_size=chunk) as f:  # fsspec's readahead on top of it
-        assert b"".join(iter(lambda: f.read(chunk // 3), b"")) == data

@@ -166,3 +166,30 @@ def test_training_from_a_snapshot_sees_the_same_records_while_the_data_changes(
     monkeypatch.setenv("HADOOP_USER_NAME", f"{dataset.split('/')[2]}__ann")
     monkeypatch.setenv("HOPSFS_BACKEND", "webhdfs")  # this process's native client is the admin
     assert hdfs.load("DataSets/.snapshot/v1/labels.csv") == b"id,label\n1,cat\n2,dog\n"
+
+
+def test_project_made_without_webhdfs_warns_that_datasets_are_not_snapshottable(
+    cluster: LocalCluster, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A filesystem that knows only the NameNode's RPC address cannot allow snapshots (the RPC
+    clients lack allowSnapshot): the project is made all the same, and a warning says how."""
+    for key in ("HADOOP_CONF_DIR", "HOPSFS_WEBHDFS_URL", "HADOOP_USER_NAME", "HOPSFS_PROJECT"):
+        monkeypatch.delenv(key, raising=False)
+    rpc_only = HopsFileSystem(namenode=cluster.namenode_uri, skip_instance_cache=True)
+    full = HopsFileSystem(
+        namenode=cluster.namenode_uri, webhdfs_url=cluster.webhdfs_url, skip_instance_cache=True
+    )
+    assert not rpc_only.config.webhdfs_url
+    name = f"s{uuid.uuid4().hex[:8]}"
+    with caplog.at_level("WARNING", logger="hopsfs_tools.hopsworks.admin"):
+        admin.create_project(name, "ann", rpc_only)
+    try:
+        assert rpc_only.isdir(f"/Projects/{name}/DataSets")
+        assert "snapshot allow" in caplog.text and f"/Projects/{name}" in caplog.text
+        with pytest.raises(ValueError, match="is not snapshottable"):
+            full.snapshot(f"/Projects/{name}/DataSets", "v1")
+    finally:
+        full.rm(f"/Projects/{name}", recursive=True)
+        full.rm(f"/user/{name}__ann", recursive=True)
+        rpc_only.close()
+        full.close()
