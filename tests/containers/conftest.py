@@ -102,7 +102,8 @@ def _restore(name: str, value: str | None) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """fsspec's conformance suite runs here on the native backend only: the suite checks the
+    """fsspec's conformance suite runs here on the native backend only (and the fault tests
+    last, below): the suite checks the
     filesystem's semantics, which tests/fs runs on all three backends; what the containers add
     (DataNodes reached by container address) every backend meets in this folder's pandas, facade,
     Jupyter and fault tests. A third of the suite keeps this folder's time in CI down."""
@@ -116,6 +117,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = [item for item in items if item not in dropped]
+    # The fault tests stop and restart DataNode containers; a restarted container may come back
+    # on a new address while the NameNode still hands out the old one until it declares that
+    # DataNode dead, so they run after every other test of this folder.
+    faults = [item for item in items if item.module.__name__.endswith("test_containers_faults")]
+    if faults:
+        rest = [item for item in items if item not in faults]
+        last = max(i for i, item in enumerate(rest) if item.nodeid.startswith("tests/containers/"))
+        items[:] = rest[: last + 1] + faults + rest[last + 1 :]
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

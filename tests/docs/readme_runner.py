@@ -12,6 +12,7 @@ did not end as meant.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import traceback
@@ -56,4 +57,10 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Every block has run and its outcome is decided: leave without interpreter finalization,
+    # where pyarrow/delta-rs native threads sometimes abort the process ("terminate called
+    # without an active exception", apache/arrow#34314) after the page's code worked.
+    os._exit(code)
