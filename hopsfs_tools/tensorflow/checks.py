@@ -1,11 +1,11 @@
 """The checks that name the HDFS file and byte offset of a corrupt or truncated TFRecord when
-TF's own reader (whose errors name neither) reads it: at no cost per record for uncompressed
-files read through the plugin (`then_check_end`, `end_reached`), else by counting the framed
-sizes of the records TF read (`checked`, `compressed_end_check`)."""
+TF's own reader (whose errors name neither) reads a file the plugin does not check itself
+(compressed files, local cache pieces): by counting the framed sizes of the records TF read
+(`checked`, `compressed_end_check`). Uncompressed files read through the plugin are checked by
+the plugin (`plugin.records_url`)."""
 
 from __future__ import annotations
 
-import errno
 import os
 import struct
 from collections.abc import Callable
@@ -13,52 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from hopsfs_tools.formats.tfrecord import TFRecordError, read_record_batches
 from hopsfs_tools.fs import HopsFileSystem
-from hopsfs_tools.tensorflow import plugin
 
 if TYPE_CHECKING:
     import tensorflow as tf
 
 RECORD_OVERHEAD = 16  # TFRecord framing: length (8) + its CRC (4) + data CRC (4)
 CHECK_BATCH = 8  # records counted at once by the corrupt-record check (memory: 8 x record)
-
-
-def then_check_end(
-    tf: Any, records: tf.data.Dataset, marked: tf.Tensor, check: Callable[..., Any]
-) -> tf.data.Dataset:
-    """`records` of `plugin.records_url` `marked` (their errors ignored), then an empty dataset
-    that reads the file's end URL (no Python: empty if TF read every record to the end) and
-    runs `check(marked)` only if TF stopped early."""
-    end_url = tf.strings.regex_replace(marked, plugin.RECORDS_MARK, plugin.RECORDS_END_MARK)
-
-    def end(url: tf.Tensor) -> tf.Tensor:
-        stopped = tf.strings.length(tf.io.read_file(end_url)) > 0
-        return tf.cond(
-            stopped,
-            lambda: tf.ensure_shape(tf.py_function(check, [url], tf.string), [0]),
-            lambda: tf.constant([], tf.string),
-        )
-
-    return records.concatenate(tf.data.Dataset.from_tensors(marked).map(end).unbatch())
-
-
-def end_reached(fs: HopsFileSystem) -> Callable[[Any], Any]:
-    """For `then_check_end`, when TF stopped before the end of a file: the error that names
-    where. The file is read again in Python, which raises TFRecordError naming the bad record's
-    file and offset (or the read's own error), and if every record is whole, an OSError saying
-    that a read failed. TF's own error, swallowed by ignore_errors, names no file."""
-
-    def check(marked: Any) -> Any:
-        url = os.fsdecode(marked.numpy()).rsplit(plugin.RECORDS_MARK, 1)[0]
-        with fs.open(url, "rb", cache_type="none") as f:
-            for _ in read_record_batches(f, name=url):
-                pass
-        raise OSError(
-            errno.EIO,
-            f"TensorFlow stopped reading the TFRecord file {url} before its end, and reading it "
-            "again found every record whole: a read failed; iterate again to retry",
-        )
-
-    return check
 
 
 def checked(

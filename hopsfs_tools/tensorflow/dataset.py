@@ -371,9 +371,8 @@ def tfrecord_dataset(
     `strategy`: "native", "cache", "stream" or "auto" (`default_strategy(fs)`). `verify` checks
     CRCs in "stream" and, in "native" and "cache", names the HDFS file and offset of a bad record
     (TF checks every CRC itself, but its error names neither). In "native" on uncompressed files
-    the check costs nothing per record (the plugin tells whether TF read each file to its end;
-    only a file it did not is read again); elsewhere it costs CPU per record: verify=False is
-    faster. `cache_dir` ($HOPSFS_CACHE_DIR, else the temp dir), `cache_bytes` and
+    the plugin checks the records as TF reads them (in C++, no tf.data op per record); elsewhere
+    the check costs CPU per record in tf.data: verify=False is faster. `cache_dir` ($HOPSFS_CACHE_DIR, else the temp dir), `cache_bytes` and
     `lookahead_files` tune "cache".
     """
     tf = _tf()
@@ -392,22 +391,17 @@ def tfrecord_dataset(
 
     if strategy == "native":
         uri = plugin.uri_maker(fs)
-        read_to_end = verify and kind is None  # the plugin follows the framing (no per-record op)
+        by_plugin = verify and kind is None  # the plugin checks the records (no per-record op)
 
         def paths() -> Iterator[tuple[str, int]]:
             for path, size in order.next():
-                url = uri(path)
-                yield plugin.records_url(url, plugin.records_token()) if read_to_end else url, size
+                yield plugin.records_url(uri(path)) if by_plugin else uri(path), size
 
         def per_file(path: tf.Tensor, size: tf.Tensor) -> tf.data.Dataset:
             records = tf.data.TFRecordDataset(
                 path, compression_type=kind or "", buffer_size=NATIVE_BUFFER_BYTES
             )
-            if read_to_end:
-                return checks.then_check_end(
-                    tf, records.ignore_errors(), path, checks.end_reached(fs)
-                )
-            if not verify:
+            if by_plugin or not verify:
                 return records
             return checks.checked(tf, records, path, size, tf.constant(0, tf.int64), end_check)
 

@@ -26,6 +26,7 @@
 
 #include "tensorflow/c/experimental/filesystem/filesystem_interface.h"
 #include "tensorflow/c/tf_status.h"
+#include "xla/tsl/lib/hash/crc32c.h"  // TF's own CRC32C, as its RecordReader checks records
 
 // -- the part of libhdfs's C API (hdfs.h) this plugin calls -----------------------------------
 extern "C" {
@@ -527,94 +528,111 @@ bool Open(const char* uri, Target* t, hdfsFS* fs, TF_Status* status) {
 
 // -- random access files -----------------------------------------------------------------------
 
-// -- TFRecord end check (hopsfs_tools.tensorflow.dataset) ---------------------------------------
-// A URL ending in kRecordsMark<token> is a TFRecord file read by TF's TFRecordDataset (through a
-// BufferedInputStream, sequentially). The plugin follows its record framing (the 8-byte lengths,
-// no CRCs: TF checks those) as the bytes pass and notes, under `token`, whether TF asked for
-// bytes at the end of the file right at a record boundary: TF's reader asks for more only once
-// it has consumed (and CRC-checked) every byte before, so that read means every record was
-// whole. A read crossing the end returns its bytes with OK (not OUT_OF_RANGE), so that TF comes
-// back for the end. Once the file is done, the graph reads the URL with kRecordsEndMark<token>
-// (tf.io.read_file, no Python): empty if TF read every record, one byte if it stopped early
-// (then Python reads the file again to name the bad record). Nothing is checked per record.
+// -- TFRecord check (hopsfs_tools.tensorflow.dataset) -------------------------------------------
+// A URL ending in kRecordsMark is a TFRecord file read by TF's TFRecordDataset (through a
+// BufferedInputStream, sequentially). The plugin checks each record as its bytes pass (the length
+// CRC, the data CRC: TF's own crc32c, as TF's RecordReader does) and hands TF the bytes of whole,
+// good records only: a read that reaches a bad or cut-off record returns the bytes before it
+// (OK and short, so TF comes back for more) and the read at that record fails with DATA_LOSS
+// naming the file and the record's offset, which TF passes on as its error (TF's own "corrupted
+// record at N" names no file). Nothing runs per record in tf.data; reads that do not follow each
+// other (not TFRecordDataset's) are not checked.
 
-constexpr char kRecordsMark[] = "#hopsfs-records=";
-constexpr char kRecordsEndMark[] = "#hopsfs-records-end=";
+constexpr char kRecordsMark[] = "#hopsfs-records";
+constexpr char kDamaged[] = "the file is damaged: rewrite it from its source";
+constexpr char kCutShort[] = "the file was cut short, e.g. by an interrupted copy: rewrite it";
+constexpr char kMaybeCompressed[] =
+    "if the file is compressed, pass compression='GZIP' or 'ZLIB'; otherwise it is damaged";
 
-struct RecordWalk {
-  uint64_t token = 0;       // 0: not a TFRecord file being checked
-  int64_t next = 0;         // where the next record starts
-  int64_t walked = 0;       // bytes followed so far (reads must be sequential)
-  unsigned char header[8];  // the next record's length, as far as read
-  int header_have = 0;
-  bool sequential = true;
-  bool clean = false;  // TF asked for bytes at the end, right at a record boundary
+struct RecordCheck {
+  bool on = false;
+  int64_t checked = 0;       // bytes followed so far (reads must follow each other)
+  int64_t start = 0;         // where the current record starts
+  unsigned char frame[12];   // its length and the length's CRC, as far as read
+  int frame_have = 0;
+  uint64_t length = 0;       // its data length (once the frame is whole)
+  uint64_t data_have = 0;    // its data bytes seen
+  uint32_t crc = 0;          // their CRC so far
+  unsigned char footer[4];   // its data CRC, as far as read
+  int footer_have = 0;
+  int64_t bad = -1;          // the offset of the first bad record (-1: none found)
+  std::string problem;       // what is wrong with it
+  std::string hint;          // what to do about it
 };
 
-std::mutex g_walk_mutex;
-std::map<uint64_t, bool> g_walk_results;  // token -> clean, until its end URL is opened
-
-// The token of a URL ending in `mark`<token> (0 if it does not).
-uint64_t TokenOf(const std::string& uri, const char* mark, size_t mark_size) {
-  size_t at = uri.rfind(mark);
-  return at == std::string::npos ? 0 : strtoull(uri.c_str() + at + mark_size - 1, nullptr, 10);
+uint64_t Fixed(const unsigned char* p, int bytes) {
+  uint64_t value = 0;
+  for (int i = bytes - 1; i >= 0; --i) value = (value << 8) | p[i];
+  return value;
 }
 
-// Whether TF read the file of `token` to its end, every record whole (unknown: no); `forget`
-// drops the token.
-bool RecordsClean(uint64_t token, bool forget) {
-  std::lock_guard<std::mutex> lock(g_walk_mutex);
-  auto it = g_walk_results.find(token);
-  if (it == g_walk_results.end()) return false;
-  bool clean = it->second;
-  if (forget) g_walk_results.erase(it);
-  return clean;
+// Mark the record at `c->start` bad; the bytes of `n` read at `offset` that TF may have.
+int64_t Bad(RecordCheck* c, int64_t offset, int64_t n, const char* problem, const char* hint) {
+  c->bad = c->start, c->problem = problem, c->hint = hint;
+  return std::max<int64_t>(0, std::min<int64_t>(n, c->bad - offset));
 }
 
-// Follow the framing of `n` bytes read at `offset`.
-void Walk(RecordWalk* w, const char* data, int64_t offset, int64_t n) {
-  if (offset != w->walked) w->sequential = false;
-  if (!w->sequential) return;
-  int64_t pos = offset, end = offset + n;
-  while (pos < end) {
-    if (pos < w->next) {
-      pos = std::min(end, w->next);
-      continue;
-    }
-    int64_t take = std::min<int64_t>(8 - w->header_have, end - pos);
-    memcpy(w->header + w->header_have, data + (pos - offset), static_cast<size_t>(take));
-    w->header_have += static_cast<int>(take), pos += take;
-    if (w->header_have == 8) {
-      uint64_t length = 0;
-      for (int i = 7; i >= 0; --i) length = (length << 8) | w->header[i];
-      if (length > (uint64_t{1} << 56)) {  // not a length TF would read: TF failed there
-        w->sequential = false;
-        return;
+// Check the `n` bytes read at `offset` (`eof`: the file ends after them); the number of them
+// TF may have (all, unless a bad record starts among them).
+int64_t Check(RecordCheck* c, const char* data, int64_t offset, int64_t n, bool eof) {
+  if (offset != c->checked) c->on = false;  // not a sequential scan: TF checks alone
+  if (!c->on) return n;
+  int64_t pos = 0;
+  while (pos < n) {
+    if (c->frame_have < 12) {
+      int take = static_cast<int>(std::min<int64_t>(12 - c->frame_have, n - pos));
+      memcpy(c->frame + c->frame_have, data + pos, static_cast<size_t>(take));
+      c->frame_have += take, pos += take;
+      if (c->frame_have < 12) break;
+      uint32_t stored = static_cast<uint32_t>(Fixed(c->frame + 8, 4));
+      if (tsl::crc32c::Unmask(stored) != tsl::crc32c::Value(reinterpret_cast<char*>(c->frame), 8)) {
+        return Bad(c, offset, n, "corrupt record length (CRC mismatch)",
+                   c->start == 0 ? kMaybeCompressed : kDamaged);
       }
-      w->next += 12 + static_cast<int64_t>(length) + 4;
-      w->header_have = 0;
+      c->length = Fixed(c->frame, 8), c->data_have = 0, c->crc = 0;
+    } else if (c->data_have < c->length) {
+      int64_t take = static_cast<int64_t>(
+          std::min<uint64_t>(c->length - c->data_have, static_cast<uint64_t>(n - pos)));
+      c->crc = tsl::crc32c::Extend(c->crc, data + pos, static_cast<size_t>(take));
+      c->data_have += static_cast<uint64_t>(take), pos += take;
+    } else {
+      int take = static_cast<int>(std::min<int64_t>(4 - c->footer_have, n - pos));
+      memcpy(c->footer + c->footer_have, data + pos, static_cast<size_t>(take));
+      c->footer_have += take, pos += take;
+      if (c->footer_have < 4) break;
+      if (tsl::crc32c::Unmask(static_cast<uint32_t>(Fixed(c->footer, 4))) != c->crc) {
+        return Bad(c, offset, n, "corrupt record data (CRC mismatch)", kDamaged);
+      }
+      c->start = offset + pos, c->frame_have = 0, c->footer_have = 0;
     }
   }
-  w->walked = end;
+  c->checked = offset + n;
+  if (eof && c->start < c->checked) {  // the file ends inside a record
+    return Bad(c, offset, n, "truncated record", kCutShort);
+  }
+  return n;
+}
+
+// DATA_LOSS for the bad record `c` found in `t`, worded as hopsfs_tools' TFRecordError.
+int64_t FailRecord(const Target& t, const RecordCheck& c, TF_Status* status) {
+  Fail(status, TF_DATA_LOSS,
+       c.problem + " in TFRecord file " + t.uri + " at byte offset " + std::to_string(c.bad) +
+           " (" + c.hint + ")");
+  return 0;
 }
 
 struct ReadFile {
   hdfsFS fs;
-  hdfsFile file;  // nullptr: an end URL, whose `content` is read from memory
+  hdfsFile file;
   Target target;
   std::mutex mutex;      // one stream: reads take turns (TF reads a file from one thread)
   int64_t position = 0;  // where the stream is; a read elsewhere seeks first
-  RecordWalk walk;
-  std::string content;
+  RecordCheck records;   // on: a TFRecord file read through kRecordsMark
 };
 
 void RandomAccessCleanup(TF_RandomAccessFile* file) {
   auto* f = static_cast<ReadFile*>(file->plugin_file);
-  if (f->file != nullptr) hdfsCloseFile(f->fs, f->file);
-  if (f->walk.token != 0) {
-    std::lock_guard<std::mutex> lock(g_walk_mutex);
-    g_walk_results[f->walk.token] = f->walk.clean;
-  }
+  hdfsCloseFile(f->fs, f->file);
   delete f;
 }
 
@@ -624,14 +642,11 @@ void RandomAccessCleanup(TF_RandomAccessFile* file) {
 int64_t Read(const TF_RandomAccessFile* file, uint64_t offset, size_t n, char* buffer,
              TF_Status* status) {
   auto* f = static_cast<ReadFile*>(file->plugin_file);
-  if (f->file == nullptr) {  // an end URL
-    size_t done = offset < f->content.size() ? std::min(n, f->content.size() - offset) : 0;
-    memcpy(buffer, f->content.data() + std::min<size_t>(offset, f->content.size()), done);
-    if (done < n) Fail(status, TF_OUT_OF_RANGE, "end of " + f->target.uri);
-    else TF_SetStatus(status, TF_OK, "");
-    return static_cast<int64_t>(done);
-  }
   std::lock_guard<std::mutex> lock(f->mutex);
+  RecordCheck& records = f->records;
+  if (records.bad >= 0 && static_cast<int64_t>(offset) >= records.bad) {
+    return FailRecord(f->target, records, status);
+  }
   if (f->position != static_cast<int64_t>(offset)) {
     errno = 0;
     if (hdfsSeek(f->fs, f->file, static_cast<int64_t>(offset)) != 0) {
@@ -656,15 +671,15 @@ int64_t Read(const TF_RandomAccessFile* file, uint64_t offset, size_t n, char* b
     done += static_cast<size_t>(got);
     f->position += got;
   }
-  RecordWalk& walk = f->walk;
-  if (walk.token != 0) {
-    Walk(&walk, buffer, static_cast<int64_t>(offset), static_cast<int64_t>(done));
-    if (done == 0) {  // TF asks at the end: clean if right at a record boundary
-      walk.clean = walk.sequential && walk.header_have == 0 &&
-                   walk.next == static_cast<int64_t>(offset) && walk.walked == walk.next;
-    } else if (done < n) {  // come back for the end (see RecordWalk)
+  size_t kept = done;
+  if (records.on || records.bad >= 0) {
+    int64_t at = static_cast<int64_t>(offset);
+    kept = static_cast<size_t>(Check(&records, buffer, at, static_cast<int64_t>(done), done < n));
+    if (records.bad >= 0) kept = std::min<size_t>(kept, std::max<int64_t>(0, records.bad - at));
+    if (kept == 0 && records.bad >= 0) return FailRecord(f->target, records, status);
+    if (kept < done) {  // the bytes before a bad record: TF comes back for it
       TF_SetStatus(status, TF_OK, "");
-      return static_cast<int64_t>(done);
+      return static_cast<int64_t>(kept);
     }
   }
   if (done < n) {
@@ -748,15 +763,9 @@ void Cleanup(TF_Filesystem* filesystem) {}
 void NewRandomAccessFile(const TF_Filesystem*, const char* marked, TF_RandomAccessFile* file,
                          TF_Status* status) {
   std::string uri = marked;
-  if (uint64_t end = TokenOf(uri, kRecordsEndMark, sizeof(kRecordsEndMark))) {
-    auto* opened = new ReadFile;
-    opened->fs = nullptr, opened->file = nullptr, opened->target.uri = uri;
-    opened->content = RecordsClean(end, true) ? "" : "x";
-    file->plugin_file = opened;
-    return TF_SetStatus(status, TF_OK, "");
-  }
-  uint64_t token = TokenOf(uri, kRecordsMark, sizeof(kRecordsMark));
-  if (token != 0) uri.resize(uri.rfind(kRecordsMark));
+  size_t mark = uri.rfind(kRecordsMark);
+  bool records = mark != std::string::npos && mark + sizeof(kRecordsMark) - 1 == uri.size();
+  if (records) uri.resize(mark);
   Target t;
   hdfsFS fs;
   if (!Open(uri.c_str(), &t, &fs, status)) return;
@@ -772,7 +781,7 @@ void NewRandomAccessFile(const TF_Filesystem*, const char* marked, TF_RandomAcce
   }
   auto* opened = new ReadFile;
   opened->fs = fs, opened->file = handle, opened->target = t;
-  opened->walk.token = token;
+  opened->records.on = records;
   file->plugin_file = opened;
   TF_SetStatus(status, TF_OK, "");
 }
@@ -852,12 +861,6 @@ bool IsDirectory(const TF_Filesystem*, const char* uri, TF_Status* status) {
 }
 
 void Stat(const TF_Filesystem*, const char* uri, TF_FileStatistics* stats, TF_Status* status) {
-  if (uint64_t end = TokenOf(uri, kRecordsEndMark, sizeof(kRecordsEndMark))) {  // see RecordWalk
-    stats->length = RecordsClean(end, false) ? 0 : 1;
-    stats->mtime_nsec = 0;
-    stats->is_directory = false;
-    return TF_SetStatus(status, TF_OK, "");
-  }
   Target t;
   hdfsFS fs;
   if (!Open(uri, &t, &fs, status)) return;

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
-import itertools
 import logging
 import os
 import re
@@ -49,9 +48,7 @@ _IMPORT_NOTICES = re.compile(
 )
 _LOCK = threading.Lock()
 _REGISTERED: list[Path] = []  # the plugin this process registered (TF cannot register twice)
-RECORDS_MARK = "#hopsfs-records="  # see records_url (kRecordsMark in hdfs_filesystem.cc)
-RECORDS_END_MARK = "#hopsfs-records-end="  # read (empty: TF read every record) after the file
-_TOKENS = itertools.count(int.from_bytes(os.urandom(4), "little") << 24 | 1)
+RECORDS_MARK = "#hopsfs-records"  # see records_url (kRecordsMark in hdfs_filesystem.cc)
 
 
 def tensorflow() -> Any:
@@ -258,16 +255,11 @@ def register() -> Path:
         return path
 
 
-def records_token() -> int:
-    """A new token for `records_url` (unique in this process)."""
-    return next(_TOKENS)
-
-
-def records_url(url: str, token: int) -> str:
-    """`url` of a TFRecord file marked so that the plugin follows its framing while TF reads it;
-    afterwards the same URL with RECORDS_END_MARK for RECORDS_MARK reads as nothing if TF read
-    every record to the end, else as one byte (RecordWalk in hdfs_filesystem.cc)."""
-    return f"{url}{RECORDS_MARK}{token}"
+def records_url(url: str) -> str:
+    """`url` of a TFRecord file marked so that the plugin checks its records while TF reads it:
+    a bad or cut-off record fails the read with an error naming the file and the record's offset
+    (RecordCheck in hdfs_filesystem.cc)."""
+    return f"{url}{RECORDS_MARK}"
 
 
 _LIBRARIES: dict[Path, ctypes.CDLL] = {}

@@ -304,38 +304,46 @@ def test_truncated_shard_names_the_hdfs_file_and_offset(tf, fs, hdfs_dir, strate
         read(htf.tfrecord_dataset(path, fs=fs, strategy=strategy))
 
 
-@pytest.mark.parametrize("damage", ["none", "empty", "corrupt-early", "corrupt-last", "cut"])
-def test_native_end_check_follows_records_across_buffer_fills(
-    tf, fs, hdfs_dir, damage, monkeypatch
-):
-    """The "native" strategy checks no record itself: the plugin follows the framing while TF
-    reads (here in 4 KiB fills, so records straddle them) and tells whether TF got to the end;
-    only then is the file read again, naming the bad record."""
+@pytest.mark.parametrize(
+    "damage", ["none", "empty", "corrupt-early", "corrupt-last", "corrupt-length", "cut", "cut-frame"]
+)
+def test_native_plugin_checks_records_across_buffer_fills(tf, fs, hdfs_dir, damage, monkeypatch):
+    """The "native" strategy runs no check in tf.data and reads no file again: the plugin checks
+    each record's CRCs while TF reads (here in 4 KiB fills, so records straddle them), hands TF
+    every record before a bad one, then fails naming the file and the bad record's offset."""
     monkeypatch.setattr(htf.dataset, "NATIVE_BUFFER_BYTES", 4096)
+
+    def no_second_read(*args, **kwargs):
+        raise AssertionError("a file was read again in Python")
+
+    monkeypatch.setattr(htf.checks, "read_record_batches", no_second_read)
     path = f"{hdfs_dir}/fills.tfrecord"
     records = [] if damage == "empty" else [os.urandom(100 + 37 * i) for i in range(120)]
     with fs.open(path, "wb") as f, TFRecordWriter(f) as writer:
         writer.write_all(records)
     offsets = np.cumsum([0] + [len(r) + 16 for r in records]).tolist()
     data = bytearray(fs.cat_file(path))
-    bad = {"corrupt-early": 7, "corrupt-last": 119, "cut": 119}.get(damage)
+    bad = {"corrupt-early": 7, "corrupt-last": 119, "corrupt-length": 40, "cut": 119}.get(damage)
     if damage.startswith("corrupt"):
-        data[offsets[bad] + 12 + 50] ^= 1  # a data byte
+        data[offsets[bad] + (3 if damage == "corrupt-length" else 12 + 50)] ^= 1
     elif damage == "cut":
-        data = data[:-3]
+        data = data[:-3]  # inside the last record's data CRC
+    elif damage == "cut-frame":
+        bad, data = 119, data[: offsets[119] + 5]  # inside the last record's length
     fs.pipe_file(path, bytes(data))
-    dataset = htf.tfrecord_dataset(path, fs=fs, strategy="native")
+    got = []
+    iterator = iter(htf.tfrecord_dataset(path, fs=fs, strategy="native", prefetch=None))
     if bad is None:
-
-        def no_second_read(*args, **kwargs):
-            raise AssertionError("a whole file was read again")
-
-        monkeypatch.setattr(htf.checks, "read_record_batches", no_second_read)
-        assert read(dataset) == records
+        assert [record.numpy() for record in iterator] == records
         return
-    with pytest.raises(tf.errors.OpError) as info:
-        read(dataset)
+    with pytest.raises(tf.errors.DataLossError) as info:
+        for record in iterator:
+            got.append(record.numpy())
+    assert got == records[:bad]  # every whole record before the bad one, then the error
     assert f"{path} at byte offset {offsets[bad]}" in str(info.value)
+    problem = {"corrupt-length": "corrupt record length", "cut": "truncated record"}
+    expected = problem.get(damage, "truncated" if damage == "cut-frame" else "record data (CRC")
+    assert expected in str(info.value)
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
