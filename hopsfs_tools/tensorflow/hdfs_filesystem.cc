@@ -26,7 +26,7 @@
 
 #include "tensorflow/c/experimental/filesystem/filesystem_interface.h"
 #include "tensorflow/c/tf_status.h"
-#include "xla/tsl/lib/hash/crc32c.h"  // TF's own CRC32C, as its RecordReader checks records
+
 
 // -- the part of libhdfs's C API (hdfs.h) this plugin calls -----------------------------------
 extern "C" {
@@ -64,6 +64,8 @@ void hdfsFreeFileInfo(hdfsFileInfo*, int);
 int hdfsCreateDirectory(hdfsFS, const char*);
 int hdfsDelete(hdfsFS, const char*, int);
 int hdfsCopy(hdfsFS, const char*, hdfsFS, const char*);
+// google/crc32c's C API (the library google-crc32c computes with: see plugin.crc32c_library)
+uint32_t crc32c_extend(uint32_t crc, const uint8_t* data, size_t count);
 }
 
 namespace {
@@ -526,13 +528,11 @@ bool Open(const char* uri, Target* t, hdfsFS* fs, TF_Status* status) {
   return *fs != nullptr;
 }
 
-// -- random access files -----------------------------------------------------------------------
-
 // -- TFRecord check (hopsfs_tools.tensorflow.dataset) -------------------------------------------
 // A URL ending in kRecordsMark is a TFRecord file read by TF's TFRecordDataset (through a
 // BufferedInputStream, sequentially). The plugin checks each record as its bytes pass (the length
-// CRC, the data CRC: TF's own crc32c, as TF's RecordReader does) and hands TF the bytes of whole,
-// good records only: a read that reaches a bad or cut-off record returns the bytes before it
+// CRC, the data CRC, as TF's RecordReader does) and hands TF the bytes of whole, good records
+// only: a read that reaches a bad or cut-off record returns the bytes before it
 // (OK and short, so TF comes back for more) and the read at that record fails with DATA_LOSS
 // naming the file and the record's offset, which TF passes on as its error (TF's own "corrupted
 // record at N" names no file). Nothing runs per record in tf.data; reads that do not follow each
@@ -560,6 +560,16 @@ struct RecordCheck {
   std::string hint;          // what to do about it
 };
 
+// TFRecord's CRC of `n` bytes after `crc`, and its masking (TF's crc32c::Mask).
+uint32_t Crc(uint32_t crc, const void* data, size_t n) {
+  return crc32c_extend(crc, static_cast<const uint8_t*>(data), n);
+}
+
+uint32_t Unmask(uint32_t masked) {
+  uint32_t rot = masked - 0xa282ead8u;
+  return (rot >> 17) | (rot << 15);
+}
+
 uint64_t Fixed(const unsigned char* p, int bytes) {
   uint64_t value = 0;
   for (int i = bytes - 1; i >= 0; --i) value = (value << 8) | p[i];
@@ -585,7 +595,7 @@ int64_t Check(RecordCheck* c, const char* data, int64_t offset, int64_t n, bool 
       c->frame_have += take, pos += take;
       if (c->frame_have < 12) break;
       uint32_t stored = static_cast<uint32_t>(Fixed(c->frame + 8, 4));
-      if (tsl::crc32c::Unmask(stored) != tsl::crc32c::Value(reinterpret_cast<char*>(c->frame), 8)) {
+      if (Unmask(stored) != Crc(0, c->frame, 8)) {
         return Bad(c, offset, n, "corrupt record length (CRC mismatch)",
                    c->start == 0 ? kMaybeCompressed : kDamaged);
       }
@@ -593,14 +603,14 @@ int64_t Check(RecordCheck* c, const char* data, int64_t offset, int64_t n, bool 
     } else if (c->data_have < c->length) {
       int64_t take = static_cast<int64_t>(
           std::min<uint64_t>(c->length - c->data_have, static_cast<uint64_t>(n - pos)));
-      c->crc = tsl::crc32c::Extend(c->crc, data + pos, static_cast<size_t>(take));
+      c->crc = Crc(c->crc, data + pos, static_cast<size_t>(take));
       c->data_have += static_cast<uint64_t>(take), pos += take;
     } else {
       int take = static_cast<int>(std::min<int64_t>(4 - c->footer_have, n - pos));
       memcpy(c->footer + c->footer_have, data + pos, static_cast<size_t>(take));
       c->footer_have += take, pos += take;
       if (c->footer_have < 4) break;
-      if (tsl::crc32c::Unmask(static_cast<uint32_t>(Fixed(c->footer, 4))) != c->crc) {
+      if (Unmask(static_cast<uint32_t>(Fixed(c->footer, 4))) != c->crc) {
         return Bad(c, offset, n, "corrupt record data (CRC mismatch)", kDamaged);
       }
       c->start = offset + pos, c->frame_have = 0, c->footer_have = 0;
@@ -620,6 +630,8 @@ int64_t FailRecord(const Target& t, const RecordCheck& c, TF_Status* status) {
            " (" + c.hint + ")");
   return 0;
 }
+
+// -- random access files -----------------------------------------------------------------------
 
 struct ReadFile {
   hdfsFS fs;

@@ -90,12 +90,33 @@ def _jvm_settings(conf_dir: str | None) -> dict[str, str]:
     return env
 
 
-def plugin_path(tf_version: str, libhdfs_dir: str, java_home: str) -> Path:
-    """Where the plugin built for this TF version, source, libhdfs and JDK is cached."""
+def plugin_path(tf_version: str, libhdfs_dir: str, java_home: str, crc32c: str = "") -> Path:
+    """Where the plugin built for this TF version, source, libhdfs, JDK and CRC32C library is
+    cached."""
     digest = hashlib.sha256(
-        SOURCE.read_bytes() + f"\0{libhdfs_dir}\0{java_home}\0{sys.version}".encode()
+        SOURCE.read_bytes() + f"\0{libhdfs_dir}\0{java_home}\0{crc32c}\0{sys.version}".encode()
     ).hexdigest()[:12]
     return cache_dir() / "tf-plugin" / f"tf-{tf_version}-{digest}" / "libhopsfs_tf.so"
+
+
+def crc32c_library() -> Path:
+    """The C library google-crc32c computes with (its wheel's vendored libcrc32c, or the system's
+    it was built against), which the plugin links to check TFRecords: 2-3x TF's own CRC32C
+    here (13 vs 5 GB/s)."""
+    import google_crc32c
+
+    if google_crc32c.implementation != "c":
+        raise RuntimeError(
+            "the TensorFlow HDFS plugin needs google-crc32c's C library, but google-crc32c "
+            "runs its pure-Python fallback: reinstall it from a wheel (pip install --force-reinstall "
+            "google-crc32c)"
+        )
+    with open("/proc/self/maps") as maps:  # where the dynamic loader found it
+        for line in maps:
+            path = line.rstrip("\n").split(maxsplit=5)[-1]
+            if re.search(r"/libcrc32c[^/]*\.so", path):
+                return Path(path)
+    raise RuntimeError("google-crc32c is loaded but its libcrc32c is not: reinstall google-crc32c")
 
 
 def build(*, rebuild: bool = False) -> Path:
@@ -104,7 +125,8 @@ def build(*, rebuild: bool = False) -> Path:
 
     env = _jvm_settings(settings.env("HADOOP_CONF_DIR"))
     java_home = Path(env["JAVA_HOME"])
-    target = plugin_path(tf.__version__, env["ARROW_LIBHDFS_DIR"], str(java_home))
+    crc32c = crc32c_library()
+    target = plugin_path(tf.__version__, env["ARROW_LIBHDFS_DIR"], str(java_home), str(crc32c))
     if target.exists() and not rebuild:
         _mark_used(target)
         return target
@@ -148,6 +170,9 @@ def build(*, rebuild: bool = False) -> Path:
         f"-L{jvm_dir}",
         "-ljvm",
         f"-Wl,-rpath,{jvm_dir}",
+        f"-L{crc32c.parent}",
+        f"-l:{crc32c.name}",
+        f"-Wl,-rpath,{crc32c.parent}",
         *tf.sysconfig.get_link_flags(),
     ]
     log.info("compiling the TensorFlow HDFS plugin for TF %s into %s", tf.__version__, target)
