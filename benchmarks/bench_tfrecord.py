@@ -280,11 +280,13 @@ def workload(
         fs.rm(remote, recursive=True)
 
 
-def small_ops(tf, fs: HopsFileSystem, base: str, calls: int, rounds: int = 5) -> None:
+def small_ops(
+    tf, fs: HopsFileSystem, base: str, calls: int, rounds: int = 5, warmups=(2_000, 20_000)
+) -> None:
     """`calls` x exists / stat / listdir of one small directory: tf.io.gfile vs fsspec, in
-    `rounds` interleaved blocks after a warm-up of 2,000 calls each (the JVM compiles the
-    Hadoop client's code for the first few thousand: a long-running process's cost is
-    measured)."""
+    `rounds` interleaved blocks, measured twice: after 2,000 calls of each (the JVM's C2
+    compiler is still compiling the Hadoop client's code, and competes for the cores) and after
+    20,000 (compiled: a long-running process's cost)."""
     directory = f"{base}/small"
     fs.makedirs(directory, exist_ok=True)
     for i in range(10):
@@ -295,28 +297,32 @@ def small_ops(tf, fs: HopsFileSystem, base: str, calls: int, rounds: int = 5) ->
         "stat": (lambda: tf.io.gfile.stat(f"{url}/f1"), lambda: fs.info(f"{directory}/f1")),
         "listdir (10 files)": (lambda: tf.io.gfile.listdir(url), lambda: fs.ls(directory)),
     }
-    print(
-        f"\n# {calls} x each metadata call on one directory, in {rounds} interleaved blocks "
-        "(microseconds per call: median block (min-max); speed: median of per-block ratios)"
-    )
-    print(f"{'operation':<20}{'tf.io.gfile':>18}{'fsspec hopsfs':>18}{'gfile speed':>20}")
-    for name, (gfile_call, fsspec_call) in pairs.items():
-        for call in (gfile_call, fsspec_call):
-            for _ in range(2000):  # warm up (connections; the JVM's JIT)
-                call()
-        blocks: tuple[list[float], list[float]] = ([], [])
-        for _ in range(rounds):
-            for call, out in zip((gfile_call, fsspec_call), blocks, strict=True):
-                start = time.perf_counter()
-                for _ in range(calls // rounds):
-                    call()
-                out.append((time.perf_counter() - start) / (calls // rounds) * 1e6)
-        speed = sorted(f / g for g, f in zip(*blocks, strict=True))
-        cells = [f"{statistics.median(b):.0f} ({min(b):.0f}-{max(b):.0f})" for b in blocks]
+    done = 0
+    for warmup in warmups:
         print(
-            f"{name:<20}{cells[0]:>18}{cells[1]:>18}"
-            f"{statistics.median(speed):>9.2f}x ({speed[0]:.2f}-{speed[-1]:.2f})"
+            f"\n# {calls} x each metadata call on one directory after {warmup:,} calls of each, in "
+            f"{rounds} interleaved blocks (microseconds per call: median block (min-max); speed: "
+            "median of per-block ratios)"
         )
+        print(f"{'operation':<20}{'tf.io.gfile':>18}{'fsspec hopsfs':>18}{'gfile speed':>20}")
+        for name, (gfile_call, fsspec_call) in pairs.items():
+            for call in (gfile_call, fsspec_call):
+                for _ in range(warmup - done):  # warm up (connections; the JVM's JIT)
+                    call()
+            blocks: tuple[list[float], list[float]] = ([], [])
+            for _ in range(rounds):
+                for call, out in zip((gfile_call, fsspec_call), blocks, strict=True):
+                    start = time.perf_counter()
+                    for _ in range(calls // rounds):
+                        call()
+                    out.append((time.perf_counter() - start) / (calls // rounds) * 1e6)
+            speed = sorted(f / g for g, f in zip(*blocks, strict=True))
+            cells = [f"{statistics.median(b):.0f} ({min(b):.0f}-{max(b):.0f})" for b in blocks]
+            print(
+                f"{name:<20}{cells[0]:>18}{cells[1]:>18}"
+                f"{statistics.median(speed):>9.2f}x ({speed[0]:.2f}-{speed[-1]:.2f})"
+            )
+        done = warmup + calls
 
 
 def rss_bytes() -> int:
