@@ -209,6 +209,7 @@ def workload(
             "TF native over hdfs:// (plugin)": tf.data.TFRecordDataset(
                 urls, buffer_size=PLUGIN_BUFFER
             ).prefetch(-1),
+            "TF native, no prefetch": tf.data.TFRecordDataset(urls, buffer_size=PLUGIN_BUFFER),
             "  + seed interleave": tf.data.Dataset.from_tensor_slices(urls)
             .interleave(
                 lambda f: tf.data.TFRecordDataset(f, buffer_size=PLUGIN_BUFFER),
@@ -259,13 +260,14 @@ def workload(
                 f"{ceiling / secs:>7.2f}x{run.cpu:>7.2f}{run.cluster:>10.2f}"
                 f"{(run.cpu + run.cluster) / secs:>6.1f}"
             )
-        plugin_walls = walls["TF native over hdfs:// (plugin)"]
-        for key in ("hopsfs native", UNCHECKED, "  + seed interleave"):  # the target's measure
-            per_round = [p / w for p, w in zip(plugin_walls, walls[key], strict=True)]
-            print(
-                f"{key.strip()} vs the plugin row: best {results['TF native over hdfs:// (plugin)'].wall / results[key].wall:.2f}x, "
-                f"per round {min(per_round):.2f}-{max(per_round):.2f}x"
-            )
+        for plugin in ("TF native over hdfs:// (plugin)", "TF native, no prefetch"):
+            for key in ("hopsfs native", UNCHECKED, "  + seed interleave"):  # the target's measure
+                per_round = sorted(p / w for p, w in zip(walls[plugin], walls[key], strict=True))
+                print(
+                    f"{key.strip()} vs {plugin}: best {results[plugin].wall / results[key].wall:.2f}x, "
+                    f"median per round {statistics.median(per_round):.2f}x "
+                    f"({per_round[0]:.2f}-{per_round[-1]:.2f})"
+                )
         same = {  # the plugin against TF reading the same files locally with the same pipeline
             "sequential": ("TF native over hdfs:// (plugin)", "TF local, sequential"),
             "interleaved": ("  + seed interleave", "TF local, interleaved"),
