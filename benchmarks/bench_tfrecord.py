@@ -283,12 +283,13 @@ def workload(
 
 
 def small_ops(
-    tf, fs: HopsFileSystem, base: str, calls: int, rounds: int = 5, warmups=(2_000, 20_000)
+    tf, fs: HopsFileSystem, base: str, calls: int, rounds: int = 5, warmups=(2_000, 30_000)
 ) -> None:
     """`calls` x exists / stat / listdir of one small directory: tf.io.gfile vs fsspec, in
     `rounds` interleaved blocks, measured twice: after 2,000 calls of each (the JVM's C2
     compiler is still compiling the Hadoop client's code, and competes for the cores) and after
-    20,000 (compiled: a long-running process's cost)."""
+    30,000 (compiled: a long-running process's cost; benchmarks/bench_gfile_jit.py shows the
+    curve)."""
     directory = f"{base}/small"
     fs.makedirs(directory, exist_ok=True)
     for i in range(10):
