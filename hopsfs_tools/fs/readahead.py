@@ -129,10 +129,9 @@ class ReadAhead:
         return data
 
     def _take(self, piece: _Piece, sequential: bool) -> bytes:
-        """The piece's bytes; one the thread has not started is read here instead, and while
-        the thread is still reading it the range after it is read here meanwhile."""
-        if piece.cancel():
-            return self._reader.read_range(piece.offset, piece.length)
+        """The piece's bytes; while the thread has yet to read them, the range after the piece
+        is read here meanwhile (a piece not started yet is not taken back: the thread waits
+        for the GIL this caller holds until it blocks in its own read)."""
         try:
             if sequential and not piece.future.done() and self._end < self.size:
                 self._ready = (self._end, self._fetch(self._end, piece.length))
