@@ -498,6 +498,11 @@ def run(cluster: LocalCluster, args: argparse.Namespace) -> None:
                         f"{name:<36}{rate(mib, w):>16}{rate(mib, r):>16}{ratios(raw_w, w):>18}"
                         f"{ratios(raw_r, r):>18}"
                     )
+                if "hopsfs native" in large and "hopsfs arrow" in large:
+                    print(
+                        "read, hopsfs native vs hopsfs arrow (ratio of medians, min-max of "
+                        f"rounds): {ratios(large['hopsfs arrow'][1], large['hopsfs native'][1])}"
+                    )
             print("# java FsShell times include JVM start-up (~1 s)")
         if "ranges" in args.only:
             if "large" not in args.only:

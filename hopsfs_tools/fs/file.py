@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Protocol
 
+from fsspec.caching import ReadAheadCache
 from fsspec.spec import AbstractBufferedFile
 
 from hopsfs_tools.fs.ranges import read_exactly
@@ -107,12 +108,31 @@ class HopsFile(AbstractBufferedFile):
         if self._upload is not None:
             self._upload.discard()
 
-    def read(self, length: int = -1) -> bytes:
+    def read(self, length: int | None = -1) -> bytes:
         if self.mode != "rb" and not self.closed:
             raise io.UnsupportedOperation(
                 f"{self.path} is open for writing: open it with 'rb' to read it"
             )
+        if length is None or length < 0:
+            length = self.size - self.loc if self.mode == "rb" else -1
+        if self._past_readahead(length):
+            data = self._fetch_range(self.loc, self.loc + length)
+            self.loc += len(data)
+            return data
         return super().read(length)
+
+    def _past_readahead(self, length: int) -> bool:
+        """Whether a read of `length` at the position is for a whole block or more outside
+        fsspec's readahead cache: it is fetched and handed over as is (the cache would fetch a
+        block more and copy the caller's part out of it)."""
+        cache = self.cache
+        return (
+            type(cache) is ReadAheadCache
+            and not self.closed
+            and length >= self.blocksize
+            and not cache.start <= self.loc < cache.end
+            and self.loc < self.size
+        )
 
     def write(self, data: Any) -> int:
         if self.closed:

@@ -30,6 +30,7 @@ from hopsfs_tools.fs.backends.base import (
     FileInfo,
 )
 from hopsfs_tools.fs.backends.watched import WatchedCall, stuck_calls
+from hopsfs_tools.fs.readahead import ReadAhead
 from hopsfs_tools.hadoop import identity, tokens
 
 if TYPE_CHECKING:
@@ -357,10 +358,10 @@ class NativeBackend(BackendBase):
 
     # -- data ----------------------------------------------------------------------------------
 
-    def open_read(self, path: str) -> NativeReader:
+    def open_read(self, path: str) -> ReadAhead:
         _wait_for_inherited_pool()
         with self._errors(path):
-            return NativeReader(self, path, self.client.read(path))
+            return ReadAhead(NativeReader(self, path, self.client.read(path)))
 
     def open_write(
         self,
