@@ -305,7 +305,8 @@ def test_truncated_shard_names_the_hdfs_file_and_offset(tf, fs, hdfs_dir, strate
 
 
 @pytest.mark.parametrize(
-    "damage", ["none", "empty", "corrupt-early", "corrupt-last", "corrupt-length", "cut", "cut-frame"]
+    "damage",
+    ["none", "empty", "corrupt-early", "corrupt-last", "corrupt-length", "cut", "cut-frame"],
 )
 def test_native_plugin_checks_records_across_buffer_fills(tf, fs, hdfs_dir, damage, monkeypatch):
     """The "native" strategy runs no check in tf.data and reads no file again: the plugin checks
