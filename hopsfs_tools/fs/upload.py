@@ -6,15 +6,17 @@ Writing goes to "<dir>/.<name>.hopsfs-tmp-<uuid>" (see `commit`), renamed over t
 With a backend whose client cannot recover a write from a lost DataNode (native, webhdfs),
 after a transient failure the upload restarts into a fresh temporary file (the old one is
 deleted), bounded by the retries, replaying what was written: read again from `source` (the
-local file `put` sends: no copy), else kept in a local spool (SPOOL_MEMORY in memory, the rest in
-$TMPDIR, up to SPOOL_LIMIT bytes). A client that cannot exclude a lost DataNode itself
-(hdfs-native) is often given it again by the NameNode: after a second DataNode loss the restart
-waits until the NameNode leaves that DataNode out (`stale_datanode_avoided_after`), and
-restarts write one replica fewer (a NameNode short of healthy DataNodes fills a pipeline with a
-stale one), asking for the full count once the data is in. A chunk of KEEP_IN_THREAD bytes
-or more is copied into the spool by a thread of its own while it goes to the cluster; the spool
-may lag the send by KEEP_BEHIND bytes of `bytes` chunks (memory bounded; a slow local disk does
-not hold the send back), and a restart first waits until the spool holds everything.
+local file `put` sends: no copy), else kept: the last HOLD_BYTES of it as the chunks the caller
+wrote (`bytes` by reference, no copy: they cannot change; other buffers copied), what is older
+in a local spool (SPOOL_MEMORY in memory, the rest in $TMPDIR), up to SPOOL_LIMIT bytes in all.
+A client that cannot exclude a lost DataNode itself (hdfs-native) is often given it again by
+the NameNode: after a second DataNode loss the restart waits until the NameNode leaves that
+DataNode out (`stale_datanode_avoided_after`), and restarts write one replica fewer (a NameNode
+short of healthy DataNodes fills a pipeline with a stale one), asking for the full count once
+the data is in. A chunk of KEEP_IN_THREAD bytes
+or more leaving the held chunks is copied into the spool by a thread of its own while the send
+goes on, up to KEEP_BEHIND bytes behind (a slow local disk does not hold the send back), and a
+restart first waits until the spool holds everything older than the held chunks.
 `restartable=False` keeps no copy and never restarts: faster, but a DataNode lost mid-write
 fails the write (the target stays as it was). Appends are never restarted.
 """
@@ -22,6 +24,7 @@ fails the write (the target stays as it was). Appends are never restarted.
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 import time
 from collections import deque
@@ -40,7 +43,22 @@ SPOOL_MEMORY = 8 * 2**20  # a restartable write keeps this much in memory, the r
 SPOOL_LIMIT = 2 * 2**30  # ... and stops keeping a copy (no more restarts) beyond this size
 REPLAY_CHUNK = 8 * 2**20  # bytes per write when a restart replays the spool
 KEEP_IN_THREAD = 2**20  # chunks this large are spooled beside the send, not before it
-KEEP_BEHIND = 64 * 2**20  # bytes of immutable chunks the spool may lag behind the send
+KEEP_BEHIND = 64 * 2**20  # bytes of chunks the spool may lag behind the held chunks
+
+
+def _hold_bytes() -> int:
+    """How much of a restartable write is held as its chunks (no copy): 1 GiB, at most 1/16 of
+    the memory this process may use (its cgroup's limit, else the machine's)."""
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    try:
+        with open("/sys/fs/cgroup/memory.max") as f:
+            memory = min(memory, int(f.read()))
+    except (OSError, ValueError):  # no cgroup v2 limit ("max") or not Linux
+        pass
+    return min(2**30, memory // 16)
+
+
+HOLD_BYTES = _hold_bytes()
 
 
 class Upload:
@@ -74,7 +92,8 @@ class Upload:
         self._spool: tempfile.SpooledTemporaryFile[bytes] | None = None
         self._keeper: ThreadPoolExecutor | None = None  # spools big chunks beside the send
         self._keeping: deque[tuple[Future[None], int]] = deque()  # chunks being spooled, sizes
-        self._wait_all = False  # a memoryview chunk is being spooled: wait for it before more
+        self._held: deque[bytes] = deque()  # the newest chunks written, after the spool's
+        self._held_bytes = 0
         self._touched = time.monotonic()
         self._replication: int | None = None  # asked for again at finish (see _fewer_replicas)
 
@@ -105,7 +124,7 @@ class Upload:
             self._restarting(self._open_temp, redo=False)  # a restart opens a new temp file
 
     def write(self, data: bytes | memoryview) -> None:
-        """Send `data`, kept in the spool too (a restart replays it); bytes go to the client
+        """Send `data`, kept for a restart too (which replays it); bytes go to the client
         uncopied."""
         with self._failing():
             self._keep_beside(data)
@@ -165,52 +184,65 @@ class Upload:
         self._raw = self.client.open_writer(self.temp_path, **self.write_options)
 
     def _keep_beside(self, data: bytes | memoryview) -> None:
-        """Count `data` and add it to the spool: a big chunk in the keeper thread (started
-        now, in order). The spool may lag behind the send by KEEP_BEHIND bytes of `bytes`
-        chunks (immutable: the caller cannot change them meanwhile); a memoryview (the file's
-        buffer, reused once this returns) is in the spool before the next chunk is taken."""
+        """Count `data` and keep it for a restart: held as it is if `bytes` (immutable), else
+        copied; the oldest held chunks past HOLD_BYTES go to the spool (a big one in the keeper
+        thread, started now, in order), past SPOOL_LIMIT in all nothing is kept."""
         size = data.nbytes if isinstance(data, memoryview) else len(data)
         self._written += size
-        self._kept(KEEP_BEHIND - size)
         if self._spool is None:
             return
+        if self._written > SPOOL_LIMIT:
+            log.info("%s: over %d bytes, the write can no longer restart", self.path, SPOOL_LIMIT)
+            self._drop_spool()
+            return
+        self._held.append(data if isinstance(data, bytes) else bytes(data))
+        self._held_bytes += size
+        while self._held_bytes > HOLD_BYTES:
+            chunk = self._held.popleft()
+            self._held_bytes -= len(chunk)
+            self._spill(chunk)
+
+    def _spill(self, chunk: bytes) -> None:
+        """Add a chunk leaving the held ones to the spool: a big one in the keeper thread, which
+        may lag KEEP_BEHIND bytes behind."""
+        size = len(chunk)
+        self._kept(KEEP_BEHIND - size)
         if size < KEEP_IN_THREAD:
             self._kept()
-            self._keep(data, size)
+            self._keep(chunk, size)
             return
         if self._keeper is None:
             self._keeper = ThreadPoolExecutor(1, thread_name_prefix="hopsfs-spool")
-        self._keeping.append((self._keeper.submit(self._keep, data, size), size))
-        self._wait_all = isinstance(data, memoryview)
+        self._keeping.append((self._keeper.submit(self._keep, chunk, size), size))
 
     def _kept(self, behind: int = 0) -> None:
         """Wait until at most `behind` bytes handed to the keeper thread are not yet in the
-        spool (and none of a memoryview chunk, whose buffer the caller reuses)."""
-        if self._wait_all:
-            behind, self._wait_all = 0, False
+        spool."""
         while self._keeping and sum(size for _, size in self._keeping) > max(behind, 0):
             future, _ = self._keeping.popleft()
             future.result()
 
-    def _keep(self, data: bytes | memoryview, size: int) -> None:
-        """Add `data` to the spool; past SPOOL_LIMIT (or a full local disk) stop keeping it.
-        (Runs in the keeper thread for a big chunk: it only ever closes the spool.)"""
+    def _keep(self, data: bytes, size: int) -> None:
+        """Add `data` to the spool; on a failure (a full local disk) stop keeping it. (Runs in
+        the keeper thread for a big chunk: it only ever closes the spool.)"""
         spool = self._spool
         if spool is None:
             return
         try:
-            if spool.tell() + size <= SPOOL_LIMIT:
-                spool.write(data)
-                return
-            log.info("%s: over %d bytes, the write can no longer restart", self.path, SPOOL_LIMIT)
+            spool.write(data)
+            return
         except (OSError, ValueError) as e:
             log.warning("%s: cannot spool locally (%s): the write cannot restart", self.path, e)
         self._spool = None
+        self._held.clear()
         spool.close()
 
     def _drop_spool(self) -> None:
-        """Stop keeping a copy: wait for the keeper thread, close the spool."""
+        """Stop keeping a copy: wait for the keeper thread, close the spool, let go of the held
+        chunks."""
         self._kept()
+        self._held.clear()
+        self._held_bytes = 0
         spool, self._spool = self._spool, None
         if spool is not None:
             spool.close()
@@ -230,7 +262,7 @@ class Upload:
                 pending()
                 return
             except Exception as e:
-                self._kept()  # the spool holds everything written so far (or was dropped)
+                self._kept()  # the spool and the held chunks hold everything written so far
                 first_open = self._raw is None
                 # An untyped OSError creating the temporary file is a Java exception libhdfs
                 # could not name (e.g. EOFException on a connection to a restarted NameNode):
@@ -297,6 +329,8 @@ class Upload:
                 self._spool.seek(0)
                 while chunk := self._spool.read(REPLAY_CHUNK):
                     self._raw.write(chunk)
+                for held in self._held:
+                    self._raw.write(held)
             elif self._source is not None:
                 self._replay_source()
             if step is not None:

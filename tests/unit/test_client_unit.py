@@ -199,9 +199,11 @@ def test_an_unrestartable_upload_keeps_no_copy_and_fails_on_a_lost_write() -> No
 
 
 def test_big_chunks_are_spooled_beside_the_send_and_replayed_in_order(monkeypatch) -> None:
-    """Chunks of KEEP_IN_THREAD bytes or more are copied into the spool by the keeper thread
-    while they are sent; a restart waits for that copy and replays every chunk in order."""
+    """The newest HOLD_BYTES are held as the chunks written (bytes uncopied); older chunks of
+    KEEP_IN_THREAD bytes or more are copied into the spool by the keeper thread while they are
+    sent; a restart waits for that copy and replays the spool, then the held chunks, in order."""
     monkeypatch.setattr(upload_module, "KEEP_IN_THREAD", 4)
+    monkeypatch.setattr(upload_module, "HOLD_BYTES", 12)
     backend = MemoryBackend()
     upload = Upload(Client(CONFIG, backend), "/d/target", "wb")
     upload.start()
@@ -209,26 +211,44 @@ def test_big_chunks_are_spooled_beside_the_send_and_replayed_in_order(monkeypatc
     for chunk in chunks[:-1]:
         upload.write(chunk)
     assert upload._keeper is not None  # the big chunks went through the keeper thread
+    assert list(upload._held) == chunks[1:3] and upload._held[1] is chunks[2]  # not copied
     backend.lose["write"] = 1
     upload.write(chunks[-1])  # fails once: the replay must hold all four chunks
     upload.finish()
     upload.commit()
     assert backend.files == {"/d/target": b"".join(chunks)}
-    assert upload._keeper is None and upload._spool is None
+    assert upload._keeper is None and upload._spool is None and not upload._held
 
 
-def test_a_spool_past_its_limit_in_the_keeper_thread_stops_restarts(monkeypatch) -> None:
-    """Over SPOOL_LIMIT the keeper thread drops the spool (no deadlock); a later lost write
-    then fails the upload instead of replaying a partial copy."""
+def test_held_chunks_are_copies_of_reused_buffers(monkeypatch) -> None:
+    """A buffer the caller may reuse once `write` returns (a memoryview, a bytearray) is held
+    as a copy: the replay sends what was written, not what the buffer holds later."""
+    backend = MemoryBackend()
+    upload = Upload(Client(CONFIG, backend), "/d/target", "wb")
+    upload.start()
+    buffer = bytearray(b"first ")
+    upload.write(memoryview(buffer))
+    buffer[:] = b"XXXXXX"  # reused by the caller
+    backend.lose["write"] = 1
+    upload.write(b"second")
+    upload.finish()
+    upload.commit()
+    assert backend.files == {"/d/target": b"first second"}
+
+
+def test_a_write_past_the_spool_limit_stops_restarts(monkeypatch) -> None:
+    """Over SPOOL_LIMIT bytes the held chunks and the spool are dropped (the keeper thread
+    finished first: no deadlock); a later lost write then fails the upload instead of replaying
+    a partial copy."""
     monkeypatch.setattr(upload_module, "KEEP_IN_THREAD", 4)
+    monkeypatch.setattr(upload_module, "HOLD_BYTES", 4)
     monkeypatch.setattr(upload_module, "SPOOL_LIMIT", 10)
     backend = MemoryBackend()
     upload = Upload(Client(CONFIG, backend), "/d/target", "wb")
     upload.start()
-    upload.write(b"12345678")
-    upload.write(b"9abcdefg")  # over the limit: the spool is dropped in the keeper thread
-    upload._kept()
-    assert upload._spool is None
+    upload.write(b"12345678")  # spooled in the keeper thread
+    upload.write(b"9abcdefg")  # over the limit: nothing is kept any more
+    assert upload._spool is None and not upload._held
     backend.lose["write"] = 1
     with pytest.raises(ConnectionError):
         upload.write(b"more")
