@@ -19,7 +19,7 @@ from typing import TypeVar
 
 from hopsfs_tools.config import ClusterConfig
 from hopsfs_tools.fs.backends.base import RangeReader
-from hopsfs_tools.fs.errors import transient
+from hopsfs_tools.fs.errors import DataNodeLostError, transient
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -33,7 +33,8 @@ class RetryPolicy:
     `backoff`, 2*`backoff`, 4*`backoff`... (at most MAX_DELAY each). With a `deadline` (the
     timeout), no retry starts that would likely end later than `deadline` seconds after the
     first attempt (its wait plus as long as the last attempt took), so a NameNode that stays
-    down is reported within about the timeout."""
+    down is reported within about the timeout; a lost DataNode (the NameNode answered) is
+    retried regardless, since the retry is sent to another one."""
 
     retries: int
     backoff: float
@@ -84,7 +85,8 @@ class RetryPolicy:
             return None
         delay = self.delay(retry)
         now = time.monotonic()
-        if self.deadline is not None and now + delay + (now - began) > started + self.deadline:
+        late = self.deadline is not None and now + delay + (now - began) > started + self.deadline
+        if late and not isinstance(error, DataNodeLostError):
             return None
         log.warning("%s failed (%s); retrying in %.1fs", what, error, delay)
         return delay

@@ -123,7 +123,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     faults = [item for item in items if item.module.__name__.endswith("test_containers_faults")]
     if faults:
         rest = [item for item in items if item not in faults]
-        last = max(i for i, item in enumerate(rest) if item.nodeid.startswith("tests/containers/"))
+        last = max(
+            (i for i, item in enumerate(rest) if item.nodeid.startswith("tests/containers/")),
+            default=-1,  # only the fault tests of this folder were collected
+        )
         items[:] = rest[: last + 1] + faults + rest[last + 1 :]
 
 

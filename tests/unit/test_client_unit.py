@@ -357,3 +357,29 @@ def test_async_calls_go_through_the_client_with_retries_and_hints() -> None:
     with pytest.raises(FileNotFoundError) as missing:  # below /Projects: no project hint
         asyncio.run(client.acall("info", "/Projects/p/g"))
     assert "HOPSFS_PROJECT" not in str(missing.value)
+
+
+@pytest.mark.parametrize(
+    ("error", "attempts"),
+    [
+        (ConnectionError("the NameNode does not answer"), 1),  # past the deadline: reported
+        (errors.DataNodeLostError("a DataNode does not answer"), 3),  # another one may serve
+    ],
+)
+def test_the_deadline_stops_retries_unless_a_datanode_was_lost(monkeypatch, error, attempts):
+    """An attempt that took the whole timeout (e.g. a connect timeout to a stopped DataNode's
+    address) ends a NameNode call's retries, not a read's whose NameNode answered: the retry is
+    sent to another DataNode."""
+    clock = Clock()
+    monkeypatch.setattr("hopsfs_tools.fs.retry.time", clock)
+    policy = RetryPolicy(retries=2, backoff=0.1, deadline=20.0)
+    calls = []
+
+    def attempt():
+        calls.append(clock.now)
+        clock.now += 20.0  # as long as the timeout
+        raise error
+
+    with pytest.raises(type(error)):
+        policy.call(attempt, "reading /f at 0")
+    assert len(calls) == attempts

@@ -360,14 +360,14 @@ class WebHdfsBackend(AdminCalls, BackendBase):
 
         If the datanode dies mid-stream, the bytes received so far are returned (callers ask
         again for the rest, see fs.client) and the datanode is avoided from then on; with nothing
-        received, ConnectionError.
+        received, DataNodeLostError (a ConnectionError).
         """
         location = self._redirect("GET", path, "OPEN", {"offset": offset, "length": length})
         try:
             resp = self._send("GET", location, path, stream=True)
-        except ConnectionError:
+        except ConnectionError as e:  # the NameNode answered: another DataNode may serve
             self._datanode_failed(location)
-            raise
+            raise errors.DataNodeLostError(*e.args) from e
         parts: list[bytes] = []
         with resp:
             check(resp, path)
@@ -377,7 +377,8 @@ class WebHdfsBackend(AdminCalls, BackendBase):
                 self._datanode_failed(location)
                 got = sum(map(len, parts))
                 if not got:
-                    raise self._unreachable(e, location, path) from e
+                    lost = self._unreachable(e, location, path)
+                    raise errors.DataNodeLostError(*lost.args) from e
                 log.warning(
                     "%s: the stream from %s broke after %d bytes (%s); resuming",
                     path,
